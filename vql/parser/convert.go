@@ -1,0 +1,449 @@
+package parser
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/vqlq/vqlq/vql/ast"
+	"github.com/vqlq/vqlq/vql/source"
+)
+
+type converter struct {
+	text, file string
+}
+
+func (c *converter) errorf(p source.Pos, format string, args ...any) error {
+	return &source.Error{File: c.file, Pos: p, Msg: fmt.Sprintf(format, args...), Text: c.text}
+}
+
+func (c *converter) statement(s *gStatement) (ast.Statement, error) {
+	if s.Let != nil {
+		return c.let(s.Let)
+	}
+	sel, err := c.selectQ(s.Select)
+	if err != nil {
+		return nil, err
+	}
+	return &ast.SelectStmt{Explain: s.Explain, Select: sel}, nil
+}
+
+func (c *converter) let(l *gLet) (*ast.Let, error) {
+	out := &ast.Let{P: pos(l.Pos), Name: name(l.Name), HasParams: l.HasParams, Materialize: l.Op == "<="}
+	for _, p := range l.Params {
+		param := &ast.Param{Name: name(p.Name)}
+		if p.Default != nil {
+			d, err := c.and(p.Default)
+			if err != nil {
+				return nil, err
+			}
+			param.Default = d
+		}
+		out.Params = append(out.Params, param)
+	}
+	var err error
+	if l.Select != nil {
+		out.Query, err = c.selectQ(l.Select)
+	} else {
+		out.Expr, err = c.comma(l.Expr)
+	}
+	return out, err
+}
+
+func (c *converter) selectQ(s *gSelect) (*ast.Select, error) {
+	out := &ast.Select{P: pos(s.Pos)}
+	for _, col := range s.Columns {
+		oc := &ast.Column{P: pos(col.Pos), Star: col.Star}
+		if !col.Star {
+			e, err := c.and(col.Expr)
+			if err != nil {
+				return nil, err
+			}
+			oc.Expr = e
+		}
+		if col.Alias != "" {
+			if col.Star {
+				return nil, c.errorf(pos(col.Pos), "* cannot have an alias")
+			}
+			n := name(col.Alias)
+			oc.Alias = &n
+		}
+		out.Columns = append(out.Columns, oc)
+	}
+	from, err := c.plugin(s.From)
+	if err != nil {
+		return nil, err
+	}
+	out.From = from
+	if s.Where != nil {
+		if out.Where, err = c.comma(s.Where); err != nil {
+			return nil, err
+		}
+	}
+	for _, g := range s.GroupBy {
+		e, err := c.and(g)
+		if err != nil {
+			return nil, err
+		}
+		out.GroupBy = append(out.GroupBy, e)
+	}
+	for _, o := range s.OrderBy {
+		e, err := c.and(o.Expr)
+		if err != nil {
+			return nil, err
+		}
+		out.OrderBy = append(out.OrderBy, &ast.OrderKey{Expr: e, Dir: o.Dir, Desc: strings.EqualFold(o.Dir, "DESC")})
+	}
+	if s.Limit != nil {
+		n, err := strconv.ParseInt(s.Limit.Value, 0, 64)
+		if err != nil || n < 0 {
+			return nil, c.errorf(pos(s.Limit.Pos), "LIMIT %s is not a valid row count", s.Limit.Value)
+		}
+		out.Limit = &n
+	}
+	return out, nil
+}
+
+func (c *converter) plugin(p *gPlugin) (*ast.PluginCall, error) {
+	out := &ast.PluginCall{P: pos(p.Pos), HasParens: p.HasParens}
+	for _, n := range p.Name {
+		out.Name = append(out.Name, name(n))
+	}
+	args, err := c.args(p.Args)
+	out.Args = args
+	return out, err
+}
+
+func (c *converter) args(in []*gArg) ([]*ast.Arg, error) {
+	var out []*ast.Arg
+	for _, a := range in {
+		v, err := c.and(a.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &ast.Arg{P: pos(a.Pos), Name: name(a.Name), Value: v})
+	}
+	return out, nil
+}
+
+func (c *converter) comma(g *gComma) (ast.Expr, error) {
+	head, err := c.and(g.Head)
+	if err != nil {
+		return nil, err
+	}
+	if len(g.Tail) == 0 && !g.Trailing {
+		return head, nil
+	}
+	arr := &ast.Array{P: pos(g.Pos), Elems: []ast.Expr{head}, Trailing: g.Trailing}
+	for _, t := range g.Tail {
+		e, err := c.and(t)
+		if err != nil {
+			return nil, err
+		}
+		arr.Elems = append(arr.Elems, e)
+	}
+	return arr, nil
+}
+
+func (c *converter) and(g *gAnd) (ast.Expr, error) {
+	left, err := c.or(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Right {
+		right, err := c.or(r.Right)
+		if err != nil {
+			return nil, err
+		}
+		op := ast.OpAnd
+		if r.Op == "&&" {
+			op = ast.OpAndValue
+		}
+		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
+	}
+	return left, nil
+}
+
+func (c *converter) or(g *gOr) (ast.Expr, error) {
+	left, err := c.not(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Right {
+		right, err := c.not(r.Right)
+		if err != nil {
+			return nil, err
+		}
+		op := ast.OpOr
+		if r.Op == "||" {
+			op = ast.OpOrValue
+		}
+		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
+	}
+	return left, nil
+}
+
+func (c *converter) not(g *gNot) (ast.Expr, error) {
+	if g.Not != nil {
+		x, err := c.not(g.Not)
+		if err != nil {
+			return nil, err
+		}
+		return &ast.Unary{P: pos(g.Pos), Op: ast.OpNot, X: x}, nil
+	}
+	return c.cmp(g.Cmp)
+}
+
+var cmpOps = map[string]ast.Op{
+	"=": ast.OpEq, "!=": ast.OpNe, "<>": ast.OpNe, "<": ast.OpLt, "<=": ast.OpLe,
+	">": ast.OpGt, ">=": ast.OpGe, "=~": ast.OpRegex,
+}
+
+func (c *converter) cmp(g *gCmp) (ast.Expr, error) {
+	left, err := c.add(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Right {
+		right, err := c.add(r.Right)
+		if err != nil {
+			return nil, err
+		}
+		op, ok := cmpOps[r.Op]
+		if !ok {
+			op = ast.OpIn
+		}
+		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
+	}
+	return left, nil
+}
+
+func (c *converter) add(g *gAdd) (ast.Expr, error) {
+	left, err := c.mul(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Right {
+		right, err := c.mul(r.Right)
+		if err != nil {
+			return nil, err
+		}
+		op := ast.OpAdd
+		if r.Op == "-" {
+			op = ast.OpSub
+		}
+		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
+	}
+	return left, nil
+}
+
+func (c *converter) mul(g *gMul) (ast.Expr, error) {
+	left, err := c.unary(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Right {
+		right, err := c.unary(r.Right)
+		if err != nil {
+			return nil, err
+		}
+		op := map[string]ast.Op{"*": ast.OpMul, "/": ast.OpDiv, "%": ast.OpMod}[r.Op]
+		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
+	}
+	return left, nil
+}
+
+func (c *converter) unary(g *gUnary) (ast.Expr, error) {
+	if g.X != nil {
+		x, err := c.unary(g.X)
+		if err != nil {
+			return nil, err
+		}
+		op := ast.OpNeg
+		if g.Op == "+" {
+			op = ast.OpPlus
+		}
+		return &ast.Unary{P: pos(g.Pos), Op: op, X: x}, nil
+	}
+	return c.postfix(g.Postfix)
+}
+
+func (c *converter) postfix(g *gPostfix) (ast.Expr, error) {
+	x, err := c.primary(g.Primary)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range g.Ops {
+		p := pos(op.Pos)
+		if !op.Open {
+			x = &ast.Member{P: p, X: x, Name: name(op.Member)}
+			continue
+		}
+		var lo, hi ast.Expr
+		if op.Lo != nil {
+			if lo, err = c.and(op.Lo); err != nil {
+				return nil, err
+			}
+		}
+		if op.Hi != nil {
+			if hi, err = c.and(op.Hi); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case op.Colon:
+			x = &ast.Slice{P: p, X: x, Lo: lo, Hi: hi}
+		case lo != nil && hi == nil:
+			x = &ast.Index{P: p, X: x, Index: lo}
+		default:
+			return nil, c.errorf(p, "an index needs exactly one expression inside [ ]")
+		}
+	}
+	return x, nil
+}
+
+func (c *converter) primary(g *gPrimary) (ast.Expr, error) {
+	p := pos(g.Pos)
+	switch {
+	case g.SubSelect != nil:
+		s, err := c.selectQ(g.SubSelect)
+		if err != nil {
+			return nil, err
+		}
+		return &ast.SubSelect{P: p, Select: s}, nil
+	case g.Paren != nil:
+		return c.group(p, g.Paren, false)
+	case g.Bracket != nil:
+		return c.group(p, g.Bracket, true)
+	case g.Float != nil:
+		v, err := strconv.ParseFloat(*g.Float, 64)
+		if err != nil {
+			return nil, c.errorf(p, "invalid number %s", *g.Float)
+		}
+		return &ast.Float{P: p, Value: v, Raw: *g.Float}, nil
+	case g.Int != nil:
+		return c.integer(p, *g.Int)
+	case g.Raw != nil:
+		raw := *g.Raw
+		return &ast.String{P: p, Value: raw[3 : len(raw)-3], Raw: raw}, nil
+	case g.String != nil:
+		return &ast.String{P: p, Value: unescape((*g.String)[1 : len(*g.String)-1]), Raw: *g.String}, nil
+	case g.Keyword != nil:
+		switch strings.ToUpper(*g.Keyword) {
+		case "TRUE":
+			return &ast.Bool{P: p, Value: true, Raw: *g.Keyword}, nil
+		case "FALSE":
+			return &ast.Bool{P: p, Value: false, Raw: *g.Keyword}, nil
+		}
+		return &ast.Null{P: p, Raw: *g.Keyword}, nil
+	}
+	call := g.Call
+	if !call.IsCall {
+		return &ast.Ident{P: p, Name: name(call.Name)}, nil
+	}
+	args, err := c.args(call.Args)
+	if err != nil {
+		return nil, err
+	}
+	return &ast.Call{P: p, Name: name(call.Name), Args: args}, nil
+}
+
+func (c *converter) group(p source.Pos, g *gGroup, brackets bool) (ast.Expr, error) {
+	if g.List == nil {
+		return &ast.Array{P: p, Brackets: brackets}, nil
+	}
+	e, err := c.comma(g.List)
+	if err != nil {
+		return nil, err
+	}
+	if arr, ok := e.(*ast.Array); ok && arr.P == pos(g.List.Pos) {
+		arr.Brackets = brackets
+		arr.P = p
+		return arr, nil
+	}
+	return &ast.Paren{P: p, X: e, Brackets: brackets}, nil
+}
+
+// integer accepts decimal, 0x hex and leading-0 octal like vfilter. A
+// value too large for int64 (common for 64-bit masks) becomes a float
+// rather than an error.
+func (c *converter) integer(p source.Pos, raw string) (ast.Expr, error) {
+	v, err := strconv.ParseInt(raw, 0, 64)
+	if err == nil {
+		return &ast.Int{P: p, Value: v, Raw: raw}, nil
+	}
+	if u, uerr := strconv.ParseUint(raw, 0, 64); uerr == nil {
+		if u <= math.MaxInt64 {
+			return &ast.Int{P: p, Value: int64(u), Raw: raw}, nil
+		}
+		return &ast.Float{P: p, Value: float64(u), Raw: raw}, nil
+	}
+	// "08" is not octal; read it as decimal.
+	if d, derr := strconv.ParseInt(strings.TrimLeft(raw, "0"), 10, 64); derr == nil {
+		return &ast.Int{P: p, Value: d, Raw: raw}, nil
+	}
+	if f, ferr := strconv.ParseFloat(raw, 64); ferr == nil {
+		return &ast.Float{P: p, Value: f, Raw: raw}, nil
+	}
+	return nil, c.errorf(p, "invalid number %s", raw)
+}
+
+func name(raw string) ast.Name {
+	if len(raw) >= 2 && raw[0] == '`' && raw[len(raw)-1] == '`' {
+		return ast.Name{Value: raw[1 : len(raw)-1], Raw: raw}
+	}
+	return ast.Name{Value: raw, Raw: raw}
+}
+
+// unescape interprets backslash escapes in a quoted string. \xHH gives a
+// raw byte (VQL strings carry binary data); an unknown escape keeps its
+// backslash so regular expressions such as '\d+' mean what they say.
+func unescape(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch != '\\' || i+1 >= len(s) {
+			b.WriteByte(ch)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case '0':
+			b.WriteByte(0)
+		case '\\', '\'', '"':
+			b.WriteByte(s[i])
+		case 'x':
+			if i+2 < len(s) {
+				if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+					b.WriteByte(byte(v))
+					i += 2
+					continue
+				}
+			}
+			b.WriteString(`\x`)
+		case 'u':
+			if i+4 < len(s) {
+				if v, err := strconv.ParseUint(s[i+1:i+5], 16, 32); err == nil {
+					b.WriteRune(rune(v))
+					i += 4
+					continue
+				}
+			}
+			b.WriteString(`\u`)
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}

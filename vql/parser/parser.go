@@ -1,0 +1,170 @@
+// Package parser turns VQL text into an ast.Program. It is built on
+// participle/v2: the lexer is in lexer.go, the grammar in grammar.go, and
+// convert.go maps the grammar's structs onto ast nodes.
+package parser
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/vqlq/vqlq/vql/ast"
+	"github.com/vqlq/vqlq/vql/source"
+)
+
+// MaxDepth bounds how deeply brackets may nest. The grammar is recursive
+// descent, so without a bound a pathological input (10,000 open
+// parentheses) would exhaust the stack instead of giving an error.
+const MaxDepth = 500
+
+var grammar = participle.MustBuild[gProgram](
+	participle.Lexer(vqlLexer),
+	participle.Elide("Comment", "Whitespace"),
+	participle.CaseInsensitive("Keyword"),
+	participle.UseLookahead(4),
+)
+
+// Parse parses a whole program. file names the text in messages (it may be
+// empty). A returned error is a *source.Error.
+func Parse(text, file string) (*ast.Program, error) {
+	if err := checkDepth(text, file); err != nil {
+		return nil, err
+	}
+	g, err := grammar.ParseString(file, text)
+	if err != nil {
+		return nil, toSourceError(err, text, file)
+	}
+	c := converter{text: text, file: file}
+	prog := &ast.Program{}
+	for _, s := range g.Statements {
+		stmt, err := c.statement(s)
+		if err != nil {
+			return nil, err
+		}
+		prog.Statements = append(prog.Statements, stmt)
+	}
+	return prog, nil
+}
+
+// ParseExpr parses a single expression (as it would appear after WHERE).
+func ParseExpr(text string) (ast.Expr, error) {
+	prog, err := Parse("SELECT * FROM scope() WHERE "+text, "")
+	if err != nil {
+		var se *source.Error
+		if errors.As(err, &se) && se.Pos.Line == 1 {
+			se.Pos.Column -= len("SELECT * FROM scope() WHERE ")
+			se.Pos.Offset -= len("SELECT * FROM scope() WHERE ")
+			se.Text = text
+		}
+		return nil, err
+	}
+	if len(prog.Statements) != 1 {
+		return nil, fmt.Errorf("expected one expression")
+	}
+	return prog.Statements[0].(*ast.SelectStmt).Select.Where, nil
+}
+
+func toSourceError(err error, text, file string) error {
+	var perr participle.Error
+	if !errors.As(err, &perr) {
+		return &source.Error{File: file, Pos: source.Pos{Line: 1, Column: 1}, Msg: err.Error(), Text: text}
+	}
+	pos := perr.Position()
+	msg := perr.Message()
+	incomplete := false
+	var ut *participle.UnexpectedTokenError
+	if errors.As(err, &ut) {
+		if ut.Unexpected.EOF() {
+			incomplete = true
+			msg = "unexpected end of input" + expectation(msg)
+		} else {
+			msg = fmt.Sprintf("unexpected token %q%s", ut.Unexpected.Value, expectation(msg))
+		}
+	} else if strings.Contains(msg, "unexpected token \"<EOF>\"") {
+		incomplete = true
+	}
+	// participle reports an unterminated string or comment as a lexer error
+	// at the place it could not continue; the statement is incomplete then.
+	if strings.Contains(msg, "invalid input text") {
+		rest := text[min(pos.Offset, len(text)):]
+		if strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, `"`) || strings.HasPrefix(rest, "`") || strings.HasPrefix(rest, "/*") {
+			incomplete = true
+			msg = "unterminated " + describeOpen(rest)
+		}
+	}
+	return &source.Error{
+		File:       file,
+		Pos:        source.Pos{Offset: pos.Offset, Line: pos.Line, Column: pos.Column},
+		Msg:        msg,
+		Text:       text,
+		Incomplete: incomplete,
+	}
+}
+
+func describeOpen(rest string) string {
+	switch {
+	case strings.HasPrefix(rest, "'''"):
+		return "raw string"
+	case strings.HasPrefix(rest, "`"):
+		return "quoted identifier"
+	case strings.HasPrefix(rest, "/*"):
+		return "comment"
+	}
+	return "string"
+}
+
+// expectation keeps participle's "(expected …)" part, with the quotes
+// around a single keyword removed so it reads `(expected FROM)`.
+func expectation(msg string) string {
+	i := strings.Index(msg, "(expected ")
+	if i < 0 {
+		return ""
+	}
+	exp := msg[i:]
+	inner := strings.TrimSuffix(strings.TrimPrefix(exp, "(expected "), ")")
+	if len(inner) > 2 && inner[0] == '"' && inner[len(inner)-1] == '"' && !strings.Contains(inner[1:len(inner)-1], `"`) {
+		return " (expected " + inner[1:len(inner)-1] + ")"
+	}
+	return " " + exp
+}
+
+// checkDepth scans the tokens once and refuses nesting deeper than
+// MaxDepth before the recursive parser sees it.
+func checkDepth(text, file string) error {
+	lex, err := vqlLexer.Lex(file, strings.NewReader(text))
+	if err != nil {
+		return nil // the parser reports lexing errors with more context
+	}
+	depth := 0
+	for {
+		tok, err := lex.Next()
+		if err != nil || tok.EOF() {
+			return nil
+		}
+		switch tok.Value {
+		case "(", "[", "{":
+			if tok.Type == vqlLexer.Symbols()["Operator"] {
+				depth++
+				if depth > MaxDepth {
+					return &source.Error{
+						File: file,
+						Pos:  source.Pos{Offset: tok.Pos.Offset, Line: tok.Pos.Line, Column: tok.Pos.Column},
+						Msg:  fmt.Sprintf("brackets nested more than %d deep", MaxDepth),
+						Text: text,
+					}
+				}
+			}
+		case ")", "]", "}":
+			if tok.Type == vqlLexer.Symbols()["Operator"] {
+				depth--
+			}
+		}
+	}
+}
+
+func pos(p lexer.Position) source.Pos {
+	return source.Pos{Offset: p.Offset, Line: p.Line, Column: p.Column}
+}

@@ -1,0 +1,79 @@
+package parser
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/vqlq/vqlq/vql/source"
+)
+
+func TestRoundTrip(t *testing.T) {
+	tests := []string{
+		"SELECT * FROM test()",
+		"SELECT 1 + 1 FROM scope()",
+		"SELECT X[2:], X[2:4], X[:2], X[-1], X[-2:] FROM scope()",
+		"SELECT Foo[-2], Foo[-X], -X, -`X`, -Bar(X=3), -Float FROM scope()",
+		"SELECT if(condition=TRUE, then={ SELECT * FROM test() LIMIT 1  }) FROM scope()",
+		"SELECT (1, 2) + (3, 4), dict(foo=X, bar=[1, X]) FROM scope()",
+		"LET X(Foo, Bar) = SELECT Foo + Bar FROM scope()",
+		"LET F(X=2, Y) = SELECT X + Y AS Total FROM scope()",
+		"LET X <= 1 + -2",
+		"SELECT * FROM Artifact.Linux.Sys()",
+		"SELECT * FROM X ORDER BY `Foo Bar` DESC",
+		"SELECT get(member='Foo') || get(member='Bar') || 'Hello' FROM scope()",
+		"SELECT 'foo\\'s quote' FROM scope()",
+		"SELECT * FROM foreach(row=(1, 1, 8), query={ SELECT _value AS X FROM scope() }) GROUP BY X",
+		"SELECT dict(`arg-with-special chars`=TRUE) FROM scope()",
+		"SELECT a FROM b WHERE NOT a AND b OR c",
+		"EXPLAIN SELECT * FROM scope()",
+		"SELECT 1 - 2, 1 % 2, a <> b FROM scope()",
+	}
+	for _, q := range tests {
+		prog, err := Parse(q, "")
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		if got := prog.String(); got != q {
+			t.Errorf("round trip\n got %s\nwant %s", got, q)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		text       string
+		want       string
+		incomplete bool
+	}{
+		{"SELECT * FORM x", "1:10: unexpected token \"FORM\"", false},
+		{"SELECT * FROM x WHERE", "unexpected end of input", true},
+		{"SELECT * FROM x(a=(1", "unexpected end of input", true},
+		{"SELECT 'abc FROM x", "unterminated string", true},
+		{"SELECT * FROM x LIMIT -1", "1:23: unexpected token \"-\"", false},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.text, "")
+		var se *source.Error
+		if !errors.As(err, &se) {
+			t.Fatalf("%s: want a source.Error, got %v", tt.text, err)
+		}
+		if !contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %q want it to contain %q", tt.text, err.Error(), tt.want)
+		}
+		if se.Incomplete != tt.incomplete {
+			t.Errorf("%s: incomplete = %v", tt.text, se.Incomplete)
+		}
+	}
+}
+
+func contains(s, sub string) bool { return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0) }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
