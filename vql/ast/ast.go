@@ -156,11 +156,11 @@ type Op int
 
 // Operators, loosest first within each group.
 const (
-	OpInvalid Op = iota
-	OpAnd        // AND
-	OpAndValue   // &&
-	OpOr         // OR
-	OpOrValue    // ||
+	OpInvalid  Op = iota
+	OpAnd         // AND
+	OpAndValue    // &&
+	OpOr          // OR
+	OpOrValue     // ||
 	OpNot
 	OpEq
 	OpNe
@@ -293,23 +293,23 @@ func (*SubSelect) expr() {}
 func (s *SelectStmt) Pos() source.Pos { return s.Select.P }
 
 // Pos returns the position of the LET keyword.
-func (s *Let) Pos() source.Pos       { return s.P }
-func (s *Select) Pos() source.Pos    { return s.P }
-func (c *Column) Pos() source.Pos    { return c.P }
+func (s *Let) Pos() source.Pos        { return s.P }
+func (s *Select) Pos() source.Pos     { return s.P }
+func (c *Column) Pos() source.Pos     { return c.P }
 func (p *PluginCall) Pos() source.Pos { return p.P }
-func (a *Arg) Pos() source.Pos       { return a.P }
-func (e *Binary) Pos() source.Pos    { return e.P }
-func (e *Unary) Pos() source.Pos     { return e.P }
-func (e *Int) Pos() source.Pos       { return e.P }
-func (e *Float) Pos() source.Pos     { return e.P }
-func (e *String) Pos() source.Pos    { return e.P }
-func (e *Bool) Pos() source.Pos      { return e.P }
-func (e *Null) Pos() source.Pos      { return e.P }
-func (e *Ident) Pos() source.Pos     { return e.P }
-func (e *Member) Pos() source.Pos    { return e.P }
-func (e *Index) Pos() source.Pos     { return e.P }
-func (e *Slice) Pos() source.Pos     { return e.P }
-func (e *Call) Pos() source.Pos      { return e.P }
-func (e *Array) Pos() source.Pos     { return e.P }
-func (e *Paren) Pos() source.Pos     { return e.P }
-func (e *SubSelect) Pos() source.Pos { return e.P }
+func (a *Arg) Pos() source.Pos        { return a.P }
+func (e *Binary) Pos() source.Pos     { return e.P }
+func (e *Unary) Pos() source.Pos      { return e.P }
+func (e *Int) Pos() source.Pos        { return e.P }
+func (e *Float) Pos() source.Pos      { return e.P }
+func (e *String) Pos() source.Pos     { return e.P }
+func (e *Bool) Pos() source.Pos       { return e.P }
+func (e *Null) Pos() source.Pos       { return e.P }
+func (e *Ident) Pos() source.Pos      { return e.P }
+func (e *Member) Pos() source.Pos     { return e.P }
+func (e *Index) Pos() source.Pos      { return e.P }
+func (e *Slice) Pos() source.Pos      { return e.P }
+func (e *Call) Pos() source.Pos       { return e.P }
+func (e *Array) Pos() source.Pos      { return e.P }
+func (e *Paren) Pos() source.Pos      { return e.P }
+func (e *SubSelect) Pos() source.Pos  { return e.P }

@@ -151,10 +151,19 @@ func writeArgs(b *strings.Builder, args []*Arg) {
 
 func (a *Arg) String() string { return a.Name.Raw + "=" + a.Value.String() }
 
+// Binary operators keep their spelling (`<>`, `or`), except IN, which is
+// upper-cased. AND is preceded by two spaces: vfilter's formatter emits a
+// line-break point there that collapses to a space.
 func (e *Binary) String() string {
-	op := e.Op.String()
-	if e.Op == OpNe && e.Raw == "<>" {
-		op = "<>"
+	op := e.Raw
+	switch {
+	case op == "":
+		op = e.Op.String()
+	case e.Op == OpIn:
+		op = "IN"
+	}
+	if e.Op == OpAnd || e.Op == OpAndValue {
+		return e.Left.String() + "  " + op + " " + e.Right.String()
 	}
 	return e.Left.String() + " " + op + " " + e.Right.String()
 }
@@ -166,11 +175,21 @@ func (e *Unary) String() string {
 	return e.Op.String() + e.X.String()
 }
 
-func (e *Int) String() string    { return e.Raw }
-func (e *Float) String() string  { return e.Raw }
+// String prints an integer in decimal whatever its spelling (0x10 is 16).
+func (e *Int) String() string { return strconv.FormatInt(e.Value, 10) }
+
+// String prints a float in its shortest form, always with a decimal point.
+func (e *Float) String() string {
+	s := strconv.FormatFloat(e.Value, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
 func (e *String) String() string { return e.Raw }
 func (e *Bool) String() string   { return e.Raw }
-func (e *Null) String() string   { return e.Raw }
+func (e *Null) String() string   { return "NULL" }
 func (e *Ident) String() string  { return e.Name.Raw }
 func (e *Member) String() string { return e.X.String() + "." + e.Name.Raw }
 func (e *Index) String() string  { return e.X.String() + "[" + e.Index.String() + "]" }
@@ -211,7 +230,7 @@ func (e *Array) String() string {
 		b.WriteString(x.String())
 	}
 	if e.Trailing {
-		b.WriteByte(',')
+		b.WriteString(", ")
 	}
 	b.WriteByte(closer)
 	return b.String()

@@ -396,9 +396,11 @@ func name(raw string) ast.Name {
 	return ast.Name{Value: raw, Raw: raw}
 }
 
-// unescape interprets backslash escapes in a quoted string. \xHH gives a
-// raw byte (VQL strings carry binary data); an unknown escape keeps its
-// backslash so regular expressions such as '\d+' mean what they say.
+// unescape interprets backslash escapes in a quoted string as vfilter
+// does: \xHH gives a raw byte (VQL strings carry binary data), \n \r \t
+// their control characters, and any other escaped character stands for
+// itself, so regular expressions are best written in triple-quoted raw
+// strings.
 func unescape(s string) string {
 	if strings.IndexByte(s, '\\') < 0 {
 		return s
@@ -406,9 +408,12 @@ func unescape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
-		if ch != '\\' || i+1 >= len(s) {
+		if ch != '\\' {
 			b.WriteByte(ch)
 			continue
+		}
+		if i+1 >= len(s) {
+			break
 		}
 		i++
 		switch s[i] {
@@ -418,10 +423,6 @@ func unescape(s string) string {
 			b.WriteByte('\r')
 		case 't':
 			b.WriteByte('\t')
-		case '0':
-			b.WriteByte(0)
-		case '\\', '\'', '"':
-			b.WriteByte(s[i])
 		case 'x':
 			if i+2 < len(s) {
 				if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
@@ -431,17 +432,7 @@ func unescape(s string) string {
 				}
 			}
 			b.WriteString(`\x`)
-		case 'u':
-			if i+4 < len(s) {
-				if v, err := strconv.ParseUint(s[i+1:i+5], 16, 32); err == nil {
-					b.WriteRune(rune(v))
-					i += 4
-					continue
-				}
-			}
-			b.WriteString(`\u`)
 		default:
-			b.WriteByte('\\')
 			b.WriteByte(s[i])
 		}
 	}

@@ -116,19 +116,39 @@ func describeOpen(rest string) string {
 	return "string"
 }
 
-// expectation keeps participle's "(expected …)" part, with the quotes
-// around a single keyword removed so it reads `(expected FROM)`.
+// expectation turns participle's "(expected …)" grammar dump into what a
+// user can act on: the first thing the grammar wanted, as a keyword or a
+// plain description (`(expected FROM)`, `(expected an expression)`).
 func expectation(msg string) string {
 	i := strings.Index(msg, "(expected ")
 	if i < 0 {
 		return ""
 	}
-	exp := msg[i:]
-	inner := strings.TrimSuffix(strings.TrimPrefix(exp, "(expected "), ")")
-	if len(inner) > 2 && inner[0] == '"' && inner[len(inner)-1] == '"' && !strings.Contains(inner[1:len(inner)-1], `"`) {
-		return " (expected " + inner[1:len(inner)-1] + ")"
+	inner := strings.TrimSuffix(msg[i+len("(expected "):], ")")
+	first := inner
+	if j := strings.IndexAny(inner, " |"); j > 0 {
+		first = inner[:j]
 	}
-	return " " + exp
+	first = strings.Trim(first, "()")
+	if len(first) >= 2 && first[0] == '"' && first[len(first)-1] == '"' {
+		return " (expected " + first[1:len(first)-1] + ")"
+	}
+	if d, ok := nodeNames[first]; ok {
+		return " (expected " + d + ")"
+	}
+	return ""
+}
+
+// nodeNames describes grammar structs (participle names them after the Go
+// type) in words.
+var nodeNames = map[string]string{
+	"GComma": "an expression", "GAnd": "an expression", "GOr": "an expression",
+	"GNot": "an expression", "GCmp": "an expression", "GAdd": "an expression",
+	"GMul": "an expression", "GUnary": "an expression", "GPostfix": "an expression",
+	"GPrimary": "an expression", "GPlugin": "a plugin name", "GSelect": "SELECT",
+	"GColumn": "a column", "GArg": "an argument name=value", "GParam": "a parameter name",
+	"GOrder": "an expression", "GLimit": "a number", "GLet": "a name", "GCall": "a name",
+	"GStatement": "SELECT or LET", "Int": "a number", "Ident": "a name",
 }
 
 // checkDepth scans the tokens once and refuses nesting deeper than

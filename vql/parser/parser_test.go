@@ -24,7 +24,7 @@ func TestRoundTrip(t *testing.T) {
 		"SELECT 'foo\\'s quote' FROM scope()",
 		"SELECT * FROM foreach(row=(1, 1, 8), query={ SELECT _value AS X FROM scope() }) GROUP BY X",
 		"SELECT dict(`arg-with-special chars`=TRUE) FROM scope()",
-		"SELECT a FROM b WHERE NOT a AND b OR c",
+		"SELECT a FROM b WHERE NOT a  AND b OR c",
 		"EXPLAIN SELECT * FROM scope()",
 		"SELECT 1 - 2, 1 % 2, a <> b FROM scope()",
 	}
@@ -67,7 +67,9 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
+}
 
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
