@@ -80,12 +80,17 @@ type Column struct {
 }
 
 // Name returns the column's output name: the alias, or the canonical text
-// of the expression.
+// of the expression with one layer of surrounding backticks removed (so
+// `Hello World` names its column "Hello World").
 func (c *Column) Name() string {
 	if c.Alias != nil {
 		return c.Alias.Value
 	}
-	return c.Expr.String()
+	s := c.Expr.String()
+	if len(s) >= 2 && s[0] == '`' && s[len(s)-1] == '`' {
+		return s[1 : len(s)-1]
+	}
+	return s
 }
 
 // OrderKey is one ORDER BY key.

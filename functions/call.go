@@ -1,0 +1,16 @@
+package functions
+
+import (
+	"context"
+
+	"github.com/vqlq/vqlq/vql"
+)
+
+type ctxT = context.Context
+
+// call bundles what a function body needs.
+type call struct {
+	ctx   context.Context
+	scope *vql.Scope
+	args  *vql.Args
+}

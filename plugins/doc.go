@@ -1,0 +1,19 @@
+// Package plugins holds the built-in plugins every vqlq engine has: the
+// row sources named in spec/vql.md. Register adds them all.
+package plugins
+
+import "github.com/vqlq/vqlq/vql"
+
+// All returns every built-in plugin.
+func All() []vql.Plugin {
+	return []vql.Plugin{Scope, Range, Foreach, If, Chain, Flatten, Items, Clock}
+}
+
+// Register adds every built-in plugin to e.
+func Register(e *vql.Engine) {
+	for _, p := range All() {
+		e.AddPlugin(p)
+	}
+}
+
+func none(func(vql.Row) bool) {}

@@ -1,0 +1,233 @@
+// Package vql is the VQL engine: scopes, the lazy evaluator, query
+// execution, and the registry of plugins and functions a host program
+// extends. Parsing lives in vql/parser, the syntax tree in vql/ast, and
+// value semantics in vql/value.
+package vql
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"sort"
+	"sync"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/vql/ast"
+	"github.com/vqlq/vqlq/vql/parser"
+)
+
+// Engine holds the plugins, functions and global variables that sessions
+// see. It is safe for concurrent use; register everything before running
+// queries for predictable results.
+type Engine struct {
+	mu        sync.RWMutex
+	plugins   map[string]Plugin
+	functions map[string]Function
+	globals   map[string]any
+}
+
+// NewEngine returns an engine with nothing registered. The root package
+// vqlq (github.com/vqlq/vqlq) returns one with every built-in.
+func NewEngine() *Engine {
+	return &Engine{plugins: map[string]Plugin{}, functions: map[string]Function{}, globals: map[string]any{}}
+}
+
+// AddPlugin registers (or replaces) a plugin under its Info().Name.
+func (e *Engine) AddPlugin(p Plugin) {
+	e.mu.Lock()
+	e.plugins[p.Info().Name] = p
+	e.mu.Unlock()
+}
+
+// AddFunction registers (or replaces) a function under its Info().Name.
+func (e *Engine) AddFunction(f Function) {
+	e.mu.Lock()
+	e.functions[f.Info().Name] = f
+	e.mu.Unlock()
+}
+
+// SetVar sets a global variable visible to every session.
+func (e *Engine) SetVar(name string, v any) {
+	e.mu.Lock()
+	e.globals[name] = v
+	e.mu.Unlock()
+}
+
+func (e *Engine) plugin(name string) (Plugin, bool) {
+	e.mu.RLock()
+	p, ok := e.plugins[name]
+	e.mu.RUnlock()
+	return p, ok
+}
+
+func (e *Engine) function(name string) (Function, bool) {
+	e.mu.RLock()
+	f, ok := e.functions[name]
+	e.mu.RUnlock()
+	return f, ok
+}
+
+// Plugins lists the plugins' declarations, sorted by name.
+func (e *Engine) Plugins() []Info {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]Info, 0, len(e.plugins))
+	for _, p := range e.plugins {
+		out = append(out, p.Info())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Functions lists the functions' declarations, sorted by name.
+func (e *Engine) Functions() []Info {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]Info, 0, len(e.functions))
+	for _, f := range e.functions {
+		out = append(out, f.Info())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (e *Engine) pluginNames() []string {
+	var out []string
+	for _, i := range e.Plugins() {
+		out = append(out, i.Name)
+	}
+	return out
+}
+
+func (e *Engine) functionNames() []string {
+	var out []string
+	for _, i := range e.Functions() {
+		out = append(out, i.Name)
+	}
+	return out
+}
+
+// Session is one conversation with the engine: LET bindings persist from
+// one Run to the next, as at a REPL prompt.
+type Session struct {
+	root *Scope
+}
+
+// SessionOptions configure a session.
+type SessionOptions struct {
+	// OnLog receives every log message as it is produced, possibly from
+	// several goroutines at once.
+	OnLog func(Message)
+}
+
+// NewSession starts a session with its own scope.
+func (e *Engine) NewSession(opts SessionOptions) *Session {
+	rt := &runtime{engine: e, onLog: opts.OnLog}
+	e.mu.RLock()
+	globals := make(map[string]any, len(e.globals))
+	for k, v := range e.globals {
+		globals[k] = v
+	}
+	e.mu.RUnlock()
+	base := &Scope{rt: rt, vars: globals, agg: newAggContext()}
+	return &Session{root: base.Child()}
+}
+
+// Scope is the session's top-level scope: LET bindings land here.
+func (s *Session) Scope() *Scope { return s.root }
+
+// Result is one row of one statement.
+type Result struct {
+	// Statement is the index of the statement in the program.
+	Statement int
+	Row       *ordereddict.Dict
+}
+
+// Run executes a program statement by statement and yields each row as it
+// is produced. LET statements yield nothing. Stopping the iteration, or
+// cancelling ctx, stops the running query.
+func (s *Session) Run(ctx context.Context, prog *ast.Program) iter.Seq[Result] {
+	return func(yield func(Result) bool) {
+		for i, stmt := range prog.Statements {
+			if ctx.Err() != nil {
+				return
+			}
+			for row := range s.RunStatement(ctx, stmt) {
+				if !yield(Result{Statement: i, Row: row}) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// RunText parses and runs text. A parse error is returned before anything
+// runs.
+func (s *Session) RunText(ctx context.Context, text string) (iter.Seq[Result], error) {
+	prog, err := parser.Parse(text, "")
+	if err != nil {
+		return nil, err
+	}
+	return s.Run(ctx, prog), nil
+}
+
+// RunStatement executes one statement and yields its rows.
+func (s *Session) RunStatement(ctx context.Context, stmt ast.Statement) iter.Seq[*ordereddict.Dict] {
+	return func(yield func(*ordereddict.Dict) bool) {
+		sc := s.root
+		switch st := stmt.(type) {
+		case *ast.Let:
+			sc.execLet(ctx, st)
+		case *ast.SelectStmt:
+			q := sc.Child()
+			q.agg = newAggContext()
+			if st.Explain {
+				q.Log(LevelInfo, "EXPLAIN: %s", st.Select.String())
+			}
+			for row := range q.Query(ctx, st.Select) {
+				d, ok := row.(*ordereddict.Dict)
+				if !ok {
+					continue
+				}
+				if !yield(d) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// execLet binds a LET statement in scope s.
+func (s *Scope) execLet(ctx context.Context, l *ast.Let) {
+	name := l.Name.Value
+	if _, masks := s.rt.engine.function(name); masks && l.HasParams {
+		s.Log(LevelWarn, "LET expression is masking a built in function %s", name)
+	}
+	switch {
+	case l.HasParams:
+		s.Set(name, &letFunc{def: l})
+	case l.Materialize && l.Query != nil:
+		rows := []any{}
+		for row := range s.Query(ctx, l.Query) {
+			rows = append(rows, row)
+		}
+		s.Set(name, rows)
+	case l.Materialize:
+		s.Set(name, s.Materialize(ctx, s.Eval(ctx, l.Expr)))
+	case l.Query != nil:
+		s.Set(name, &letQuery{sel: l.Query})
+	default:
+		s.Set(name, &letExpr{expr: l.Expr})
+	}
+}
+
+// toJSONText renders a value as JSON for keys and sorting.
+func toJSONText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

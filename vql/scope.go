@@ -1,0 +1,171 @@
+package vql
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/vql/value"
+)
+
+// MaxDepth bounds recursion through LET expressions, LET functions and
+// stored queries; deeper calls log "Stack overflow" and yield NULL.
+const MaxDepth = 1000
+
+// runtime is what every scope of one session shares.
+type runtime struct {
+	engine *Engine
+	onLog  func(Message)
+}
+
+// Scope is a chain of layers in which names are looked up, innermost
+// first. A layer holds variables (LET bindings, host variables, arguments
+// of a LET function), or one row: the plugin's row and the lazily computed
+// columns of the row being built.
+type Scope struct {
+	parent *Scope
+	rt     *runtime
+
+	mu   sync.RWMutex // guards vars: chain(async=TRUE) reads from goroutines
+	vars map[string]any
+
+	row  Row
+	cols *lazyRow
+
+	agg   *aggContext
+	depth int
+	// quiet suppresses "Symbol not found" while evaluating WHERE, where
+	// testing for an absent column is normal.
+	quiet bool
+}
+
+// Child returns a new, empty layer on top of s.
+func (s *Scope) Child() *Scope {
+	return &Scope{parent: s, rt: s.rt, agg: s.agg, depth: s.depth, quiet: s.quiet}
+}
+
+// WithRow returns a child layer whose names are the members of row. Plugins
+// such as foreach run their query in such a scope.
+func (s *Scope) WithRow(row Row) *Scope {
+	c := s.Child()
+	c.row = row
+	return c
+}
+
+// WithVars returns a child layer holding the given variables.
+func (s *Scope) WithVars(vars map[string]any) *Scope {
+	c := s.Child()
+	c.vars = vars
+	return c
+}
+
+// Set binds a variable in this layer.
+func (s *Scope) Set(name string, v any) {
+	s.mu.Lock()
+	if s.vars == nil {
+		s.vars = map[string]any{}
+	}
+	s.vars[name] = v
+	s.mu.Unlock()
+}
+
+// Engine returns the engine the scope belongs to.
+func (s *Scope) Engine() *Engine { return s.rt.engine }
+
+// lookup finds a name, innermost layer first. The value is returned as
+// stored: LET definitions are not evaluated here.
+func (s *Scope) lookup(name string) (any, bool) {
+	for l := s; l != nil; l = l.parent {
+		if l.cols != nil {
+			if v, ok := l.cols.lookup(name); ok {
+				return v, true
+			}
+		}
+		if l.row != nil {
+			if v, ok := value.Member(l.row, name); ok {
+				return v, true
+			}
+		}
+		if l.vars != nil {
+			l.mu.RLock()
+			v, ok := l.vars[name]
+			l.mu.RUnlock()
+			if ok {
+				return v, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Names lists the names visible in the scope, for suggestions and `scope()`.
+func (s *Scope) Names() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for l := s; l != nil; l = l.parent {
+		if l.cols != nil {
+			for _, n := range l.cols.plan.names {
+				if n != "" {
+					add(n)
+				}
+			}
+		}
+		if l.row != nil {
+			for _, k := range value.Keys(l.row) {
+				add(k)
+			}
+		}
+		l.mu.RLock()
+		for k := range l.vars {
+			add(k)
+		}
+		l.mu.RUnlock()
+	}
+	sort.Strings(out)
+	return out
+}
+
+// scopeView is what `scope()` returns: the live scope, read like a dict.
+type scopeView struct{ s *Scope }
+
+// Get looks a name up in the scope the view was taken of.
+func (v scopeView) Get(name string) (any, bool) {
+	r, ok := v.s.lookup(name)
+	if !ok {
+		return nil, false
+	}
+	switch r.(type) {
+	case *letExpr, *letQuery, *letFunc:
+		// Definitions are not values; reading them through scope() is rare
+		// and would need a context to evaluate.
+		return nil, false
+	}
+	return r, true
+}
+
+// Keys lists the names visible in the scope.
+func (v scopeView) Keys() []string { return v.s.Names() }
+
+// Len reports how many names are visible (a scope is always truthy).
+func (v scopeView) Len() int { return 1 }
+
+// MarshalJSON renders the row layers and variables of the scope.
+func (v scopeView) MarshalJSON() ([]byte, error) {
+	d := ordereddict.NewDict()
+	for _, k := range v.Keys() {
+		if val, ok := v.Get(k); ok {
+			d.Set(k, val)
+		}
+	}
+	return d.MarshalJSON()
+}
+
+// View returns the scope as a value, the result of the `scope()` function.
+func (s *Scope) View() any { return scopeView{s} }

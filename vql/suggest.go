@@ -1,0 +1,42 @@
+package vql
+
+import "strings"
+
+// suggest returns " Did you mean X?" for the known name closest to a
+// misspelt one, or "" when nothing is close.
+func suggest(name string, known []string) string {
+	best, bestDist := "", 1<<30
+	lname := strings.ToLower(name)
+	for _, k := range known {
+		d := editDistance(lname, strings.ToLower(k))
+		if d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	limit := max(1, len(name)/3)
+	if best == "" || bestDist > limit {
+		return ""
+	}
+	return " Did you mean " + best + "?"
+}
+
+// editDistance is the Levenshtein distance between two strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
