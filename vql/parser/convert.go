@@ -146,130 +146,91 @@ func (c *converter) comma(g *gComma) (ast.Expr, error) {
 	return arr, nil
 }
 
-func (c *converter) and(g *gAnd) (ast.Expr, error) {
-	left, err := c.or(g.Left)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range g.Right {
-		right, err := c.or(r.Right)
-		if err != nil {
-			return nil, err
-		}
-		op := ast.OpAnd
-		if r.Op == "&&" {
-			op = ast.OpAndValue
-		}
-		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
-	}
-	return left, nil
+// binaryOps maps an operator's spelling to the operator and its
+// precedence (higher binds tighter). AND is looser than OR: VQL's rule.
+var binaryOps = map[string]struct {
+	op   ast.Op
+	prec int
+}{
+	"AND": {ast.OpAnd, 2}, "&&": {ast.OpAndValue, 2},
+	"OR": {ast.OpOr, 3}, "||": {ast.OpOrValue, 3},
+	"=": {ast.OpEq, 5}, "!=": {ast.OpNe, 5}, "<>": {ast.OpNe, 5}, "<": {ast.OpLt, 5},
+	"<=": {ast.OpLe, 5}, ">": {ast.OpGt, 5}, ">=": {ast.OpGe, 5}, "=~": {ast.OpRegex, 5}, "IN": {ast.OpIn, 5},
+	"+": {ast.OpAdd, 6}, "-": {ast.OpSub, 6},
+	"*": {ast.OpMul, 7}, "/": {ast.OpDiv, 7}, "%": {ast.OpMod, 7},
 }
 
-func (c *converter) or(g *gOr) (ast.Expr, error) {
-	left, err := c.not(g.Left)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range g.Right {
-		right, err := c.not(r.Right)
-		if err != nil {
-			return nil, err
-		}
-		op := ast.OpOr
-		if r.Op == "||" {
-			op = ast.OpOrValue
-		}
-		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
-	}
-	return left, nil
+// precNot is where prefix NOT binds: looser than comparisons, tighter than
+// OR, so `NOT a = b` is `NOT (a = b)` and `NOT a OR b` is `(NOT a) OR b`.
+const precNot = 5
+
+func binaryOp(raw string) (ast.Op, int) {
+	b := binaryOps[strings.ToUpper(raw)]
+	return b.op, b.prec
 }
 
-func (c *converter) not(g *gNot) (ast.Expr, error) {
-	if g.Not != nil {
-		x, err := c.not(g.Not)
-		if err != nil {
-			return nil, err
-		}
-		return &ast.Unary{P: pos(g.Pos), Op: ast.OpNot, X: x}, nil
-	}
-	return c.cmp(g.Cmp)
+// climber gives a flat gExpr its structure by precedence climbing. Binary
+// operators are left-associative.
+type climber struct {
+	c        *converter
+	operands []*gOperand
+	ops      []*gBinOp
+	k        int // next operand
+	prefix   int // next prefix of operand k
+	err      error
 }
 
-var cmpOps = map[string]ast.Op{
-	"=": ast.OpEq, "!=": ast.OpNe, "<>": ast.OpNe, "<": ast.OpLt, "<=": ast.OpLe,
-	">": ast.OpGt, ">=": ast.OpGe, "=~": ast.OpRegex,
+func (c *converter) and(g *gExpr) (ast.Expr, error) {
+	cl := &climber{c: c, operands: append([]*gOperand{g.Head}, make([]*gOperand, 0, len(g.Tail))...), ops: g.Tail}
+	for _, t := range g.Tail {
+		cl.operands = append(cl.operands, t.Right)
+	}
+	e := cl.climb(0)
+	return e, cl.err
 }
 
-func (c *converter) cmp(g *gCmp) (ast.Expr, error) {
-	left, err := c.add(g.Left)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range g.Right {
-		right, err := c.add(r.Right)
-		if err != nil {
-			return nil, err
+func (cl *climber) climb(minPrec int) ast.Expr {
+	left := cl.unary()
+	// unary consumed operand k-1; the operator after it is ops[k-1].
+	for cl.err == nil && cl.k-1 < len(cl.ops) {
+		g := cl.ops[cl.k-1]
+		op, prec := binaryOp(g.Op)
+		if prec < minPrec {
+			break
 		}
-		op, ok := cmpOps[r.Op]
-		if !ok {
-			op = ast.OpIn
-		}
-		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
+		right := cl.climb(prec + 1)
+		left = &ast.Binary{P: pos(g.Pos), Op: op, Raw: g.Op, Left: left, Right: right}
 	}
-	return left, nil
+	return left
 }
 
-func (c *converter) add(g *gAdd) (ast.Expr, error) {
-	left, err := c.mul(g.Left)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range g.Right {
-		right, err := c.mul(r.Right)
-		if err != nil {
-			return nil, err
+// unary reads the prefixes of the current operand, then the operand. NOT
+// takes everything that binds tighter than it; - and + take one operand.
+func (cl *climber) unary() ast.Expr {
+	o := cl.operands[cl.k]
+	if cl.prefix < len(o.Prefix) {
+		p := o.Prefix[cl.prefix]
+		cl.prefix++
+		at := pos(o.Pos)
+		switch strings.ToUpper(p) {
+		case "NOT":
+			return &ast.Unary{P: at, Op: ast.OpNot, X: cl.climb(precNot)}
+		case "-":
+			return &ast.Unary{P: at, Op: ast.OpNeg, X: cl.unary()}
+		default:
+			return &ast.Unary{P: at, Op: ast.OpPlus, X: cl.unary()}
 		}
-		op := ast.OpAdd
-		if r.Op == "-" {
-			op = ast.OpSub
-		}
-		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
 	}
-	return left, nil
+	cl.k++
+	cl.prefix = 0
+	x, err := cl.c.postfix(o)
+	if err != nil && cl.err == nil {
+		cl.err = err
+	}
+	return x
 }
 
-func (c *converter) mul(g *gMul) (ast.Expr, error) {
-	left, err := c.unary(g.Left)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range g.Right {
-		right, err := c.unary(r.Right)
-		if err != nil {
-			return nil, err
-		}
-		op := map[string]ast.Op{"*": ast.OpMul, "/": ast.OpDiv, "%": ast.OpMod}[r.Op]
-		left = &ast.Binary{P: pos(r.Pos), Op: op, Raw: r.Op, Left: left, Right: right}
-	}
-	return left, nil
-}
-
-func (c *converter) unary(g *gUnary) (ast.Expr, error) {
-	if g.X != nil {
-		x, err := c.unary(g.X)
-		if err != nil {
-			return nil, err
-		}
-		op := ast.OpNeg
-		if g.Op == "+" {
-			op = ast.OpPlus
-		}
-		return &ast.Unary{P: pos(g.Pos), Op: op, X: x}, nil
-	}
-	return c.postfix(g.Postfix)
-}
-
-func (c *converter) postfix(g *gPostfix) (ast.Expr, error) {
+func (c *converter) postfix(g *gOperand) (ast.Expr, error) {
 	x, err := c.primary(g.Primary)
 	if err != nil {
 		return nil, err
@@ -338,15 +299,14 @@ func (c *converter) primary(g *gPrimary) (ast.Expr, error) {
 		}
 		return &ast.Null{P: p, Raw: *g.Keyword}, nil
 	}
-	call := g.Call
-	if !call.IsCall {
-		return &ast.Ident{P: p, Name: name(call.Name)}, nil
+	if !g.IsCall {
+		return &ast.Ident{P: p, Name: name(g.Name)}, nil
 	}
-	args, err := c.args(call.Args)
+	args, err := c.args(g.Args)
 	if err != nil {
 		return nil, err
 	}
-	return &ast.Call{P: p, Name: name(call.Name), Args: args}, nil
+	return &ast.Call{P: p, Name: name(g.Name), Args: args}, nil
 }
 
 func (c *converter) group(p source.Pos, g *gGroup, brackets bool) (ast.Expr, error) {

@@ -28,7 +28,7 @@ type gLet struct {
 
 type gParam struct {
 	Name    string `parser:"@(Ident|Backtick)"`
-	Default *gAnd  `parser:"( \"=\" @@ )?"`
+	Default *gExpr `parser:"( \"=\" @@ )?"`
 }
 
 type gSelect struct {
@@ -36,7 +36,7 @@ type gSelect struct {
 	Columns []*gColumn `parser:"\"SELECT\" @@ ( \",\" @@ )*"`
 	From    *gPlugin   `parser:"\"FROM\" @@"`
 	Where   *gComma    `parser:"( \"WHERE\" @@ )?"`
-	GroupBy []*gAnd    `parser:"( \"GROUP\" \"BY\" @@ ( \",\" @@ )* )?"`
+	GroupBy []*gExpr   `parser:"( \"GROUP\" \"BY\" @@ ( \",\" @@ )* )?"`
 	OrderBy []*gOrder  `parser:"( \"ORDER\" \"BY\" @@ ( \",\" @@ )* )?"`
 	Limit   *gLimit    `parser:"( \"LIMIT\" @@ )?"`
 }
@@ -49,12 +49,12 @@ type gLimit struct {
 type gColumn struct {
 	Pos   lexer.Position
 	Star  bool   `parser:"(  @\"*\""`
-	Expr  *gAnd  `parser:" | @@ )"`
+	Expr  *gExpr `parser:" | @@ )"`
 	Alias string `parser:"( \"AS\" @(Ident|Backtick) )?"`
 }
 
 type gOrder struct {
-	Expr *gAnd  `parser:"@@"`
+	Expr *gExpr `parser:"@@"`
 	Dir  string `parser:"@(\"ASC\" | \"DESC\")?"`
 }
 
@@ -68,92 +68,38 @@ type gPlugin struct {
 type gArg struct {
 	Pos   lexer.Position
 	Name  string `parser:"@(Ident|Backtick|Keyword) \"=\""`
-	Value *gAnd  `parser:"@@"`
+	Value *gExpr `parser:"@@"`
 }
 
-// gComma is level 1: `parser:"a, b"` builds an array.
+// gComma is level 1: `a, b` builds an array.
 type gComma struct {
 	Pos      lexer.Position
-	Head     *gAnd   `parser:"@@"`
-	Tail     []*gAnd `parser:"( \",\" @@ )*"`
-	Trailing bool    `parser:"@\",\"?"`
+	Head     *gExpr   `parser:"@@"`
+	Tail     []*gExpr `parser:"( \",\" @@ )*"`
+	Trailing bool     `parser:"@\",\"?"`
 }
 
-type gAnd struct {
+// gExpr is an expression without top-level commas, read flat — operands
+// separated by binary operators — and given its precedence by convert.go.
+// A grammar level per precedence would allocate a struct per level for
+// every operand; the flat form parses several times faster.
+type gExpr struct {
+	Pos  lexer.Position
+	Head *gOperand `parser:"@@"`
+	Tail []*gBinOp `parser:"@@*"`
+}
+
+type gBinOp struct {
 	Pos   lexer.Position
-	Left  *gOr      `parser:"@@"`
-	Right []*gAndOp `parser:"@@*"`
+	Op    string    `parser:"@BinOp"`
+	Right *gOperand `parser:"@@"`
 }
 
-type gAndOp struct {
-	Pos   lexer.Position
-	Op    string `parser:"@(\"AND\" | \"&&\")"`
-	Right *gOr   `parser:"@@"`
-}
-
-type gOr struct {
-	Pos   lexer.Position
-	Left  *gNot    `parser:"@@"`
-	Right []*gOrOp `parser:"@@*"`
-}
-
-type gOrOp struct {
-	Pos   lexer.Position
-	Op    string `parser:"@(\"OR\" | \"||\")"`
-	Right *gNot  `parser:"@@"`
-}
-
-type gNot struct {
-	Pos lexer.Position
-	Not *gNot `parser:"  \"NOT\" @@"`
-	Cmp *gCmp `parser:"| @@"`
-}
-
-type gCmp struct {
-	Pos   lexer.Position
-	Left  *gAdd     `parser:"@@"`
-	Right []*gCmpOp `parser:"@@*"`
-}
-
-type gCmpOp struct {
-	Pos   lexer.Position
-	Op    string `parser:"@(\"=~\" | \"=\" | \"!=\" | \"<>\" | \"<=\" | \">=\" | \"<\" | \">\" | \"IN\")"`
-	Right *gAdd  `parser:"@@"`
-}
-
-type gAdd struct {
-	Pos   lexer.Position
-	Left  *gMul     `parser:"@@"`
-	Right []*gAddOp `parser:"@@*"`
-}
-
-type gAddOp struct {
-	Pos   lexer.Position
-	Op    string `parser:"@(\"+\" | \"-\")"`
-	Right *gMul  `parser:"@@"`
-}
-
-type gMul struct {
-	Pos   lexer.Position
-	Left  *gUnary   `parser:"@@"`
-	Right []*gMulOp `parser:"@@*"`
-}
-
-type gMulOp struct {
-	Pos   lexer.Position
-	Op    string  `parser:"@(\"*\" | \"/\" | \"%\")"`
-	Right *gUnary `parser:"@@"`
-}
-
-type gUnary struct {
+// gOperand is an operand: prefix operators (unary minus and plus, NOT —
+// the lexer marks them), a primary, and member, index and slice suffixes.
+type gOperand struct {
 	Pos     lexer.Position
-	Op      string    `parser:"(  @(\"-\" | \"+\")"`
-	X       *gUnary   `parser:"   @@"`
-	Postfix *gPostfix `parser:"| @@ )"`
-}
-
-type gPostfix struct {
-	Pos     lexer.Position
+	Prefix  []string   `parser:"@Prefix*"`
 	Primary *gPrimary  `parser:"@@"`
 	Ops     []*gPostOp `parser:"@@*"`
 }
@@ -162,32 +108,27 @@ type gPostOp struct {
 	Pos    lexer.Position
 	Member string `parser:"(  \".\" @(Ident|Backtick|Keyword|Int)"`
 	Open   bool   `parser:" | @\"[\""`
-	Lo     *gAnd  `parser:"    @@?"`
+	Lo     *gExpr `parser:"    @@?"`
 	Colon  bool   `parser:"    @\":\"?"`
-	Hi     *gAnd  `parser:"    @@? \"]\" )"`
+	Hi     *gExpr `parser:"    @@? \"]\" )"`
 }
 
 type gPrimary struct {
 	Pos       lexer.Position
-	SubSelect *gSelect `parser:"  \"{\" @@ \"}\""`
-	Paren     *gGroup  `parser:"| \"(\" @@ \")\""`
-	Bracket   *gGroup  `parser:"| \"[\" @@ \"]\""`
-	Float     *string  `parser:"| @Float"`
-	Int       *string  `parser:"| @Int"`
-	Raw       *string  `parser:"| @RawString"`
+	Name      string   `parser:"(  @(Ident|Backtick)"`
+	IsCall    bool     `parser:"   ( @\"(\""`
+	Args      []*gArg  `parser:"     ( @@ ( \",\" @@ )* \",\"? )? \")\" )? )"`
 	String    *string  `parser:"| @String"`
+	Int       *string  `parser:"| @Int"`
+	Float     *string  `parser:"| @Float"`
 	Keyword   *string  `parser:"| @(\"TRUE\" | \"FALSE\" | \"NULL\")"`
-	Call      *gCall   `parser:"| @@"`
+	Paren     *gGroup  `parser:"| \"(\" @@ \")\""`
+	SubSelect *gSelect `parser:"| \"{\" @@ \"}\""`
+	Bracket   *gGroup  `parser:"| \"[\" @@ \"]\""`
+	Raw       *string  `parser:"| @RawString"`
 }
 
-// gGroup is the inside of `parser:"( … )"` or `parser:"[ … ]"`: empty, or a comma list.
+// gGroup is the inside of ( … ) or [ … ]: empty, or a comma list.
 type gGroup struct {
 	List *gComma `parser:"@@?"`
-}
-
-type gCall struct {
-	Pos    lexer.Position
-	Name   string  `parser:"@(Ident|Backtick)"`
-	IsCall bool    `parser:"( @\"(\""`
-	Args   []*gArg `parser:"  ( @@ ( \",\" @@ )* \",\"? )? \")\" )?"`
 }

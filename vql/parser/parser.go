@@ -21,18 +21,14 @@ import (
 const MaxDepth = 500
 
 var grammar = participle.MustBuild[gProgram](
-	participle.Lexer(vqlLexer),
-	participle.Elide("Comment", "Whitespace"),
-	participle.CaseInsensitive("Keyword"),
-	participle.UseLookahead(4),
+	participle.Lexer(vqlLexer{}),
+	participle.CaseInsensitive("Keyword", "BinOp"),
+	participle.UseLookahead(3),
 )
 
 // Parse parses a whole program. file names the text in messages (it may be
 // empty). A returned error is a *source.Error.
 func Parse(text, file string) (*ast.Program, error) {
-	if err := checkDepth(text, file); err != nil {
-		return nil, err
-	}
 	g, err := grammar.ParseString(file, text)
 	if err != nil {
 		return nil, toSourceError(err, text, file)
@@ -68,6 +64,16 @@ func ParseExpr(text string) (ast.Expr, error) {
 }
 
 func toSourceError(err error, text, file string) error {
+	var lerr *lexError
+	if errors.As(err, &lerr) {
+		return &source.Error{
+			File:       file,
+			Pos:        source.Pos{Offset: lerr.pos.Offset, Line: lerr.pos.Line, Column: lerr.pos.Column},
+			Msg:        lerr.msg,
+			Text:       text,
+			Incomplete: lerr.incomplete,
+		}
+	}
 	var perr participle.Error
 	if !errors.As(err, &perr) {
 		return &source.Error{File: file, Pos: source.Pos{Line: 1, Column: 1}, Msg: err.Error(), Text: text}
@@ -86,15 +92,6 @@ func toSourceError(err error, text, file string) error {
 	} else if strings.Contains(msg, "unexpected token \"<EOF>\"") {
 		incomplete = true
 	}
-	// participle reports an unterminated string or comment as a lexer error
-	// at the place it could not continue; the statement is incomplete then.
-	if strings.Contains(msg, "invalid input text") {
-		rest := text[min(pos.Offset, len(text)):]
-		if strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, `"`) || strings.HasPrefix(rest, "`") || strings.HasPrefix(rest, "/*") {
-			incomplete = true
-			msg = "unterminated " + describeOpen(rest)
-		}
-	}
 	return &source.Error{
 		File:       file,
 		Pos:        source.Pos{Offset: pos.Offset, Line: pos.Line, Column: pos.Column},
@@ -102,18 +99,6 @@ func toSourceError(err error, text, file string) error {
 		Text:       text,
 		Incomplete: incomplete,
 	}
-}
-
-func describeOpen(rest string) string {
-	switch {
-	case strings.HasPrefix(rest, "'''"):
-		return "raw string"
-	case strings.HasPrefix(rest, "`"):
-		return "quoted identifier"
-	case strings.HasPrefix(rest, "/*"):
-		return "comment"
-	}
-	return "string"
 }
 
 // expectation turns participle's "(expected …)" grammar dump into what a
@@ -149,40 +134,6 @@ var nodeNames = map[string]string{
 	"GColumn": "a column", "GArg": "an argument name=value", "GParam": "a parameter name",
 	"GOrder": "an expression", "GLimit": "a number", "GLet": "a name", "GCall": "a name",
 	"GStatement": "SELECT or LET", "Int": "a number", "Ident": "a name",
-}
-
-// checkDepth scans the tokens once and refuses nesting deeper than
-// MaxDepth before the recursive parser sees it.
-func checkDepth(text, file string) error {
-	lex, err := vqlLexer.Lex(file, strings.NewReader(text))
-	if err != nil {
-		return nil // the parser reports lexing errors with more context
-	}
-	depth := 0
-	for {
-		tok, err := lex.Next()
-		if err != nil || tok.EOF() {
-			return nil
-		}
-		switch tok.Value {
-		case "(", "[", "{":
-			if tok.Type == vqlLexer.Symbols()["Operator"] {
-				depth++
-				if depth > MaxDepth {
-					return &source.Error{
-						File: file,
-						Pos:  source.Pos{Offset: tok.Pos.Offset, Line: tok.Pos.Line, Column: tok.Pos.Column},
-						Msg:  fmt.Sprintf("brackets nested more than %d deep", MaxDepth),
-						Text: text,
-					}
-				}
-			}
-		case ")", "]", "}":
-			if tok.Type == vqlLexer.Symbols()["Operator"] {
-				depth--
-			}
-		}
-	}
 }
 
 func pos(p lexer.Position) source.Pos {

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/Velocidex/ordereddict"
+	"golang.org/x/term"
+
+	"github.com/vqlq/vqlq"
+	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/ast"
+	"github.com/vqlq/vqlq/vql/parser"
+)
+
+// options are the flags query and run share.
+type options struct {
+	format string
+}
+
+func parseFlags(name string, args []string, stderr io.Writer) (*options, []string, bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	fs.StringVar(&o.format, "format", "", "output format: json, jsonl, csv or table")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, false
+	}
+	return o, fs.Args(), true
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newWriter(o *options, stdout, stderr io.Writer) (output.Writer, bool) {
+	format := o.format
+	width := 0
+	if isTerminal(stdout) {
+		if w, _, err := term.GetSize(int(stdout.(*os.File).Fd())); err == nil {
+			width = w
+		}
+		if format == "" {
+			format = "table"
+		}
+	}
+	if format == "" {
+		format = "json"
+	}
+	w, err := output.New(format, stdout, width)
+	if err != nil {
+		fmt.Fprintf(stderr, "vqlq: %v\n", err)
+		return nil, false
+	}
+	return w, true
+}
+
+// readSource reads a query or script argument; "-" is stdin.
+func readSource(arg string, stdin io.Reader, fromFile bool) (text, name string, err error) {
+	if arg == "-" {
+		b, err := io.ReadAll(stdin)
+		return string(b), "<stdin>", err
+	}
+	if !fromFile {
+		return arg, "", nil
+	}
+	b, err := os.ReadFile(arg)
+	return string(b), arg, err
+}
+
+func cmdQuery(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runSource("query", args, stdin, stdout, stderr, false)
+}
+
+func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runSource("run", args, stdin, stdout, stderr, true)
+}
+
+func runSource(cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer, fromFile bool) int {
+	o, rest, ok := parseFlags(cmd, args, stderr)
+	if !ok {
+		return exitUsage
+	}
+	if len(rest) != 1 {
+		what := "QUERY"
+		if fromFile {
+			what = "FILE.vql"
+		}
+		fmt.Fprintf(stderr, "vqlq %s: expected one %s argument (or - for stdin)\n", cmd, what)
+		return exitUsage
+	}
+	text, name, err := readSource(rest[0], stdin, fromFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "vqlq %s: %v\n", cmd, err)
+		return exitUsage
+	}
+	w, ok := newWriter(o, stdout, stderr)
+	if !ok {
+		return exitUsage
+	}
+	return execute(text, name, w, stderr)
+}
+
+// runPiped runs statements piped on stdin, as `vqlq run -` would.
+func runPiped(stdin io.Reader, stdout, stderr io.Writer) int {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	return cmdRun([]string{"-"}, stdin, stdout, stderr)
+}
+
+// execute parses the whole text first (a parse error runs nothing), then
+// runs it statement by statement, streaming rows to w and log messages to
+// stderr. Ctrl-C cancels the running query.
+func execute(text, name string, w output.Writer, stderr io.Writer) int {
+	prog, err := parser.Parse(text, name)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	logs := &logPrinter{w: stderr}
+	session := vqlq.NewEngine().NewSession(vql.SessionOptions{OnLog: logs.print})
+	for _, stmt := range prog.Statements {
+		if err := runStatement(ctx, session, stmt, w); err != nil {
+			fmt.Fprintf(stderr, "vqlq: %v\n", err)
+			return exitRuntime
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "vqlq: interrupted")
+			return exitInterrupted
+		}
+	}
+	if logs.errors() {
+		return exitRuntime
+	}
+	return exitOK
+}
+
+// runStatement streams one statement's rows into w. Rows are produced in a
+// goroutine so that a table can be flushed while an event query waits.
+func runStatement(ctx context.Context, session *vql.Session, stmt ast.Statement, w output.Writer) error {
+	_, isSelect := stmt.(*ast.SelectStmt)
+	rows := make(chan *ordereddict.Dict, 64)
+	go func() {
+		defer close(rows)
+		for row := range session.RunStatement(ctx, stmt) {
+			rows <- row
+		}
+	}()
+	if !isSelect {
+		for range rows {
+		}
+		return nil
+	}
+	if err := w.Begin(); err != nil {
+		return err
+	}
+	ticker := time.NewTicker(250 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		select {
+		case row, ok := <-rows:
+			if !ok {
+				return w.End()
+			}
+			if err := w.Row(row); err != nil {
+				return drain(rows, err)
+			}
+		case <-ticker.C:
+			if err := w.Flush(); err != nil {
+				return drain(rows, err)
+			}
+		}
+	}
+}
+
+// drain discards the remaining rows after an output error (a closed pipe)
+// so the producing goroutine can finish.
+func drain(rows chan *ordereddict.Dict, err error) error {
+	go func() {
+		for range rows {
+		}
+	}()
+	if errors.Is(err, syscall.EPIPE) {
+		return nil
+	}
+	return err
+}
+
+// logPrinter writes log messages to stderr as they happen and remembers
+// whether any was an error.
+type logPrinter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	failed bool
+}
+
+func (l *logPrinter) print(m vql.Message) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if m.Level == vql.LevelError {
+		l.failed = true
+	}
+	fmt.Fprintln(l.w, m.String())
+}
+
+func (l *logPrinter) errors() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failed
+}

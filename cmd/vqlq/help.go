@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/vqlq/vqlq"
+	"github.com/vqlq/vqlq/vql"
+)
+
+// cmdHelp lists plugins and functions with their arguments, from the same
+// declarations the engine checks calls against.
+func cmdHelp(args []string, stdout, stderr io.Writer) int {
+	e := vqlq.NewEngine()
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		fmt.Fprintln(stdout, "\nPlugins (SELECT … FROM plugin(…)):")
+		for _, p := range e.Plugins() {
+			fmt.Fprintf(stdout, "  %-14s %s\n", p.Name, p.Doc)
+		}
+		fmt.Fprintln(stdout, "\nFunctions:")
+		for _, f := range e.Functions() {
+			fmt.Fprintf(stdout, "  %-14s %s\n", f.Name, f.Doc)
+		}
+		fmt.Fprintln(stdout, "\nvqlq help NAME describes the arguments of one.")
+		return exitOK
+	}
+	found := false
+	for _, kind := range []struct {
+		label string
+		infos []vql.Info
+	}{{"plugin", e.Plugins()}, {"function", e.Functions()}} {
+		for _, info := range kind.infos {
+			if info.Name == args[0] {
+				found = true
+				fmt.Fprint(stdout, Describe(kind.label, info))
+			}
+		}
+	}
+	if !found {
+		fmt.Fprintf(stderr, "vqlq help: no plugin or function named %q\n", args[0])
+		return exitUsage
+	}
+	return exitOK
+}
+
+// Describe renders one declaration: signature, doc, and one line per
+// argument.
+func Describe(kind string, info vql.Info) string {
+	var b strings.Builder
+	names := make([]string, len(info.Args))
+	for i, a := range info.Args {
+		names[i] = a.Name
+	}
+	fmt.Fprintf(&b, "%s %s(%s)\n  %s\n", kind, info.Name, strings.Join(names, ", "), info.Doc)
+	for _, a := range info.Args {
+		req := ""
+		if a.Required {
+			req = ", required"
+		}
+		fmt.Fprintf(&b, "    %-10s (%s%s) %s\n", a.Name, a.Type, req, a.Doc)
+	}
+	if info.FreeArgs {
+		b.WriteString("    …          any other name=value arguments are accepted\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,49 @@
+// Command vqlq runs VQL: `vqlq query`, `vqlq run`, `vqlq help`, and (with
+// no arguments) the interactive prompt.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitRuntime     = 1 // the program ran but logged errors
+	exitUsage       = 2 // bad flags or a parse error: nothing ran
+	exitInterrupted = 130
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `vqlq — a small, fast VQL engine
+
+Usage:
+  vqlq                          interactive prompt (runs piped statements when stdin is not a terminal)
+  vqlq query [flags] QUERY|-    run one VQL text (- reads it from stdin)
+  vqlq run [flags] FILE.vql|-   run a VQL script
+  vqlq help [NAME]              list plugins and functions, or describe one
+
+Flags:
+  --format json|jsonl|csv|table   output format (default: table on a terminal, json otherwise)
+`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return runPiped(stdin, stdout, stderr)
+	}
+	switch args[0] {
+	case "query":
+		return cmdQuery(args[1:], stdin, stdout, stderr)
+	case "run":
+		return cmdRun(args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		return cmdHelp(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "vqlq: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}

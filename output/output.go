@@ -1,0 +1,122 @@
+// Package output writes rows for people and programs: JSON, JSON lines,
+// CSV and aligned tables. Every writer streams: rows are written (and
+// flushed) as they arrive, so an endless event query shows its events.
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/Velocidex/ordereddict"
+)
+
+// Writer receives the rows of a program, statement by statement.
+type Writer interface {
+	// Begin starts the rows of a new SELECT.
+	Begin() error
+	// Row writes one row.
+	Row(row *ordereddict.Dict) error
+	// Flush writes out anything buffered (a table waits for a few rows to
+	// size its columns).
+	Flush() error
+	// End finishes the current SELECT.
+	End() error
+}
+
+// Formats lists the names New accepts.
+var Formats = []string{"json", "jsonl", "csv", "table"}
+
+// New returns a writer for format. width is the terminal width for tables
+// (0: no limit).
+func New(format string, w io.Writer, width int) (Writer, error) {
+	switch format {
+	case "json":
+		return &jsonWriter{w: w}, nil
+	case "jsonl":
+		return &jsonlWriter{w: w}, nil
+	case "csv":
+		return newCSV(w), nil
+	case "table":
+		return &tableWriter{w: w, width: width}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (choose one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// Marshal renders a value as compact JSON without HTML escaping.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// jsonWriter prints each SELECT as one JSON array, a row per line.
+type jsonWriter struct {
+	w     io.Writer
+	count int
+}
+
+func (j *jsonWriter) Begin() error { j.count = 0; return nil }
+
+func (j *jsonWriter) Row(row *ordereddict.Dict) error {
+	b, err := Marshal(row)
+	if err != nil {
+		return err
+	}
+	sep := ",\n"
+	if j.count == 0 {
+		sep = "["
+	}
+	j.count++
+	_, err = fmt.Fprintf(j.w, "%s%s", sep, b)
+	return err
+}
+
+func (j *jsonWriter) Flush() error { return nil }
+
+func (j *jsonWriter) End() error {
+	if j.count == 0 {
+		_, err := io.WriteString(j.w, "[]\n")
+		return err
+	}
+	_, err := io.WriteString(j.w, "]\n")
+	return err
+}
+
+// jsonlWriter prints one JSON object per line.
+type jsonlWriter struct{ w io.Writer }
+
+func (j *jsonlWriter) Begin() error { return nil }
+func (j *jsonlWriter) Flush() error { return nil }
+func (j *jsonlWriter) End() error   { return nil }
+
+func (j *jsonlWriter) Row(row *ordereddict.Dict) error {
+	b, err := Marshal(row)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(j.w, "%s\n", b)
+	return err
+}
+
+// Cell renders one value for CSV and tables: strings as they are, NULL as
+// empty, everything else as compact JSON.
+func Cell(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	}
+	b, err := Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
