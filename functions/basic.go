@@ -43,7 +43,7 @@ func truthy(c call, v any) bool {
 
 // Scope returns the current scope as a dict-like value.
 var Scope = fn("scope", "The current scope, readable like a dict (scope().X).", nil,
-	func(c call) any { return c.scope.View() })
+	func(c call) any { return c.scope.View(c.ctx) })
 
 // Len is the length of a list, string, dict or query.
 var Len = fn("len", "Number of elements of a list, bytes of a string, keys of a dict or rows of a query.",
@@ -90,7 +90,7 @@ var Get = fn("get", "Read a member path ('a.0.b') or a field from item (default:
 		arg("field", vql.TypeAny, false, "A single key (may contain dots) or index."),
 		arg("default", vql.TypeAny, false, "Returned when the path is absent."),
 	}, func(c call) any {
-		var item any = c.scope.View()
+		var item any = c.scope.View(c.ctx)
 		if c.args.Has("item") {
 			item = c.args.Value("item")
 		}

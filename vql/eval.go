@@ -16,9 +16,9 @@ import (
 func (s *Scope) Eval(ctx context.Context, e ast.Expr) any {
 	switch n := e.(type) {
 	case *ast.Int:
-		return n.Value
+		return n.Any()
 	case *ast.Float:
-		return n.Value
+		return n.Any()
 	case *ast.String:
 		return n.Value
 	case *ast.Bool:
@@ -112,12 +112,18 @@ func (s *Scope) readDefinition(ctx context.Context, v any) any {
 
 func (s *Scope) truthy(ctx context.Context, v any) bool {
 	if q, ok := v.(Query); ok {
-		for range q.Rows(ctx, s) {
-			return true
-		}
-		return false
+		return s.hasRows(ctx, q)
 	}
 	return value.Truthy(v)
+}
+
+// hasRows reports whether a query yields a row. It is apart from truthy so
+// that the closure of the range loop does not make truthy allocate.
+func (s *Scope) hasRows(ctx context.Context, q Query) bool {
+	for range q.Rows(ctx, s) {
+		return true
+	}
+	return false
 }
 
 func (s *Scope) evalBinary(ctx context.Context, n *ast.Binary) any {

@@ -1,6 +1,7 @@
 package vql
 
 import (
+	"context"
 	"sort"
 	"sync"
 
@@ -133,21 +134,22 @@ func (s *Scope) Names() []string {
 }
 
 // scopeView is what `scope()` returns: the live scope, read like a dict.
-type scopeView struct{ s *Scope }
+type scopeView struct {
+	s   *Scope
+	ctx context.Context
+}
 
-// Get looks a name up in the scope the view was taken of.
+// Get looks a name up in the scope the view was taken of; a LET
+// expression is evaluated, as it would be if named directly.
 func (v scopeView) Get(name string) (any, bool) {
 	r, ok := v.s.lookup(name)
 	if !ok {
 		return nil, false
 	}
-	switch r.(type) {
-	case *letExpr, *letQuery, *letFunc:
-		// Definitions are not values; reading them through scope() is rare
-		// and would need a context to evaluate.
+	if _, isFunc := r.(*letFunc); isFunc {
 		return nil, false
 	}
-	return r, true
+	return v.s.readDefinition(v.ctx, r), true
 }
 
 // Keys lists the names visible in the scope.
@@ -168,4 +170,4 @@ func (v scopeView) MarshalJSON() ([]byte, error) {
 }
 
 // View returns the scope as a value, the result of the `scope()` function.
-func (s *Scope) View() any { return scopeView{s} }
+func (s *Scope) View(ctx context.Context) any { return scopeView{s: s, ctx: ctx} }

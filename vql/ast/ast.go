@@ -189,6 +189,19 @@ type Int struct {
 	P     source.Pos
 	Value int64
 	Raw   string
+	boxed any
+}
+
+// NewInt makes an integer literal node.
+func NewInt(p source.Pos, v int64, raw string) *Int { return &Int{P: p, Value: v, Raw: raw, boxed: v} }
+
+// Any returns the value as an interface, boxed once at construction so
+// that evaluating a literal on every row does not allocate.
+func (e *Int) Any() any {
+	if e.boxed == nil {
+		return e.Value
+	}
+	return e.boxed
 }
 
 // Float is a floating point literal.
@@ -196,6 +209,20 @@ type Float struct {
 	P     source.Pos
 	Value float64
 	Raw   string
+	boxed any
+}
+
+// NewFloat makes a float literal node.
+func NewFloat(p source.Pos, v float64, raw string) *Float {
+	return &Float{P: p, Value: v, Raw: raw, boxed: v}
+}
+
+// Any returns the value as an interface (see Int.Any).
+func (e *Float) Any() any {
+	if e.boxed == nil {
+		return e.Value
+	}
+	return e.boxed
 }
 
 // String is a string literal; Raw keeps the quotes and escapes as written.

@@ -282,7 +282,7 @@ func (c *converter) primary(g *gPrimary) (ast.Expr, error) {
 		if err != nil {
 			return nil, c.errorf(p, "invalid number %s", *g.Float)
 		}
-		return &ast.Float{P: p, Value: v, Raw: *g.Float}, nil
+		return ast.NewFloat(p, v, *g.Float), nil
 	case g.Int != nil:
 		return c.integer(p, *g.Int)
 	case g.Raw != nil:
@@ -331,20 +331,20 @@ func (c *converter) group(p source.Pos, g *gGroup, brackets bool) (ast.Expr, err
 func (c *converter) integer(p source.Pos, raw string) (ast.Expr, error) {
 	v, err := strconv.ParseInt(raw, 0, 64)
 	if err == nil {
-		return &ast.Int{P: p, Value: v, Raw: raw}, nil
+		return ast.NewInt(p, v, raw), nil
 	}
 	if u, uerr := strconv.ParseUint(raw, 0, 64); uerr == nil {
 		if u <= math.MaxInt64 {
-			return &ast.Int{P: p, Value: int64(u), Raw: raw}, nil
+			return ast.NewInt(p, int64(u), raw), nil
 		}
-		return &ast.Float{P: p, Value: float64(u), Raw: raw}, nil
+		return ast.NewFloat(p, float64(u), raw), nil
 	}
 	// "08" is not octal; read it as decimal.
 	if d, derr := strconv.ParseInt(strings.TrimLeft(raw, "0"), 10, 64); derr == nil {
-		return &ast.Int{P: p, Value: d, Raw: raw}, nil
+		return ast.NewInt(p, d, raw), nil
 	}
 	if f, ferr := strconv.ParseFloat(raw, 64); ferr == nil {
-		return &ast.Float{P: p, Value: f, Raw: raw}, nil
+		return ast.NewFloat(p, f, raw), nil
 	}
 	return nil, c.errorf(p, "invalid number %s", raw)
 }
