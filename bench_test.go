@@ -3,6 +3,7 @@ package vqlq_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -31,12 +32,53 @@ func runCount(b *testing.B, text string) int {
 func BenchmarkScanWhere(b *testing.B) {
 	const rows = 1_000_000
 	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	for b.Loop() {
 		if n := runCount(b, "SELECT * FROM range(end=1000000) WHERE _value > 500000"); n != 499999 {
 			b.Fatalf("got %d rows", n)
 		}
 	}
+	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(rows*b.N), "allocs/row")
+}
+
+// BenchmarkLimitAnswersAtOnce: LIMIT stops the plugin, so a query over a
+// hundred million rows costs what five rows cost.
+func BenchmarkLimitAnswersAtOnce(b *testing.B) {
+	for b.Loop() {
+		if n := runCount(b, "SELECT * FROM range(end=100000000) LIMIT 5"); n != 5 {
+			b.Fatalf("got %d rows", n)
+		}
+	}
+}
+
+// TestScanMemoryFlat streams ten million rows and samples the live heap as
+// it goes: rows are not kept, so the heap must stay small.
+func TestScanMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 10M rows")
+	}
+	prog, _ := parser.Parse("SELECT * FROM range(end=10000000) WHERE _value >= 0", "")
+	s := vqlq.NewEngine().NewSession(vql.SessionOptions{})
+	var peak uint64
+	n := 0
+	for range s.Run(context.Background(), prog) {
+		n++
+		if n%500_000 == 0 {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapAlloc)
+		}
+	}
+	if n != 10_000_000 {
+		t.Fatalf("got %d rows", n)
+	}
+	t.Logf("peak live heap while streaming 10M rows: %.1f MiB", float64(peak)/(1<<20))
+	if peak > 64<<20 {
+		t.Errorf("heap grew to %.1f MiB while streaming", float64(peak)/(1<<20))
+	}
 }
 
 // BenchmarkGroupBy measures GROUP BY at several sizes; time per row should

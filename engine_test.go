@@ -192,6 +192,7 @@ func TestCancelStopsEndlessQuery(t *testing.T) {
 	prog, _ := parser.Parse("SELECT * FROM clock(period=0.001)", "")
 	s := vqlq.NewEngine().NewSession(vql.SessionOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	n := 0
 	for range s.Run(ctx, prog) {
 		n++

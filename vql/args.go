@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"strings"
 	"time"
 
 	"github.com/Velocidex/ordereddict"
@@ -278,13 +277,4 @@ func (a *Args) Dict() *ordereddict.Dict {
 		d.Set(n, v)
 	}
 	return d
-}
-
-// describe renders the call for messages: `range(end=…)`.
-func describe(name string, args []*ast.Arg) string {
-	parts := make([]string, len(args))
-	for i, a := range args {
-		parts[i] = a.String()
-	}
-	return name + "(" + strings.Join(parts, ", ") + ")"
 }

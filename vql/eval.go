@@ -445,4 +445,3 @@ func (s *Scope) guard(name string, seq iter.Seq[Row]) iter.Seq[Row] {
 		}
 	}
 }
-

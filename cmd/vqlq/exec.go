@@ -113,12 +113,12 @@ func runSource(cmd string, args []string, stdin io.Reader, stdout, stderr io.Wri
 }
 
 // runPiped runs statements piped on stdin, as `vqlq run -` would.
-func runPiped(stdin io.Reader, stdout, stderr io.Writer) int {
+func runPiped(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	return cmdRun([]string{"-"}, stdin, stdout, stderr)
+	return cmdRun(append(args, "-"), stdin, stdout, stderr)
 }
 
 // execute parses the whole text first (a parse error runs nothing), then

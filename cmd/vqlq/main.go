@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Exit statuses.
@@ -33,8 +34,8 @@ Flags:
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		return runPiped(stdin, stdout, stderr)
+	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help") {
+		return runPiped(args, stdin, stdout, stderr)
 	}
 	switch args[0] {
 	case "query":

@@ -172,7 +172,12 @@ func (e *Unary) String() string {
 	if e.Op == OpNot {
 		return "NOT " + e.X.String()
 	}
-	return e.Op.String() + e.X.String()
+	x := e.X.String()
+	if strings.HasPrefix(x, "-") || strings.HasPrefix(x, "+") {
+		// `- -1`, not `--1`, which would read back as a comment.
+		return e.Op.String() + " " + x
+	}
+	return e.Op.String() + x
 }
 
 // String prints an integer in decimal whatever its spelling (0x10 is 16).
