@@ -208,6 +208,14 @@ func (cl *climber) climb(minPrec int) ast.Expr {
 // takes everything that binds tighter than it; - and + take one operand.
 func (cl *climber) unary() ast.Expr {
 	o := cl.operands[cl.k]
+	if len(o.Prefix) > MaxDepth {
+		if cl.err == nil {
+			cl.err = cl.c.errorf(pos(o.Pos), "more than %d prefix operators in a row", MaxDepth)
+		}
+		cl.k = len(cl.operands) - 1
+		o = cl.operands[cl.k]
+		cl.prefix = len(o.Prefix)
+	}
 	if cl.prefix < len(o.Prefix) {
 		p := o.Prefix[cl.prefix]
 		cl.prefix++

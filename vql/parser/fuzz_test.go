@@ -58,3 +58,10 @@ func TestPathologicalInput(t *testing.T) {
 		t.Errorf("1 MB string lost: %d", n)
 	}
 }
+
+func TestTooManyPrefixes(t *testing.T) {
+	_, err := Parse("SELECT "+strings.Repeat("NOT ", 5000)+"1 FROM scope()", "")
+	if err == nil || !strings.Contains(err.Error(), "prefix operators") {
+		t.Errorf("got %v", err)
+	}
+}
