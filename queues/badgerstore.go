@@ -1,0 +1,621 @@
+package queues
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// SyncMode says when Append returns relative to the disk.
+type SyncMode int
+
+const (
+	// SyncFlush (the default) acknowledges an event once its group commit
+	// is written to the store's write-ahead log: a crash or kill -9 of the
+	// process loses nothing acknowledged. The operating system writes it
+	// to the device in its own time.
+	SyncFlush SyncMode = iota
+	// SyncFull also waits for the group commit to be fsynced, so even a
+	// power loss keeps acknowledged events. Concurrent senders share each
+	// fsync.
+	SyncFull
+	// SyncNone acknowledges an event as soon as it has its place in the
+	// queue; it is written a moment later. Fastest; a kill -9 can lose the
+	// last moment's events.
+	SyncNone
+)
+
+// ParseSyncMode reads the --sync flag: flush, full or none.
+func ParseSyncMode(s string) (SyncMode, error) {
+	switch s {
+	case "", "flush":
+		return SyncFlush, nil
+	case "full":
+		return SyncFull, nil
+	case "none":
+		return SyncNone, nil
+	}
+	return 0, fmt.Errorf("--sync must be flush, full or none, not %q", s)
+}
+
+// Key layout. Queue names never contain NUL.
+//
+//	e <queue> 0 <seq:8>       event: <unix nanos:8><data>
+//	c <queue> 0 <consumer>    consumer cursor: <next seq:8>
+//	k <key>                   key-value data (artifacts, alert windows)
+const (
+	prefixEvent  = 'e'
+	prefixCursor = 'c'
+	prefixKV     = 'k'
+)
+
+func eventPrefix(queue string) []byte {
+	b := make([]byte, 0, len(queue)+2)
+	b = append(b, prefixEvent)
+	b = append(b, queue...)
+	return append(b, 0)
+}
+
+func eventKey(queue string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(eventPrefix(queue), seq)
+}
+
+// tailSize is how many recent events of each queue are kept in memory, so
+// that live watchers are served without touching the disk.
+const tailSize = 1024
+
+// maxGroup bounds how many append requests one group commit takes.
+const maxGroup = 4096
+
+// BadgerStore keeps queues in a badger database on disk. Appends from all
+// goroutines go to one committer, which writes them in groups: one write
+// (and with SyncFull one fsync) serves every event waiting at that moment.
+type BadgerStore struct {
+	db   *badger.DB
+	mode SyncMode
+
+	sendMu sync.RWMutex // Append holds it shared while queueing; Close exclusively
+	closed bool
+	reqs   chan *appendReq
+	done   chan struct{}
+
+	mu     sync.Mutex
+	queues map[string]*diskQueue
+}
+
+type diskQueue struct {
+	first, last uint64 // committed bounds
+	assigned    uint64 // last sequence handed out (≥ last while a group is in flight)
+	lastTime    time.Time
+	notify      chan struct{}
+	tail        []Event // the most recent committed events, oldest first
+}
+
+type appendReq struct {
+	queue  string
+	data   [][]byte
+	events []Event
+	err    error
+	done   chan struct{}
+}
+
+// lockFile names the process holding the data folder.
+const lockFile = "vqlq.pid"
+
+// OpenBadger opens (or creates) the store in dir.
+func OpenBadger(dir string, mode SyncMode) (*BadgerStore, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	opts := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{}).
+		WithSyncWrites(mode == SyncFull).
+		WithDetectConflicts(false).
+		WithNumVersionsToKeep(1).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(3).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithNumCompactors(2)
+	db, err := badger.Open(opts)
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("data folder %s is in use by another process%s", dir, holder(dir))
+		}
+		return nil, fmt.Errorf("opening data folder %s: %w", dir, err)
+	}
+	_ = os.WriteFile(filepath.Join(dir, lockFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	s := &BadgerStore{db: db, mode: mode, reqs: make(chan *appendReq, 1024), done: make(chan struct{}), queues: map[string]*diskQueue{}}
+	go s.commitLoop()
+	return s, nil
+}
+
+// holder describes the process named in the data folder's pid file.
+func holder(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, lockFile))
+	if err != nil {
+		return ""
+	}
+	pid := strings.TrimSpace(string(b))
+	cmd, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+	if len(cmd) > 0 {
+		return fmt.Sprintf(" (pid %s: %s)", pid, strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " ")))
+	}
+	return fmt.Sprintf(" (pid %s)", pid)
+}
+
+// badgerLogger passes badger's errors on and keeps its chatter quiet.
+type badgerLogger struct{}
+
+func (badgerLogger) Errorf(f string, a ...any)   { fmt.Fprintf(os.Stderr, "badger: "+f, a...) }
+func (badgerLogger) Warningf(f string, a ...any) {}
+func (badgerLogger) Infof(f string, a ...any)    {}
+func (badgerLogger) Debugf(f string, a ...any)   {}
+
+// state returns a queue's in-memory state, loading its bounds from disk
+// on first use (two seeks; opening the store reads no events). Callers
+// hold s.mu.
+func (s *BadgerStore) state(queue string) (*diskQueue, error) {
+	if q, ok := s.queues[queue]; ok {
+		return q, nil
+	}
+	q := &diskQueue{notify: make(chan struct{})}
+	prefix := eventPrefix(queue)
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		it.Seek(prefix)
+		if it.Valid() {
+			q.first = binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
+		}
+		it.Close()
+		rit := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+		defer rit.Close()
+		rit.Seek(append(append([]byte{}, prefix...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+		if rit.Valid() {
+			item := rit.Item()
+			q.last = binary.BigEndian.Uint64(item.Key()[len(prefix):])
+			return item.Value(func(v []byte) error {
+				if len(v) >= 8 {
+					q.lastTime = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if q.first == 0 {
+		q.first = q.last + 1
+	}
+	q.assigned = q.last
+	s.queues[queue] = q
+	return q, nil
+}
+
+// Append implements Store.
+func (s *BadgerStore) Append(ctx context.Context, queue string, data [][]byte) ([]Event, error) {
+	req := &appendReq{queue: queue, data: data, done: make(chan struct{})}
+	s.sendMu.RLock()
+	if s.closed {
+		s.sendMu.RUnlock()
+		return nil, ErrClosed
+	}
+	s.reqs <- req
+	s.sendMu.RUnlock()
+	// Wait even if ctx ends: the events are on their way to the disk and
+	// the caller must learn where they landed.
+	<-req.done
+	return req.events, req.err
+}
+
+func (s *BadgerStore) commitLoop() {
+	defer close(s.done)
+	for req := range s.reqs {
+		group := []*appendReq{req}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(group)
+	}
+}
+
+// commit writes one group: sequence numbers are assigned under the lock,
+// the events written in as few transactions as badger allows, and the
+// queues' committed bounds advanced only after the write succeeded.
+func (s *BadgerStore) commit(group []*appendReq) {
+	now := time.Now()
+	s.mu.Lock()
+	for _, r := range group {
+		q, err := s.state(r.queue)
+		if err != nil {
+			r.err = err
+			continue
+		}
+		t := now
+		if t.Before(q.lastTime) {
+			t = q.lastTime
+		}
+		q.lastTime = t
+		r.events = make([]Event, len(r.data))
+		for i, d := range r.data {
+			q.assigned++
+			r.events[i] = Event{Seq: q.assigned, Time: t, Data: d}
+		}
+	}
+	acked := s.mode == SyncNone
+	if acked {
+		// Without a sync the events are visible, and acknowledged, before
+		// they reach the disk.
+		s.publish(group)
+	}
+	s.mu.Unlock()
+	if acked {
+		for _, r := range group {
+			close(r.done)
+		}
+	}
+	err := s.write(group)
+	s.mu.Lock()
+	if err != nil {
+		for _, r := range group {
+			if !acked && r.err == nil {
+				r.err, r.events = err, nil
+			}
+			delete(s.queues, r.queue) // reload the true bounds from disk
+		}
+	} else if !acked {
+		s.publish(group)
+	}
+	s.mu.Unlock()
+	if !acked {
+		for _, r := range group {
+			close(r.done)
+		}
+	}
+}
+
+// publish makes a group's events visible to readers: it advances the
+// queues' committed bounds, keeps the events in the in-memory tail and
+// wakes the followers. Callers hold s.mu.
+func (s *BadgerStore) publish(group []*appendReq) {
+	touched := map[string]*diskQueue{}
+	for _, r := range group {
+		q := s.queues[r.queue]
+		if r.err != nil || q == nil || len(r.events) == 0 {
+			continue
+		}
+		q.last = r.events[len(r.events)-1].Seq
+		q.tail = append(q.tail, r.events...)
+		if over := len(q.tail) - tailSize; over > 0 {
+			q.tail = append(q.tail[:0:0], q.tail[over:]...)
+		}
+		touched[r.queue] = q
+	}
+	for _, q := range touched {
+		close(q.notify)
+		q.notify = make(chan struct{})
+	}
+}
+
+func (s *BadgerStore) write(group []*appendReq) error {
+	txn := s.db.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	for _, r := range group {
+		if r.err != nil {
+			continue
+		}
+		for _, ev := range r.events {
+			val := make([]byte, 8, 8+len(ev.Data))
+			binary.BigEndian.PutUint64(val, uint64(ev.Time.UnixNano()))
+			val = append(val, ev.Data...)
+			key := eventKey(r.queue, ev.Seq)
+			err := txn.Set(key, val)
+			if errors.Is(err, badger.ErrTxnTooBig) {
+				if err := txn.Commit(); err != nil {
+					return err
+				}
+				txn = s.db.NewTransaction(true)
+				err = txn.Set(key, val)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return txn.Commit()
+}
+
+// Read implements Store.
+func (s *BadgerStore) Read(ctx context.Context, queue string, from uint64, max int) ([]Event, error) {
+	s.mu.Lock()
+	q, err := s.state(queue)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	if from < q.first {
+		from = q.first
+	}
+	if from > q.last {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	if len(q.tail) > 0 && from >= q.tail[0].Seq {
+		i := int(from - q.tail[0].Seq)
+		n := min(max, len(q.tail)-i)
+		out := append([]Event(nil), q.tail[i:i+n]...)
+		s.mu.Unlock()
+		return out, nil
+	}
+	last := q.last
+	s.mu.Unlock()
+	var out []Event
+	prefix := eventPrefix(queue)
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(max, 256)})
+		defer it.Close()
+		for it.Seek(eventKey(queue, from)); it.Valid() && len(out) < max; it.Next() {
+			item := it.Item()
+			seq := binary.BigEndian.Uint64(item.Key()[len(prefix):])
+			if seq > last {
+				break
+			}
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if len(v) < 8 {
+				return fmt.Errorf("queue %s: event %d is corrupt", queue, seq)
+			}
+			out = append(out, Event{Seq: seq, Time: time.Unix(0, int64(binary.BigEndian.Uint64(v))), Data: v[8:]})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Bounds implements Store.
+func (s *BadgerStore) Bounds(queue string) (uint64, uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, err := s.state(queue)
+	if err != nil {
+		return 0, 0, err
+	}
+	return q.first, q.last, nil
+}
+
+// eventTime reads the time of one event.
+func (s *BadgerStore) eventTime(queue string, seq uint64) (time.Time, bool) {
+	var t time.Time
+	found := false
+	_ = s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(eventKey(queue, seq))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) >= 8 {
+				t, found = time.Unix(0, int64(binary.BigEndian.Uint64(v))), true
+			}
+			return nil
+		})
+	})
+	return t, found
+}
+
+// SeekTime implements Store by binary search over the queue: event times
+// never decrease along a queue.
+func (s *BadgerStore) SeekTime(ctx context.Context, queue string, t time.Time) (uint64, error) {
+	first, last, err := s.Bounds(queue)
+	if err != nil {
+		return 0, err
+	}
+	n := int(last - first + 1)
+	i := sort.Search(n, func(i int) bool {
+		et, ok := s.eventTime(queue, first+uint64(i))
+		return !ok || !et.Before(t)
+	})
+	return first + uint64(i), nil
+}
+
+// Notify implements Store.
+func (s *BadgerStore) Notify(queue string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, err := s.state(queue)
+	if err != nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return q.notify
+}
+
+func cursorKey(queue, consumer string) []byte {
+	return []byte(string(prefixCursor) + queue + "\x00" + consumer)
+}
+
+// Cursor implements Store.
+func (s *BadgerStore) Cursor(queue, consumer string) (uint64, bool, error) {
+	var next uint64
+	found := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(cursorKey(queue, consumer))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) == 8 {
+				next, found = binary.BigEndian.Uint64(v), true
+			}
+			return nil
+		})
+	})
+	return next, found, err
+}
+
+// SetCursor implements Store.
+func (s *BadgerStore) SetCursor(queue, consumer string, next uint64) error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(cursorKey(queue, consumer), binary.BigEndian.AppendUint64(nil, next))
+	})
+}
+
+// Trim implements Store.
+func (s *BadgerStore) Trim(ctx context.Context, queue string, before time.Time) (int, error) {
+	s.mu.Lock()
+	q, err := s.state(queue)
+	if err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
+	first, last := q.first, q.last
+	s.mu.Unlock()
+	removed := 0
+	for seq := first; seq <= last; {
+		batch, err := s.Read(ctx, queue, seq, 1000)
+		if err != nil || len(batch) == 0 {
+			return removed, err
+		}
+		wb := s.db.NewWriteBatch()
+		stop := false
+		for _, ev := range batch {
+			if !ev.Time.Before(before) {
+				stop = true
+				break
+			}
+			if err := wb.Delete(eventKey(queue, ev.Seq)); err != nil {
+				wb.Cancel()
+				return removed, err
+			}
+			removed++
+			seq = ev.Seq + 1
+		}
+		if err := wb.Flush(); err != nil {
+			return removed, err
+		}
+		s.mu.Lock()
+		q.first = seq
+		for len(q.tail) > 0 && q.tail[0].Seq < seq {
+			q.tail = q.tail[1:]
+		}
+		s.mu.Unlock()
+		if stop {
+			break
+		}
+	}
+	return removed, nil
+}
+
+// Features implements Store.
+func (s *BadgerStore) Features() Features { return Features{Persistent: true} }
+
+// Close implements Store: pending appends are written, then the database
+// is closed.
+func (s *BadgerStore) Close() error {
+	s.sendMu.Lock()
+	if s.closed {
+		s.sendMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.sendMu.Unlock()
+	<-s.done
+	return s.db.Close()
+}
+
+// Get reads a key-value entry.
+func (s *BadgerStore) Get(key string) ([]byte, bool, error) {
+	var out []byte
+	found := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(string(prefixKV) + key))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out, err = item.ValueCopy(nil)
+		found = err == nil
+		return err
+	})
+	return out, found, err
+}
+
+// Put writes a key-value entry.
+func (s *BadgerStore) Put(key string, value []byte) error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set([]byte(string(prefixKV)+key), value)
+	})
+}
+
+// Delete removes a key-value entry.
+func (s *BadgerStore) Delete(key string) error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		return txn.Delete([]byte(string(prefixKV) + key))
+	})
+}
+
+// Scan calls fn for every key-value entry whose key starts with prefix, in
+// key order.
+func (s *BadgerStore) Scan(prefix string, fn func(key string, value []byte) error) error {
+	p := []byte(string(prefixKV) + prefix)
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
+		defer it.Close()
+		for it.Seek(p); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if err := fn(string(bytes.TrimPrefix(it.Item().Key(), []byte{prefixKV})), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Keys lists the raw keys of the store (for tests that check what is
+// written to disk).
+func (s *BadgerStore) Keys() ([]string, error) {
+	var out []string
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			out = append(out, string(it.Item().KeyCopy(nil)))
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,64 @@
+package queues
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Event is one event of a queue as a store holds it.
+type Event struct {
+	// Seq is the event's position in its queue: 1, 2, 3 … with no gaps.
+	Seq uint64
+	// Time is when the store accepted the event; it never decreases along
+	// a queue, so a time can be turned into a position.
+	Time time.Time
+	// Data is the stamped row, encoded once (JSON) for every reader.
+	Data []byte
+}
+
+// Store keeps the events of many queues. Sequence assignment and commit are
+// atomic per queue: a reader never sees event n+1 before event n. Every
+// backend runs the shared suite in queues/storetest.
+type Store interface {
+	// Append adds events to the end of a queue and returns them with their
+	// sequence numbers and times. It returns once the events are as
+	// durable as the store's sync mode promises.
+	Append(ctx context.Context, queue string, data [][]byte) ([]Event, error)
+	// Read returns up to max events of a queue with Seq >= from, in order.
+	// A result that starts after from means events in between are gone
+	// (retention, or a bounded store that overwrote them).
+	Read(ctx context.Context, queue string, from uint64, max int) ([]Event, error)
+	// Bounds returns the first stored sequence number and the last one
+	// assigned. An empty queue has first == last+1.
+	Bounds(queue string) (first, last uint64, err error)
+	// SeekTime returns the position of the first event at or after t
+	// (last+1 when there is none).
+	SeekTime(ctx context.Context, queue string, t time.Time) (uint64, error)
+	// Notify returns a channel closed by the next Append to queue. Take it
+	// before reading, then wait on it, and no event is missed.
+	Notify(queue string) <-chan struct{}
+	// Cursor returns the next position stored for a named consumer.
+	Cursor(queue, consumer string) (next uint64, ok bool, err error)
+	// SetCursor stores a named consumer's next position.
+	SetCursor(queue, consumer string, next uint64) error
+	// Trim removes a queue's events older than before; it returns how many.
+	Trim(ctx context.Context, queue string, before time.Time) (int, error)
+	// Features says what the store guarantees.
+	Features() Features
+	// Close flushes and releases the store.
+	Close() error
+}
+
+// Features describes a store, so that callers (and the shared test suite)
+// know what to expect of it.
+type Features struct {
+	// Persistent stores keep events across a restart.
+	Persistent bool
+	// Bounded stores keep only the most recent events of each queue; a
+	// reader that falls further behind loses the overflow.
+	Bounded bool
+}
+
+// ErrClosed is returned by a store used after Close.
+var ErrClosed = errors.New("queue store is closed")
