@@ -4,13 +4,13 @@
 package output
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/vql/value"
 )
 
 // Writer receives the rows of a program, statement by statement.
@@ -46,15 +46,7 @@ func New(format string, w io.Writer, width int) (Writer, error) {
 }
 
 // Marshal renders a value as compact JSON without HTML escaping.
-func Marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
+func Marshal(v any) ([]byte, error) { return value.EncodeJSON(v) }
 
 // jsonWriter prints each SELECT as one JSON array, a row per line.
 type jsonWriter struct {

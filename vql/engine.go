@@ -26,6 +26,7 @@ type Engine struct {
 	plugins   map[string]Plugin
 	functions map[string]Function
 	globals   map[string]any
+	resolvers []func(name string) (Plugin, bool)
 }
 
 // NewEngine returns an engine with nothing registered. The root package
@@ -55,11 +56,29 @@ func (e *Engine) SetVar(name string, v any) {
 	e.mu.Unlock()
 }
 
+// AddResolver registers a source of plugins that are not known in advance:
+// `Artifact.Custom.X()` is resolved by the artifact repository at the time
+// the query runs. Registered plugins are tried first.
+func (e *Engine) AddResolver(r func(name string) (Plugin, bool)) {
+	e.mu.Lock()
+	e.resolvers = append(e.resolvers, r)
+	e.mu.Unlock()
+}
+
 func (e *Engine) plugin(name string) (Plugin, bool) {
 	e.mu.RLock()
 	p, ok := e.plugins[name]
+	resolvers := e.resolvers
 	e.mu.RUnlock()
-	return p, ok
+	if ok {
+		return p, true
+	}
+	for _, r := range resolvers {
+		if p, ok := r(name); ok {
+			return p, true
+		}
+	}
+	return nil, false
 }
 
 func (e *Engine) function(name string) (Function, bool) {
@@ -175,13 +194,18 @@ func (s *Session) RunText(ctx context.Context, text string) (iter.Seq[Result], e
 
 // RunStatement executes one statement and yields its rows.
 func (s *Session) RunStatement(ctx context.Context, stmt ast.Statement) iter.Seq[*ordereddict.Dict] {
+	return s.root.Exec(ctx, stmt)
+}
+
+// Exec runs one statement in this scope: a LET binds here, a SELECT yields
+// its rows. Artifact sources (LETs, then a SELECT) run this way.
+func (s *Scope) Exec(ctx context.Context, stmt ast.Statement) iter.Seq[*ordereddict.Dict] {
 	return func(yield func(*ordereddict.Dict) bool) {
-		sc := s.root
 		switch st := stmt.(type) {
 		case *ast.Let:
-			sc.execLet(ctx, st)
+			s.execLet(ctx, st)
 		case *ast.SelectStmt:
-			q := sc.Child()
+			q := s.Child()
 			q.agg = newAggContext()
 			if st.Explain {
 				q.Log(LevelInfo, "EXPLAIN: %s", st.Select.String())

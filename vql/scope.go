@@ -71,6 +71,16 @@ func (s *Scope) Set(name string, v any) {
 	s.mu.Unlock()
 }
 
+// Var reads a variable as a query would: a LET expression is evaluated.
+// Hosts use it for context such as the current org.
+func (s *Scope) Var(ctx context.Context, name string) (any, bool) {
+	v, ok := s.lookup(name)
+	if !ok {
+		return nil, false
+	}
+	return s.readDefinition(ctx, v), true
+}
+
 // Engine returns the engine the scope belongs to.
 func (s *Scope) Engine() *Engine { return s.rt.engine }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"github.com/Velocidex/ordereddict"
 	"golang.org/x/term"
 
-	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/output"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/ast"
@@ -25,6 +25,7 @@ import (
 // options are the flags query and run share.
 type options struct {
 	format string
+	store  storeFlags
 }
 
 func parseFlags(name string, args []string, stderr io.Writer) (*options, []string, bool) {
@@ -32,10 +33,38 @@ func parseFlags(name string, args []string, stderr io.Writer) (*options, []strin
 	fs.SetOutput(stderr)
 	o := &options{}
 	fs.StringVar(&o.format, "format", "", "output format: json, jsonl, csv or table")
-	if err := fs.Parse(args); err != nil {
+	o.store.register(fs)
+	if err := fs.Parse(flagsFirst(args)); err != nil {
+		return nil, nil, false
+	}
+	if err := o.store.check(); err != nil {
+		fmt.Fprintf(stderr, "vqlq %s: %v\n", name, err)
 		return nil, nil, false
 	}
 	return o, fs.Args(), true
+}
+
+// flagsFirst moves flags (every flag of vqlq takes a value) before the
+// positional arguments, so `vqlq query "SELECT …" --format csv` works as
+// users expect. A lone "-" (stdin) is positional; "--" ends the flags.
+func flagsFirst(args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(append(flags, "--"), append(rest, args[i+1:]...)...)
+		case strings.HasPrefix(a, "-") && a != "-":
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && a != "-h" && a != "--help" && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(append(flags, "--"), rest...)
 }
 
 // isTerminal reports whether w is a terminal.
@@ -109,7 +138,7 @@ func runSource(cmd string, args []string, stdin io.Reader, stdout, stderr io.Wri
 	if !ok {
 		return exitUsage
 	}
-	return execute(text, name, w, stderr)
+	return execute(text, name, &o.store, w, stderr)
 }
 
 // runPiped runs statements piped on stdin, as `vqlq run -` would.
@@ -124,7 +153,7 @@ func runPiped(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // execute parses the whole text first (a parse error runs nothing), then
 // runs it statement by statement, streaming rows to w and log messages to
 // stderr. Ctrl-C cancels the running query.
-func execute(text, name string, w output.Writer, stderr io.Writer) int {
+func execute(text, name string, flags *storeFlags, w output.Writer, stderr io.Writer) int {
 	prog, err := parser.Parse(text, name)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -134,7 +163,9 @@ func execute(text, name string, w output.Writer, stderr io.Writer) int {
 	defer stop()
 
 	logs := &logPrinter{w: stderr}
-	session := vqlq.NewEngine().NewSession(vql.SessionOptions{OnLog: logs.print})
+	b := &backend{flags: flags}
+	defer b.close()
+	session := b.engine().NewSession(vql.SessionOptions{OnLog: logs.print})
 	for _, stmt := range prog.Statements {
 		if err := runStatement(ctx, session, stmt, w); err != nil {
 			fmt.Fprintf(stderr, "vqlq: %v\n", err)

@@ -1,0 +1,120 @@
+package artifacts
+
+// Type is the kind of an artifact. It decides whether the artifact has an
+// event queue, and whether that queue is kept on disk.
+type Type string
+
+// The artifact types vqlq knows. A definition may spell them in any case;
+// Parse stores them upper case.
+const (
+	// TypeClient is a collection run on a client; it has no queue. It is
+	// the default when a definition gives no type.
+	TypeClient Type = "CLIENT"
+	// TypeServer is a collection run on the server; it has no queue.
+	TypeServer Type = "SERVER"
+	// TypeClientEvent establishes a disk-backed queue fed by clients.
+	TypeClientEvent Type = "CLIENT_EVENT"
+	// TypeServerEvent establishes a disk-backed queue that send_event()
+	// can write to.
+	TypeServerEvent Type = "SERVER_EVENT"
+	// TypeInternal establishes an in-memory queue carrying events between
+	// parts of the server.
+	TypeInternal Type = "INTERNAL"
+)
+
+// allTypes lists the types in the order error messages name them.
+var allTypes = []Type{TypeClient, TypeServer, TypeClientEvent, TypeServerEvent, TypeInternal}
+
+// Artifact is one parsed definition: what the queue store needs to set up
+// queues and what artifact_definitions() shows. The values Builtins and
+// Repository hand out are shared between callers: treat them as read-only.
+type Artifact struct {
+	// Name is the dotted name, unique in its org; event artifacts' queues
+	// are named after it.
+	Name string
+	// Description is free text for people, kept as written.
+	Description string
+	// Author is free text, kept as written.
+	Author string
+	// Reference lists links or citations, kept as written.
+	Reference []string
+	// Type is the normalised (upper case) artifact type.
+	Type Type
+	// Parameters are the named inputs of the sources, in definition order.
+	Parameters []Parameter
+	// Sources are the VQL queries of the artifact, in definition order.
+	Sources []Source
+	// ColumnTypes is carried through as decoded YAML (maps, lists,
+	// scalars) for the callers that display it; vqlq does not interpret it.
+	ColumnTypes []any
+	// BuiltIn is true for the definitions shipped inside the binary, which
+	// users can neither replace nor delete.
+	BuiltIn bool
+	// Text is the YAML exactly as given, so a definition can be stored and
+	// shown again without re-encoding it.
+	Text string
+
+	// nameLine is the line of the name field, for errors that blame the
+	// name after parsing (duplicates, built-in collisions).
+	nameLine int
+}
+
+// Parameter is one input of an artifact's sources. Default is kept as text
+// whatever YAML scalar it was written as, since VQL parameters arrive as
+// strings and are converted by the query itself.
+type Parameter struct {
+	// Name is the variable the sources see the value under.
+	Name string
+	// Default is the value when the caller gives none, as text.
+	Default string
+	// Description is free text for people.
+	Description string
+	// Type is a hint for callers (string, int, bool, json, ...), kept as
+	// written and not checked here.
+	Type string
+}
+
+// Source is one query of an artifact. A named source gets its own queue
+// (Artifact/Source) when the artifact is an event artifact.
+type Source struct {
+	// Name is optional; when set it names the source's own queue.
+	Name string
+	// Query is the VQL text, not parsed here: the engine reports its
+	// errors when it runs it.
+	Query string
+	// Precondition is optional VQL deciding whether the source runs.
+	Precondition string
+}
+
+// IsEvent reports whether the artifact establishes an event queue: the
+// queue store creates one for every such artifact in the repository.
+func (a *Artifact) IsEvent() bool {
+	switch a.Type {
+	case TypeServerEvent, TypeClientEvent, TypeInternal:
+		return true
+	}
+	return false
+}
+
+// Persisted reports whether the artifact's queues are backed by disk:
+// SERVER_EVENT and CLIENT_EVENT are, INTERNAL (memory only, for speed) and
+// non-event artifacts are not.
+func (a *Artifact) Persisted() bool {
+	return a.Type == TypeServerEvent || a.Type == TypeClientEvent
+}
+
+// QueueNames lists the queues the artifact establishes: one named after
+// the artifact, and Name/Source for each named source. It is nil for
+// artifacts that are not event artifacts, which have no queue.
+func (a *Artifact) QueueNames() []string {
+	if !a.IsEvent() {
+		return nil
+	}
+	names := []string{a.Name}
+	for _, s := range a.Sources {
+		if s.Name != "" {
+			names = append(names, a.Name+"/"+s.Name)
+		}
+	}
+	return names
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/vqlq/vqlq"
+	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/functions"
+	"github.com/vqlq/vqlq/plugins"
+	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/vql"
+)
+
+// storeFlags are the flags every command takes to find its data.
+type storeFlags struct {
+	dataDir     string
+	definitions string
+	org         string
+	sync        string
+	retention   time.Duration
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data-dir", defaultDataDir(), "data folder (the badger store); $VQLQ_DATA_DIR overrides the default")
+	fs.StringVar(&f.definitions, "definitions", "", "folder of extra artifact YAML files")
+	fs.StringVar(&f.org, "org", queues.DefaultOrg, "org to work in")
+	fs.StringVar(&f.sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
+	fs.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
+}
+
+// defaultDataDir is $VQLQ_DATA_DIR, else vqlq in the user's data folder
+// ($XDG_DATA_HOME, or ~/.local/share).
+func defaultDataDir() string {
+	if d := os.Getenv("VQLQ_DATA_DIR"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "vqlq")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "vqlq")
+	}
+	return "vqlq-data"
+}
+
+// check validates the flags before anything runs: a bad org, sync mode or
+// definitions folder is a usage error.
+func (f *storeFlags) check() error {
+	if err := queues.CheckOrg(f.org); err != nil {
+		return err
+	}
+	if _, err := queues.ParseSyncMode(f.sync); err != nil {
+		return err
+	}
+	if f.definitions != "" {
+		if err := artifacts.NewRepository(nil).LoadDir(f.definitions); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// backend opens the data folder on first use and closes it at the end.
+type backend struct {
+	flags *storeFlags
+	once  sync.Once
+	m     *queues.Manager
+	err   error
+}
+
+func (b *backend) manager() (*queues.Manager, error) {
+	b.once.Do(func() {
+		mode, err := queues.ParseSyncMode(b.flags.sync)
+		if err != nil {
+			b.err = err
+			return
+		}
+		disk, err := queues.OpenBadger(b.flags.dataDir, mode)
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.flags.definitions, Retention: b.flags.retention})
+		if b.err != nil {
+			disk.Close()
+			b.m = nil
+		}
+	})
+	return b.m, b.err
+}
+
+// close flushes and closes the store if it was opened.
+func (b *backend) close() {
+	if b.m != nil {
+		if err := b.m.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "vqlq: closing the data folder: %v\n", err)
+		}
+	}
+}
+
+// engine returns an engine with every built-in, the queue plugins and
+// functions bound to this backend, and the org in scope.
+func (b *backend) engine() *vql.Engine {
+	e := vqlq.NewEngine()
+	for _, p := range plugins.Queues(b.manager) {
+		e.AddPlugin(p)
+	}
+	for _, f := range functions.Queues(b.manager) {
+		e.AddFunction(f)
+	}
+	e.AddResolver(plugins.ArtifactResolver(b.manager))
+	e.SetVar(queues.OrgVar, b.flags.org)
+	return e
+}

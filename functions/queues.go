@@ -1,0 +1,214 @@
+package functions
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/plugins"
+	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/vql"
+)
+
+// Queues returns the functions that send to event queues and change the
+// artifact repository. The manager is fetched on first use.
+func Queues(provider queues.Provider) []vql.Function {
+	return []vql.Function{sendEvent(provider), alert(provider), artifactSet(provider), artifactDelete(provider), collect(provider)}
+}
+
+func orgOf(ctx context.Context, scope *vql.Scope) string {
+	if v, ok := scope.Var(ctx, queues.OrgVar); ok {
+		if s, ok := v.(string); ok && s != "" {
+			return s
+		}
+	}
+	return queues.DefaultOrg
+}
+
+func manager(provider queues.Provider, scope *vql.Scope, name string) *queues.Manager {
+	m, err := provider()
+	if err != nil {
+		scope.Errorf("%s: %v", name, err)
+		return nil
+	}
+	return m
+}
+
+func sendEvent(provider queues.Provider) vql.Function {
+	return fn("send_event", "Send row to the SERVER_EVENT queue artifact; returns the row as stamped (_ts, _Source) once stored.",
+		[]vql.ArgSpec{
+			arg("artifact", vql.TypeString, true, "The SERVER_EVENT artifact (queue) to send to."),
+			arg("row", vql.TypeDict, true, "The event: a dict."),
+		}, func(c call) any {
+			name := c.args.String("artifact", "")
+			if c.args.Failed() {
+				return nil
+			}
+			row := c.scope.Materialize(c.ctx, c.args.Value("row"))
+			m := manager(provider, c.scope, "send_event")
+			if m == nil {
+				return nil
+			}
+			out, err := m.Send(c.ctx, orgOf(c.ctx, c.scope), name, row, queues.ServerSender)
+			if err != nil {
+				c.scope.Errorf("%v", err)
+				return nil
+			}
+			return out
+		})
+}
+
+func alert(provider queues.Provider) vql.Function {
+	return vql.FunctionFunc{
+		Meta: vql.Info{
+			Name:     "alert",
+			Doc:      "Send an alert to Server.Internal.Alerts, at most once per dedup seconds per name; other arguments become event_data.",
+			FreeArgs: true,
+			Args: []vql.ArgSpec{
+				arg("name", vql.TypeString, true, "The alert's name."),
+				arg("dedup", vql.TypeInt, false, "Seconds in which a repeat is suppressed (default 7200; -1: never)."),
+				arg("condition", vql.TypeAny, false, "Send only when true (default true)."),
+			},
+		},
+		Fn: func(ctx context.Context, scope *vql.Scope, a *vql.Args) any {
+			name := a.String("name", "")
+			dedup := a.Int("dedup", 0)
+			if a.Failed() {
+				return nil
+			}
+			if a.Has("condition") && !truthy(call{ctx, scope, a}, a.Value("condition")) {
+				return nil
+			}
+			data := ordereddict.NewDict()
+			for _, k := range a.Names() {
+				if k != "name" && k != "dedup" && k != "condition" {
+					data.Set(k, scope.Materialize(ctx, a.Value(k)))
+				}
+			}
+			artifact := ""
+			if v, ok := scope.Var(ctx, queues.ArtifactVar); ok {
+				artifact, _ = v.(string)
+			}
+			m := manager(provider, scope, "alert")
+			if m == nil {
+				return nil
+			}
+			window := time.Duration(dedup) * time.Second
+			sent, ago, err := m.SendAlert(ctx, orgOf(ctx, scope), queues.Alert{Name: name, Artifact: artifact, Dedup: window, EventData: data})
+			if err != nil {
+				scope.Errorf("alert: %v", err)
+				return nil
+			}
+			if !sent {
+				if window == 0 {
+					window = queues.DefaultAlertDedup
+				}
+				scope.Log(vql.LevelInfo, "alert %q suppressed: sent %ds ago, dedup window %ds", name, int(ago.Seconds()), int(window.Seconds()))
+			}
+			return sent
+		},
+	}
+}
+
+func artifactSet(provider queues.Provider) vql.Function {
+	return fn("artifact_set", "Add or replace an artifact from its YAML definition; it is stored and its queues exist at once.",
+		[]vql.ArgSpec{arg("definition", vql.TypeString, true, "The artifact's YAML.")},
+		func(c call) any {
+			text := c.args.String("definition", "")
+			if c.args.Failed() {
+				return nil
+			}
+			m := manager(provider, c.scope, "artifact_set")
+			if m == nil {
+				return nil
+			}
+			a, err := m.SetArtifact(c.ctx, orgOf(c.ctx, c.scope), text, "server")
+			if err != nil {
+				c.scope.Errorf("artifact_set: %v", err)
+				return nil
+			}
+			return plugins.ArtifactRow(a)
+		})
+}
+
+func artifactDelete(provider queues.Provider) vql.Function {
+	return fn("artifact_delete", "Remove an artifact added at run time; its queues close.",
+		[]vql.ArgSpec{arg("name", vql.TypeString, true, "The artifact's name.")},
+		func(c call) any {
+			name := c.args.String("name", "")
+			if c.args.Failed() {
+				return nil
+			}
+			m := manager(provider, c.scope, "artifact_delete")
+			if m == nil {
+				return nil
+			}
+			if err := m.DeleteArtifact(c.ctx, orgOf(c.ctx, c.scope), name, "server"); err != nil {
+				c.scope.Errorf("artifact_delete: %v", err)
+				return nil
+			}
+			return true
+		})
+}
+
+// collect runs a CLIENT or SERVER artifact here, now, as a flow: it gets an
+// id, its rows are returned, and System.Flow.Completion is sent when it
+// ends.
+func collect(provider queues.Provider) vql.Function {
+	return fn("collect", "Run a CLIENT or SERVER artifact as a flow; returns {FlowId, Artifact, TotalRows, State, Duration, Results} and sends System.Flow.Completion.",
+		[]vql.ArgSpec{
+			arg("artifact", vql.TypeString, true, "The artifact to collect."),
+			arg("parameters", vql.TypeDict, false, "Its parameters, as a dict."),
+		}, func(c call) any {
+			name := c.args.String("artifact", "")
+			if c.args.Failed() {
+				return nil
+			}
+			var params *ordereddict.Dict
+			if p, ok := c.scope.Materialize(c.ctx, c.args.Value("parameters")).(*ordereddict.Dict); ok {
+				params = p
+			}
+			m := manager(provider, c.scope, "collect")
+			if m == nil {
+				return nil
+			}
+			org := orgOf(c.ctx, c.scope)
+			a, ok := m.Repository().Get(org, name)
+			if !ok {
+				c.scope.Errorf("collect: artifact %s not known", name)
+				return nil
+			}
+			if a.Type != artifacts.TypeClient && a.Type != artifacts.TypeServer {
+				c.scope.Errorf("collect: %s is a %s artifact; only CLIENT and SERVER artifacts are collected", name, a.Type)
+				return nil
+			}
+			flowID := newFlowID()
+			start := time.Now()
+			results := []any{}
+			state := "FINISHED"
+			for row := range plugins.RunArtifact(c.ctx, c.scope, a, params) {
+				results = append(results, row)
+			}
+			if c.ctx.Err() != nil {
+				state = "CANCELLED"
+			}
+			completion := ordereddict.NewDict().Set("FlowId", flowID).Set("Artifact", name).
+				Set("TotalRows", int64(len(results))).Set("State", state).
+				Set("Duration", time.Since(start).Seconds())
+			if _, err := m.Send(context.WithoutCancel(c.ctx), org, queues.FlowCompletionQueue, completion,
+				queues.Sender{Principal: "server", Internal: true}); err != nil {
+				c.scope.Errorf("collect: %v", err)
+			}
+			return completion.Copy().Set("Results", results)
+		})
+}
+
+func newFlowID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "F." + hex.EncodeToString(b)
+}

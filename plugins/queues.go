@@ -1,0 +1,271 @@
+package plugins
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/value"
+)
+
+// Queues returns the plugins that read event queues and the artifact
+// repository. The manager is fetched on first use.
+func Queues(provider queues.Provider) []vql.Plugin {
+	return []vql.Plugin{
+		watchMonitoring(provider), sourcePlugin(provider), queuesPlugin(provider), artifactDefinitions(provider),
+	}
+}
+
+// withManager runs fn with the manager, or logs why there is none.
+func withManager(provider queues.Provider, scope *vql.Scope, name string, fn func(m *queues.Manager) iter.Seq[vql.Row]) iter.Seq[vql.Row] {
+	m, err := provider()
+	if err != nil {
+		scope.Errorf("%s: %v", name, err)
+		return none
+	}
+	return fn(m)
+}
+
+// toTime reads a time argument: epoch seconds, RFC 3339 text or a
+// timestamp.
+func toTime(v any) (time.Time, error) {
+	switch t := v.(type) {
+	case nil:
+		return time.Time{}, nil
+	case time.Time:
+		return t, nil
+	case string:
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+			if ts, err := time.Parse(layout, t); err == nil {
+				return ts, nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("cannot read %q as a time (use epoch seconds or RFC 3339)", t)
+	}
+	if n, ok := value.ToNumber(v); ok {
+		sec := n.F()
+		return time.Unix(0, int64(sec*1e9)), nil
+	}
+	return time.Time{}, fmt.Errorf("cannot read a %T as a time", v)
+}
+
+func yieldDicts(seq iter.Seq[*ordereddict.Dict]) iter.Seq[vql.Row] {
+	return func(yield func(vql.Row) bool) {
+		for d := range seq {
+			if !yield(d) {
+				return
+			}
+		}
+	}
+}
+
+func watchMonitoring(provider queues.Provider) vql.Plugin {
+	return vql.PluginFunc{
+		Meta: vql.Info{
+			Name: "watch_monitoring",
+			Doc:  "Stream the events of an event queue as they arrive; never ends by itself.",
+			Args: []vql.ArgSpec{
+				{Name: "artifact", Type: vql.TypeString, Required: true, Doc: "The queue (artifact name, or Artifact/Source)."},
+				{Name: "start_time", Type: vql.TypeAny, Doc: "Replay stored events since this time first (epoch, RFC 3339 or timestamp)."},
+				{Name: "consumer", Type: vql.TypeString, Doc: "Resume where the last watcher of this name stopped."},
+			},
+		},
+		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
+			name := args.String("artifact", "")
+			consumer := args.String("consumer", "")
+			if args.Failed() {
+				return none
+			}
+			start, err := toTime(args.Value("start_time"))
+			if err != nil {
+				scope.Errorf("watch_monitoring: start_time: %v", err)
+				return none
+			}
+			return withManager(provider, scope, "watch_monitoring", func(m *queues.Manager) iter.Seq[vql.Row] {
+				describe := fmt.Sprintf("watch_monitoring(artifact='%s')", name)
+				if consumer != "" {
+					describe = fmt.Sprintf("watch_monitoring(artifact='%s', consumer='%s')", name, consumer)
+				}
+				seq, err := m.Watch(ctx, orgOf(ctx, scope), name, queues.WatchOptions{
+					StartTime: start, Consumer: consumer, Describe: describe,
+					OnDrop: func(n uint64) {
+						scope.Log(vql.LevelWarn, "watch_monitoring: dropped %d events from %s: watcher too slow", n, name)
+					},
+				})
+				if err != nil {
+					scope.Errorf("%v", err)
+					return none
+				}
+				return yieldDicts(seq)
+			})
+		},
+	}
+}
+
+func sourcePlugin(provider queues.Provider) vql.Plugin {
+	return vql.PluginFunc{
+		Meta: vql.Info{
+			Name: "source",
+			Doc:  "Read the stored events of a disk-backed queue, in order, then end.",
+			Args: []vql.ArgSpec{
+				{Name: "artifact", Type: vql.TypeString, Required: true, Doc: "The queue (artifact name, or Artifact/Source)."},
+				{Name: "start_time", Type: vql.TypeAny, Doc: "Only events at or after this time."},
+				{Name: "end_time", Type: vql.TypeAny, Doc: "Only events at or before this time."},
+			},
+		},
+		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
+			name := args.String("artifact", "")
+			if args.Failed() {
+				return none
+			}
+			start, err := toTime(args.Value("start_time"))
+			if err != nil {
+				scope.Errorf("source: start_time: %v", err)
+				return none
+			}
+			end, err := toTime(args.Value("end_time"))
+			if err != nil {
+				scope.Errorf("source: end_time: %v", err)
+				return none
+			}
+			return withManager(provider, scope, "source", func(m *queues.Manager) iter.Seq[vql.Row] {
+				seq, err := m.Source(ctx, orgOf(ctx, scope), name, start, end)
+				if err != nil {
+					scope.Errorf("%v", err)
+					return none
+				}
+				return yieldDicts(seq)
+			})
+		},
+	}
+}
+
+func queuesPlugin(provider queues.Provider) vql.Plugin {
+	return vql.PluginFunc{
+		Meta: vql.Info{Name: "queues", Doc: "The queues of the current org: type, persistence, watchers, events sent, stored, dropped, last event."},
+		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
+			return withManager(provider, scope, "queues", func(m *queues.Manager) iter.Seq[vql.Row] {
+				return func(yield func(vql.Row) bool) {
+					for _, q := range m.Queues(orgOf(ctx, scope)) {
+						var last any
+						if !q.LastEvent.IsZero() {
+							last = q.LastEvent
+						}
+						row := ordereddict.NewDict().Set("name", q.Name).Set("type", q.Type).
+							Set("persisted", q.Persisted).Set("watchers", int64(q.Watchers)).
+							Set("events", q.Events).Set("stored", q.Stored).Set("dropped", q.Dropped).
+							Set("last_event", last)
+						if !yield(row) {
+							return
+						}
+					}
+				}
+			})
+		},
+	}
+}
+
+// ArtifactRow is an artifact as artifact_definitions() shows it.
+func ArtifactRow(a *artifacts.Artifact) *ordereddict.Dict {
+	params := []any{}
+	for _, p := range a.Parameters {
+		params = append(params, ordereddict.NewDict().Set("name", p.Name).Set("default", p.Default).
+			Set("description", p.Description).Set("type", p.Type))
+	}
+	sources := []any{}
+	for _, s := range a.Sources {
+		d := ordereddict.NewDict()
+		if s.Name != "" {
+			d.Set("name", s.Name)
+		}
+		d.Set("query", s.Query)
+		if s.Precondition != "" {
+			d.Set("precondition", s.Precondition)
+		}
+		sources = append(sources, d)
+	}
+	reference := []any{}
+	for _, r := range a.Reference {
+		reference = append(reference, r)
+	}
+	columnTypes := a.ColumnTypes
+	if columnTypes == nil {
+		columnTypes = []any{}
+	}
+	return ordereddict.NewDict().Set("name", a.Name).Set("description", a.Description).
+		Set("author", a.Author).Set("reference", reference).Set("type", strings.ToLower(string(a.Type))).
+		Set("parameters", params).Set("sources", sources).Set("column_types", columnTypes).
+		Set("built_in", a.BuiltIn)
+}
+
+var artifactCall = regexp.MustCompile(`Artifact\.([A-Za-z0-9_.]+?)\s*\(`)
+
+func artifactDefinitions(provider queues.Provider) vql.Plugin {
+	return vql.PluginFunc{
+		Meta: vql.Info{
+			Name: "artifact_definitions",
+			Doc:  "One row per artifact of the repository, sorted by name.",
+			Args: []vql.ArgSpec{
+				{Name: "names", Type: vql.TypeList, Doc: "Only these artifacts (default: all)."},
+				{Name: "deps", Type: vql.TypeBool, Doc: "Also list the artifacts these call (Artifact.X())."},
+			},
+		},
+		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
+			names := args.Strings("names")
+			deps := args.Bool("deps", false)
+			if args.Failed() {
+				return none
+			}
+			return withManager(provider, scope, "artifact_definitions", func(m *queues.Manager) iter.Seq[vql.Row] {
+				org := orgOf(ctx, scope)
+				repo := m.Repository()
+				var list []*artifacts.Artifact
+				if len(names) == 0 {
+					list = repo.List(org)
+				} else {
+					seen := map[string]bool{}
+					var add func(name string)
+					add = func(name string) {
+						if seen[name] {
+							return
+						}
+						seen[name] = true
+						a, ok := repo.Get(org, name)
+						if !ok {
+							scope.Errorf("artifact_definitions: artifact %s not known", name)
+							return
+						}
+						list = append(list, a)
+						if deps {
+							for _, s := range a.Sources {
+								for _, mm := range artifactCall.FindAllStringSubmatch(s.Query, -1) {
+									add(mm[1])
+								}
+							}
+						}
+					}
+					for _, n := range names {
+						add(n)
+					}
+					sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+				}
+				return func(yield func(vql.Row) bool) {
+					for _, a := range list {
+						if !yield(ArtifactRow(a)) {
+							return
+						}
+					}
+				}
+			})
+		},
+	}
+}

@@ -1,0 +1,165 @@
+package plugins
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"strconv"
+	"strings"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/parser"
+	"github.com/vqlq/vqlq/vql/value"
+)
+
+// RunArtifact runs an artifact's sources with the given parameters and
+// yields their rows, one source after the other. Parameters not given take
+// their defaults; typed parameters (int, bool, json) are converted. Each
+// source runs in its own scope, under the caller's, with ArtifactName set.
+func RunArtifact(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) iter.Seq[vql.Row] {
+	return func(yield func(vql.Row) bool) {
+		known := map[string]bool{}
+		vars := map[string]any{queues.ArtifactVar: a.Name}
+		for _, p := range a.Parameters {
+			known[p.Name] = true
+			vars[p.Name] = convertParam(p, p.Default)
+		}
+		if params != nil {
+			for _, item := range params.Items() {
+				if !known[item.Key] {
+					scope.Errorf("Artifact.%s: unknown parameter %s", a.Name, item.Key)
+					continue
+				}
+				if s, ok := item.Value.(string); ok {
+					vars[item.Key] = convertParam(paramOf(a, item.Key), s)
+				} else {
+					vars[item.Key] = item.Value
+				}
+			}
+		}
+		for _, src := range a.Sources {
+			s := scope.WithVars(copyVars(vars))
+			if src.Precondition != "" {
+				ok, err := precondition(ctx, s, src.Precondition)
+				if err != nil {
+					scope.Errorf("Artifact.%s: precondition: %v", a.Name, err)
+					continue
+				}
+				if !ok {
+					continue
+				}
+			}
+			prog, err := parser.Parse(src.Query, a.Name)
+			if err != nil {
+				scope.Errorf("Artifact.%s: %v", a.Name, err)
+				continue
+			}
+			for _, stmt := range prog.Statements {
+				for row := range s.Exec(ctx, stmt) {
+					if !yield(row) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+func copyVars(in map[string]any) map[string]any {
+	out := make(map[string]any, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+func paramOf(a *artifacts.Artifact, name string) artifacts.Parameter {
+	for _, p := range a.Parameters {
+		if p.Name == name {
+			return p
+		}
+	}
+	return artifacts.Parameter{Name: name}
+}
+
+// convertParam turns a parameter's text into the value its type says.
+func convertParam(p artifacts.Parameter, text string) any {
+	switch strings.ToLower(p.Type) {
+	case "int", "int64":
+		if i, err := strconv.ParseInt(strings.TrimSpace(text), 0, 64); err == nil {
+			return i
+		}
+	case "float":
+		if f, err := strconv.ParseFloat(strings.TrimSpace(text), 64); err == nil {
+			return f
+		}
+	case "bool":
+		switch strings.ToLower(strings.TrimSpace(text)) {
+		case "y", "yes", "true", "1":
+			return true
+		case "", "n", "no", "false", "0":
+			return false
+		}
+	case "json", "json_array":
+		if json.Valid([]byte(text)) {
+			if v, err := value.DecodeJSON([]byte(text)); err == nil {
+				return v
+			}
+		}
+	}
+	return text
+}
+
+func precondition(ctx context.Context, s *vql.Scope, text string) (bool, error) {
+	prog, err := parser.Parse(text, "precondition")
+	if err != nil {
+		return false, err
+	}
+	for _, stmt := range prog.Statements {
+		for range s.Exec(ctx, stmt) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ArtifactResolver makes every artifact of the repository callable as a
+// plugin: `SELECT * FROM Artifact.Custom.Name(Param='x')`.
+func ArtifactResolver(provider queues.Provider) func(name string) (vql.Plugin, bool) {
+	return func(name string) (vql.Plugin, bool) {
+		artName, ok := strings.CutPrefix(name, "Artifact.")
+		if !ok {
+			return nil, false
+		}
+		return vql.PluginFunc{
+			Meta: vql.Info{Name: name, Doc: "Run the sources of artifact " + artName + ".", FreeArgs: true},
+			Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
+				m, err := provider()
+				if err != nil {
+					scope.Errorf("%s: %v", name, err)
+					return none
+				}
+				a, ok := m.Repository().Get(orgOf(ctx, scope), artName)
+				if !ok {
+					scope.Errorf("Plugin %s not found: no artifact %s", name, artName)
+					return none
+				}
+				return RunArtifact(ctx, scope, a, args.Dict())
+			},
+		}, true
+	}
+}
+
+// orgOf reads the org the query runs in.
+func orgOf(ctx context.Context, scope *vql.Scope) string {
+	if v, ok := scope.Var(ctx, queues.OrgVar); ok {
+		if s, ok := v.(string); ok && s != "" {
+			return s
+		}
+	}
+	return queues.DefaultOrg
+}

@@ -1,0 +1,258 @@
+// Package queues runs the event queues: a Manager per data folder sends,
+// stores and delivers the events of every event artifact of every org.
+// Disk-backed queues (SERVER_EVENT, CLIENT_EVENT) live in a BadgerStore,
+// INTERNAL queues in a MemoryStore; both sit behind the Store interface and
+// pass the same suite (queues/storetest).
+package queues
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vqlq/vqlq/artifacts"
+)
+
+// DefaultOrg is the org used when none is named.
+const DefaultOrg = "root"
+
+// Options configure a Manager.
+type Options struct {
+	// Disk holds SERVER_EVENT and CLIENT_EVENT queues; it also stores
+	// run-time artifact definitions and alert windows if it implements
+	// artifacts.Storage.
+	Disk Store
+	// Memory holds INTERNAL queues (default: a MemoryStore of 10,000 events
+	// per queue).
+	Memory Store
+	// Definitions is a folder of extra artifact YAML files.
+	Definitions string
+	// Retention is how long disk-backed events are kept (default 30 days).
+	Retention time.Duration
+	// Now replaces the clock in tests.
+	Now func() time.Time
+}
+
+// Manager owns the queues of one data folder.
+type Manager struct {
+	disk, mem Store
+	repo      *artifacts.Repository
+	kv        artifacts.Storage
+	retention time.Duration
+	now       func() time.Time
+
+	mu     sync.Mutex
+	states map[string]*queueState // by org|queue
+	orgs   map[string]bool        // orgs recorded in the store
+
+	alertMu sync.Mutex
+	stop    chan struct{}
+	stopped sync.WaitGroup
+}
+
+// queueState is what the manager knows of one queue beyond its events.
+type queueState struct {
+	org, name string
+	sent      atomic.Int64
+	dropped   atomic.Int64
+	lastEvent atomic.Int64 // unix nanos
+	watchers  sync.Map     // *watcher -> struct{}
+	closed    chan struct{}
+}
+
+var orgPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// CheckOrg validates an org id.
+func CheckOrg(org string) error {
+	if !orgPattern.MatchString(org) {
+		return fmt.Errorf("invalid org id %q: use letters, digits, '.', '_' and '-'", org)
+	}
+	return nil
+}
+
+// New starts a manager over the given stores.
+func New(opts Options) (*Manager, error) {
+	if opts.Disk == nil {
+		return nil, fmt.Errorf("queues: no disk store")
+	}
+	if opts.Memory == nil {
+		opts.Memory = NewMemoryStore(10000)
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = 30 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	kv, _ := opts.Disk.(artifacts.Storage)
+	if kv == nil {
+		kv = artifacts.NewMemoryStorage()
+	}
+	m := &Manager{
+		disk: opts.Disk, mem: opts.Memory, kv: kv,
+		repo:      artifacts.NewRepository(kv),
+		retention: opts.Retention, now: opts.Now,
+		states: map[string]*queueState{}, orgs: map[string]bool{}, stop: make(chan struct{}),
+	}
+	if opts.Definitions != "" {
+		if err := m.repo.LoadDir(opts.Definitions); err != nil {
+			return nil, err
+		}
+	}
+	m.stopped.Add(1)
+	go m.retainLoop()
+	return m, nil
+}
+
+// Close stops background work and closes the stores.
+func (m *Manager) Close() error {
+	close(m.stop)
+	m.stopped.Wait()
+	err := m.disk.Close()
+	if merr := m.mem.Close(); err == nil {
+		err = merr
+	}
+	return err
+}
+
+// Repository is the artifact repository the manager serves.
+func (m *Manager) Repository() *artifacts.Repository { return m.repo }
+
+// storeKey names a queue inside a store: queues of different orgs never
+// share a key.
+func storeKey(org, queue string) string { return org + "|" + queue }
+
+// orgKey records, in the store, every org that has used a queue, so that
+// retention reaches all of them after a restart.
+const orgKey = "orgs/"
+
+// Orgs lists the orgs that have used queues (the default org always).
+func (m *Manager) Orgs() []string {
+	set := map[string]bool{DefaultOrg: true}
+	_ = m.kv.Scan(orgKey, func(k string, _ []byte) error {
+		set[strings.TrimPrefix(k, orgKey)] = true
+		return nil
+	})
+	for _, o := range m.repo.Orgs() {
+		set[o] = true
+	}
+	out := make([]string, 0, len(set))
+	for o := range set {
+		out = append(out, o)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (m *Manager) state(org, queue string) *queueState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.orgs[org] {
+		m.orgs[org] = true
+		_ = m.kv.Put(orgKey+org, []byte{1})
+	}
+	k := storeKey(org, queue)
+	st, ok := m.states[k]
+	if !ok {
+		st = &queueState{org: org, name: queue, closed: make(chan struct{})}
+		m.states[k] = st
+	}
+	return st
+}
+
+// resolve finds the artifact behind a queue name (`Artifact` or
+// `Artifact/Source`).
+func (m *Manager) resolve(org, queue, caller string) (*artifacts.Artifact, error) {
+	name, sourceName, hasSource := strings.Cut(queue, "/")
+	a, ok := m.repo.Get(org, name)
+	if !ok {
+		return nil, fmt.Errorf("%s: artifact %s not known", caller, queue)
+	}
+	if hasSource {
+		found := false
+		for _, s := range a.Sources {
+			found = found || s.Name == sourceName
+		}
+		if !found || !a.IsEvent() {
+			return nil, fmt.Errorf("%s: artifact %s not known", caller, queue)
+		}
+	}
+	return a, nil
+}
+
+func (m *Manager) storeFor(a *artifacts.Artifact) Store {
+	if a.Persisted() {
+		return m.disk
+	}
+	return m.mem
+}
+
+// QueueInfo is one row of queues().
+type QueueInfo struct {
+	Name      string
+	Type      string
+	Persisted bool
+	Watchers  int
+	Events    int64 // sent since start
+	Stored    int64 // held by the store now
+	Dropped   int64
+	LastEvent time.Time // zero when none
+	// WatcherQueries describes each watcher (its query, or its consumer).
+	WatcherQueries []string
+}
+
+// Queues lists the queues of an org: every event artifact, and every named
+// source of one, in name order.
+func (m *Manager) Queues(org string) []QueueInfo {
+	var out []QueueInfo
+	for _, a := range m.repo.List(org) {
+		for _, q := range a.QueueNames() {
+			st := m.state(org, q)
+			first, last, _ := m.storeFor(a).Bounds(storeKey(org, q))
+			info := QueueInfo{
+				Name: q, Type: strings.ToLower(string(a.Type)), Persisted: a.Persisted(),
+				Events: st.sent.Load(), Stored: int64(last + 1 - first), Dropped: st.dropped.Load(),
+			}
+			if ns := st.lastEvent.Load(); ns > 0 {
+				info.LastEvent = time.Unix(0, ns).UTC()
+			}
+			st.watchers.Range(func(k, _ any) bool {
+				info.Watchers++
+				info.WatcherQueries = append(info.WatcherQueries, k.(*watcher).describe)
+				return true
+			})
+			sort.Strings(info.WatcherQueries)
+			out = append(out, info)
+		}
+	}
+	return out
+}
+
+// closeQueues ends the watchers of an artifact's queues (it was deleted or
+// replaced by a definition without them).
+func (m *Manager) closeQueues(org string, names []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, q := range names {
+		k := storeKey(org, q)
+		if st, ok := m.states[k]; ok {
+			close(st.closed)
+			delete(m.states, k)
+		}
+	}
+}
+
+// OrgVar is the scope variable holding the org a query runs in.
+const OrgVar = "OrgId"
+
+// ArtifactVar is the scope variable holding the name of the artifact whose
+// source is running (alert() reports it).
+const ArtifactVar = "ArtifactName"
+
+// Provider hands out the manager, opening the store on first use: a query
+// that never touches a queue never opens the data folder.
+type Provider func() (*Manager, error)
