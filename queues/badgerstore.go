@@ -99,7 +99,51 @@ type diskQueue struct {
 	assigned    uint64 // last sequence handed out (≥ last while a group is in flight)
 	lastTime    time.Time
 	notify      chan struct{}
-	tail        []Event // the most recent committed events, oldest first
+	tail        tailRing // the most recent committed events
+}
+
+// tailRing holds the last tailSize events of a queue in a fixed buffer,
+// indexed by sequence number.
+type tailRing struct {
+	buf         []Event
+	first, last uint64 // bounds held (first == 0: empty)
+}
+
+func (r *tailRing) push(ev Event) {
+	if r.buf == nil {
+		r.buf = make([]Event, tailSize)
+	}
+	if r.first == 0 || ev.Seq != r.last+1 {
+		r.first = ev.Seq // empty, or a gap after a reload: start again
+	}
+	r.last = ev.Seq
+	if r.last-r.first >= tailSize {
+		r.first = r.last - tailSize + 1
+	}
+	r.buf[ev.Seq%tailSize] = ev
+}
+
+// from copies up to max events starting at seq, if the ring holds seq.
+func (r *tailRing) from(seq uint64, max int) ([]Event, bool) {
+	if r.first == 0 || seq < r.first || seq > r.last {
+		return nil, false
+	}
+	n := min(uint64(max), r.last-seq+1)
+	out := make([]Event, n)
+	for i := range out {
+		out[i] = r.buf[(seq+uint64(i))%tailSize]
+	}
+	return out, true
+}
+
+// dropBefore forgets events before seq (they were trimmed).
+func (r *tailRing) dropBefore(seq uint64) {
+	if r.first != 0 && r.first < seq {
+		r.first = seq
+		if r.first > r.last {
+			r.first = 0
+		}
+	}
 }
 
 type appendReq struct {
@@ -308,9 +352,8 @@ func (s *BadgerStore) publish(group []*appendReq) {
 			continue
 		}
 		q.last = r.events[len(r.events)-1].Seq
-		q.tail = append(q.tail, r.events...)
-		if over := len(q.tail) - tailSize; over > 0 {
-			q.tail = append(q.tail[:0:0], q.tail[over:]...)
+		for _, ev := range r.events {
+			q.tail.push(ev)
 		}
 		touched[r.queue] = q
 	}
@@ -363,10 +406,7 @@ func (s *BadgerStore) Read(ctx context.Context, queue string, from uint64, max i
 		s.mu.Unlock()
 		return nil, nil
 	}
-	if len(q.tail) > 0 && from >= q.tail[0].Seq {
-		i := int(from - q.tail[0].Seq)
-		n := min(max, len(q.tail)-i)
-		out := append([]Event(nil), q.tail[i:i+n]...)
+	if out, ok := q.tail.from(from, max); ok {
 		s.mu.Unlock()
 		return out, nil
 	}
@@ -523,9 +563,7 @@ func (s *BadgerStore) Trim(ctx context.Context, queue string, before time.Time) 
 		}
 		s.mu.Lock()
 		q.first = seq
-		for len(q.tail) > 0 && q.tail[0].Seq < seq {
-			q.tail = q.tail[1:]
-		}
+		q.tail.dropBefore(seq)
 		s.mu.Unlock()
 		if stop {
 			break

@@ -168,3 +168,5 @@ func TestInterruptStopsQuery(t *testing.T) {
 		t.Fatal("vqlq did not stop after SIGINT")
 	}
 }
+
+func sleepBriefly() { time.Sleep(25 * time.Millisecond) }

@@ -87,7 +87,7 @@ func testAppendAndRead(t *testing.T, open Opener) {
 	}
 	got := readAll(t, s, "Q", 1)
 	if len(got) != 5 || string(got[0].Data) != `{"a":0}` || string(got[4].Data) != `{"b":1}` {
-		t.Fatalf("read %d events: %q", len(got), got)
+		t.Fatalf("read %d events: %+v", len(got), got)
 	}
 	if mid := readAll(t, s, "Q", 4); len(mid) != 2 || mid[0].Seq != 4 {
 		t.Fatalf("read from 4: %+v", mid)

@@ -1,0 +1,145 @@
+package queues_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/vql/parser"
+	"github.com/vqlq/vqlq/vql"
+)
+
+func benchEnv(b *testing.B, mode queues.SyncMode) *queues.Manager {
+	dir := b.TempDir()
+	defs := b.TempDir()
+	os.WriteFile(filepath.Join(defs, "r.yaml"), []byte(receive), 0o644)
+	disk, err := queues.OpenBadger(filepath.Join(dir, "data"), mode)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := queues.New(queues.Options{Disk: disk, Definitions: defs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close() })
+	return m
+}
+
+// BenchmarkSendEventVQL sends events from one VQL query, one per row:
+// SELECT send_event(…) FROM range(end=N).
+func BenchmarkSendEventVQL(b *testing.B) {
+	for _, mode := range []string{"flush", "none", "full"} {
+		b.Run("sync="+mode, func(b *testing.B) {
+			sm, _ := queues.ParseSyncMode(mode)
+			m := benchEnv(b, sm)
+			e := &env{m: m}
+			provider := func() (*queues.Manager, error) { return m, nil }
+			_ = provider
+			const n = 20000
+			prog, _ := parser.Parse(fmt.Sprintf(`SELECT send_event(artifact='Server.Events.Receive', row=dict(i=_value, host='web-1', msg='login failed')) AS s FROM range(end=%d)`, n), "")
+			b.ResetTimer()
+			for b.Loop() {
+				s := e.engine("root").NewSession(vql.SessionOptions{OnLog: func(msg vql.Message) { b.Fatal(msg) }})
+				for range s.Run(context.Background(), prog) {
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkSendGo sends from Go: one event per call from 1 and from 16
+// goroutines, and batches of 100.
+func BenchmarkSendGo(b *testing.B) {
+	row := ordereddict.NewDict().Set("host", "web-1").Set("msg", "login failed")
+	for _, mode := range []string{"flush", "none", "full"} {
+		sm, _ := queues.ParseSyncMode(mode)
+		b.Run("sync="+mode+"/serial", func(b *testing.B) {
+			m := benchEnv(b, sm)
+			for b.Loop() {
+				if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+		b.Run("sync="+mode+"/parallel16", func(b *testing.B) {
+			m := benchEnv(b, sm)
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+		b.Run("sync="+mode+"/batch100", func(b *testing.B) {
+			m := benchEnv(b, sm)
+			rows := make([]any, 100)
+			for i := range rows {
+				rows[i] = row
+			}
+			for b.Loop() {
+				if _, err := m.SendMany(context.Background(), "root", "Server.Events.Receive", rows, queues.ServerSender); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkDeliveryLatency sends at a fixed rate to a live watcher and
+// reports the p50 and p99 of send-to-delivery time.
+func BenchmarkDeliveryLatency(b *testing.B) {
+	for _, rate := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
+			m := benchEnv(b, queues.SyncFlush)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			n := rate * 2 // two seconds of traffic per run
+			for b.Loop() {
+				seq, err := m.Watch(ctx, "root", "Server.Events.Receive", queues.WatchOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := make(chan time.Duration, n)
+				go func() {
+					i := 0
+					for row := range seq {
+						sent, _ := row.Get("sent")
+						got <- time.Since(time.Unix(0, sent.(int64)))
+						if i++; i == n {
+							return
+						}
+					}
+				}()
+				interval := time.Second / time.Duration(rate)
+				start := time.Now()
+				for i := range n {
+					if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+						time.Sleep(d)
+					}
+					m.Send(ctx, "root", "Server.Events.Receive", ordereddict.NewDict().Set("sent", time.Now().UnixNano()), queues.ServerSender)
+				}
+				lat := make([]time.Duration, 0, n)
+				for range n {
+					lat = append(lat, <-got)
+				}
+				sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+				b.ReportMetric(float64(lat[n/2].Microseconds()), "p50-µs")
+				b.ReportMetric(float64(lat[n*99/100].Microseconds()), "p99-µs")
+			}
+		})
+	}
+}
