@@ -12,8 +12,8 @@ import (
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/queues"
-	"github.com/vqlq/vqlq/vql/parser"
 	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/parser"
 )
 
 func benchEnv(b *testing.B, mode queues.SyncMode) *queues.Manager {

@@ -13,7 +13,7 @@ import (
 // escaping) for every value it handles itself.
 func TestEncodeJSONMatchesEncodingJSON(t *testing.T) {
 	values := []any{
-		nil, true, false, int64(-42), 0, 1.5, 0.0, -0.0, 1e21, 1e20, 1e-7, 123456789.125, 3.0,
+		nil, true, false, int64(-42), 0, 1.5, 0.0, 1e21, 1e20, 1e-7, 123456789.125, 3.0,
 		"plain", "quote \" backslash \\ slash /", "tab\tnl\nret\r", "\x00\x1f\x7f", "<&>", "é ü 日本",
 		"bad \xff utf8", "line\u2028sep\u2029", []any{int64(1), "a", nil, []any{}},
 		ordereddict.NewDict().Set("b", int64(1)).Set("a", ordereddict.NewDict().Set("x", []any{1.25})),
