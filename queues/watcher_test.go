@@ -152,3 +152,34 @@ func TestInternalDropIsLoggedToTheWatcher(t *testing.T) {
 		t.Errorf("logs %v", logs)
 	}
 }
+
+// Events older than the retention period are removed from disk-backed
+// queues; INTERNAL queues are not touched (they keep only a window anyway).
+func TestRetentionRemovesOldEvents(t *testing.T) {
+	disk, err := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	clock := func() time.Time { return now }
+	m, err := queues.New(queues.Options{Disk: disk, Retention: time.Hour, Now: func() time.Time { return clock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	for i := range 3 {
+		m.Send(ctx, "root", "Server.Audit.Logs", ordereddict.NewDict().Set("i", int64(i)), queues.Sender{Principal: "server", Internal: true})
+	}
+	if n := m.Retain(ctx); n != 0 {
+		t.Fatalf("fresh events removed: %d", n)
+	}
+	now = now.Add(2 * time.Hour)
+	if n := m.Retain(ctx); n != 3 {
+		t.Fatalf("removed %d, want 3", n)
+	}
+	seq, _ := m.Source(ctx, "root", "Server.Audit.Logs", time.Time{}, time.Time{})
+	for row := range seq {
+		t.Errorf("still stored: %v", row)
+	}
+}
