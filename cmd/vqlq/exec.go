@@ -2,30 +2,26 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
 
-	"github.com/Velocidex/ordereddict"
 	"golang.org/x/term"
 
 	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/runner"
 	"github.com/vqlq/vqlq/vql"
-	"github.com/vqlq/vqlq/vql/ast"
 	"github.com/vqlq/vqlq/vql/parser"
 )
 
 // options are the flags query and run share.
 type options struct {
 	format string
-	store  storeFlags
+	store  runner.StoreFlags
 }
 
 func parseFlags(name string, args []string, stderr io.Writer) (*options, []string, bool) {
@@ -33,11 +29,11 @@ func parseFlags(name string, args []string, stderr io.Writer) (*options, []strin
 	fs.SetOutput(stderr)
 	o := &options{}
 	fs.StringVar(&o.format, "format", "", "output format: json, jsonl, csv or table")
-	o.store.register(fs)
+	o.store.Register(fs)
 	if err := fs.Parse(flagsFirst(args)); err != nil {
 		return nil, nil, false
 	}
-	if err := o.store.check(); err != nil {
+	if err := o.store.Check(); err != nil {
 		fmt.Fprintf(stderr, "vqlq %s: %v\n", name, err)
 		return nil, nil, false
 	}
@@ -153,7 +149,7 @@ func runPiped(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // execute parses the whole text first (a parse error runs nothing), then
 // runs it statement by statement, streaming rows to w and log messages to
 // stderr. Ctrl-C cancels the running query.
-func execute(text, name string, flags *storeFlags, w output.Writer, stderr io.Writer) int {
+func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stderr io.Writer) int {
 	prog, err := parser.Parse(text, name)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -162,12 +158,12 @@ func execute(text, name string, flags *storeFlags, w output.Writer, stderr io.Wr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	logs := &logPrinter{w: stderr}
-	b := &backend{flags: flags}
-	defer b.close()
-	session := b.engine().NewSession(vql.SessionOptions{OnLog: logs.print})
+	logs := &runner.LogPrinter{W: stderr}
+	b := &runner.Backend{Flags: flags}
+	defer b.Close()
+	session := b.Engine().NewSession(vql.SessionOptions{OnLog: logs.Print})
 	for _, stmt := range prog.Statements {
-		if err := runStatement(ctx, session, stmt, w); err != nil {
+		if _, err := runner.Statement(ctx, session, stmt, w); err != nil {
 			fmt.Fprintf(stderr, "vqlq: %v\n", err)
 			return exitRuntime
 		}
@@ -176,82 +172,8 @@ func execute(text, name string, flags *storeFlags, w output.Writer, stderr io.Wr
 			return exitInterrupted
 		}
 	}
-	if logs.errors() {
+	if logs.Failed() {
 		return exitRuntime
 	}
 	return exitOK
-}
-
-// runStatement streams one statement's rows into w. Rows are produced in a
-// goroutine so that a table can be flushed while an event query waits.
-func runStatement(ctx context.Context, session *vql.Session, stmt ast.Statement, w output.Writer) error {
-	_, isSelect := stmt.(*ast.SelectStmt)
-	rows := make(chan *ordereddict.Dict, 64)
-	go func() {
-		defer close(rows)
-		for row := range session.RunStatement(ctx, stmt) {
-			rows <- row
-		}
-	}()
-	if !isSelect {
-		for range rows {
-		}
-		return nil
-	}
-	if err := w.Begin(); err != nil {
-		return err
-	}
-	ticker := time.NewTicker(250 * time.Millisecond)
-	defer ticker.Stop()
-	for {
-		select {
-		case row, ok := <-rows:
-			if !ok {
-				return w.End()
-			}
-			if err := w.Row(row); err != nil {
-				return drain(rows, err)
-			}
-		case <-ticker.C:
-			if err := w.Flush(); err != nil {
-				return drain(rows, err)
-			}
-		}
-	}
-}
-
-// drain discards the remaining rows after an output error (a closed pipe)
-// so the producing goroutine can finish.
-func drain(rows chan *ordereddict.Dict, err error) error {
-	go func() {
-		for range rows {
-		}
-	}()
-	if errors.Is(err, syscall.EPIPE) {
-		return nil
-	}
-	return err
-}
-
-// logPrinter writes log messages to stderr as they happen and remembers
-// whether any was an error.
-type logPrinter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	failed bool
-}
-
-func (l *logPrinter) print(m vql.Message) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if m.Level == vql.LevelError {
-		l.failed = true
-	}
-	fmt.Fprintln(l.w, m.String())
-}
-
-func (l *logPrinter) errors() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.failed
 }

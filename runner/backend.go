@@ -1,4 +1,8 @@
-package main
+// Package runner is what the vqlq command and its REPL share: the flags
+// that locate the data folder, the backend that opens it on first use and
+// builds the engine, and the loop that streams a statement's rows to an
+// output writer while its log goes to stderr.
+package runner
 
 import (
 	"flag"
@@ -16,8 +20,8 @@ import (
 	"github.com/vqlq/vqlq/vql"
 )
 
-// storeFlags are the flags every command takes to find its data.
-type storeFlags struct {
+// StoreFlags are the flags every command takes to find its data.
+type StoreFlags struct {
 	dataDir     string
 	definitions string
 	org         string
@@ -25,17 +29,18 @@ type storeFlags struct {
 	retention   time.Duration
 }
 
-func (f *storeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.dataDir, "data-dir", defaultDataDir(), "data folder (the badger store); $VQLQ_DATA_DIR overrides the default")
+// Register adds the flags to a flag set.
+func (f *StoreFlags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data-dir", DefaultDataDir(), "data folder (the badger store); $VQLQ_DATA_DIR overrides the default")
 	fs.StringVar(&f.definitions, "definitions", "", "folder of extra artifact YAML files")
 	fs.StringVar(&f.org, "org", queues.DefaultOrg, "org to work in")
 	fs.StringVar(&f.sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
 	fs.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
 }
 
-// defaultDataDir is $VQLQ_DATA_DIR, else vqlq in the user's data folder
+// DefaultDataDir is $VQLQ_DATA_DIR, else vqlq in the user's data folder
 // ($XDG_DATA_HOME, or ~/.local/share).
-func defaultDataDir() string {
+func DefaultDataDir() string {
 	if d := os.Getenv("VQLQ_DATA_DIR"); d != "" {
 		return d
 	}
@@ -48,9 +53,9 @@ func defaultDataDir() string {
 	return "vqlq-data"
 }
 
-// check validates the flags before anything runs: a bad org, sync mode or
+// Check validates the flags before anything runs: a bad org, sync mode or
 // definitions folder is a usage error.
-func (f *storeFlags) check() error {
+func (f *StoreFlags) Check() error {
 	if err := queues.CheckOrg(f.org); err != nil {
 		return err
 	}
@@ -65,27 +70,29 @@ func (f *storeFlags) check() error {
 	return nil
 }
 
-// backend opens the data folder on first use and closes it at the end.
-type backend struct {
-	flags *storeFlags
+// Backend opens the data folder on first use and closes it at the end.
+type Backend struct {
+	Flags *StoreFlags
 	once  sync.Once
 	m     *queues.Manager
 	err   error
 }
 
-func (b *backend) manager() (*queues.Manager, error) {
+// Manager returns the queue manager, opening the data folder the first
+// time.
+func (b *Backend) Manager() (*queues.Manager, error) {
 	b.once.Do(func() {
-		mode, err := queues.ParseSyncMode(b.flags.sync)
+		mode, err := queues.ParseSyncMode(b.Flags.sync)
 		if err != nil {
 			b.err = err
 			return
 		}
-		disk, err := queues.OpenBadger(b.flags.dataDir, mode)
+		disk, err := queues.OpenBadger(b.Flags.dataDir, mode)
 		if err != nil {
 			b.err = err
 			return
 		}
-		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.flags.definitions, Retention: b.flags.retention})
+		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.Flags.definitions, Retention: b.Flags.retention})
 		if b.err != nil {
 			disk.Close()
 			b.m = nil
@@ -94,8 +101,8 @@ func (b *backend) manager() (*queues.Manager, error) {
 	return b.m, b.err
 }
 
-// close flushes and closes the store if it was opened.
-func (b *backend) close() {
+// Close flushes and closes the store if it was opened.
+func (b *Backend) Close() {
 	if b.m != nil {
 		if err := b.m.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "vqlq: closing the data folder: %v\n", err)
@@ -103,17 +110,17 @@ func (b *backend) close() {
 	}
 }
 
-// engine returns an engine with every built-in, the queue plugins and
+// Engine returns an engine with every built-in, the queue plugins and
 // functions bound to this backend, and the org in scope.
-func (b *backend) engine() *vql.Engine {
+func (b *Backend) Engine() *vql.Engine {
 	e := vqlq.NewEngine()
-	for _, p := range plugins.Queues(b.manager) {
+	for _, p := range plugins.Queues(b.Manager) {
 		e.AddPlugin(p)
 	}
-	for _, f := range functions.Queues(b.manager) {
+	for _, f := range functions.Queues(b.Manager) {
 		e.AddFunction(f)
 	}
-	e.AddResolver(plugins.ArtifactResolver(b.manager))
-	e.SetVar(queues.OrgVar, b.flags.org)
+	e.AddResolver(plugins.ArtifactResolver(b.Manager))
+	e.SetVar(queues.OrgVar, b.Flags.org)
 	return e
 }
