@@ -2,12 +2,12 @@ module github.com/vqlq/vqlq
 
 go 1.26.8
 
-require github.com/alecthomas/participle/v2 v2.1.4
-
 require (
-	github.com/ergochat/readline v0.1.3 // indirect
-	golang.org/x/text v0.9.0 // indirect
+	github.com/alecthomas/participle/v2 v2.1.4
+	github.com/ergochat/readline v0.1.3
 )
+
+require golang.org/x/text v0.9.0 // indirect
 
 require (
 	github.com/Velocidex/json v0.0.0-20220224052537-92f3c0326e5a // indirect

@@ -22,20 +22,20 @@ import (
 
 // StoreFlags are the flags every command takes to find its data.
 type StoreFlags struct {
-	dataDir     string
-	definitions string
-	org         string
-	sync        string
-	retention   time.Duration
+	DataDir     string
+	Definitions string
+	Org         string
+	Sync        string
+	Retention   time.Duration
 }
 
 // Register adds the flags to a flag set.
 func (f *StoreFlags) Register(fs *flag.FlagSet) {
-	fs.StringVar(&f.dataDir, "data-dir", DefaultDataDir(), "data folder (the badger store); $VQLQ_DATA_DIR overrides the default")
-	fs.StringVar(&f.definitions, "definitions", "", "folder of extra artifact YAML files")
-	fs.StringVar(&f.org, "org", queues.DefaultOrg, "org to work in")
-	fs.StringVar(&f.sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
-	fs.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
+	fs.StringVar(&f.DataDir, "data-dir", DefaultDataDir(), "data folder (the badger store); $VQLQ_DATA_DIR overrides the default")
+	fs.StringVar(&f.Definitions, "definitions", "", "folder of extra artifact YAML files")
+	fs.StringVar(&f.Org, "org", queues.DefaultOrg, "org to work in")
+	fs.StringVar(&f.Sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
+	fs.DurationVar(&f.Retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
 }
 
 // DefaultDataDir is $VQLQ_DATA_DIR, else vqlq in the user's data folder
@@ -56,14 +56,14 @@ func DefaultDataDir() string {
 // Check validates the flags before anything runs: a bad org, sync mode or
 // definitions folder is a usage error.
 func (f *StoreFlags) Check() error {
-	if err := queues.CheckOrg(f.org); err != nil {
+	if err := queues.CheckOrg(f.Org); err != nil {
 		return err
 	}
-	if _, err := queues.ParseSyncMode(f.sync); err != nil {
+	if _, err := queues.ParseSyncMode(f.Sync); err != nil {
 		return err
 	}
-	if f.definitions != "" {
-		if err := artifacts.NewRepository(nil).LoadDir(f.definitions); err != nil {
+	if f.Definitions != "" {
+		if err := artifacts.NewRepository(nil).LoadDir(f.Definitions); err != nil {
 			return err
 		}
 	}
@@ -82,17 +82,17 @@ type Backend struct {
 // time.
 func (b *Backend) Manager() (*queues.Manager, error) {
 	b.once.Do(func() {
-		mode, err := queues.ParseSyncMode(b.Flags.sync)
+		mode, err := queues.ParseSyncMode(b.Flags.Sync)
 		if err != nil {
 			b.err = err
 			return
 		}
-		disk, err := queues.OpenBadger(b.Flags.dataDir, mode)
+		disk, err := queues.OpenBadger(b.Flags.DataDir, mode)
 		if err != nil {
 			b.err = err
 			return
 		}
-		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.Flags.definitions, Retention: b.Flags.retention})
+		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.Flags.Definitions, Retention: b.Flags.Retention})
 		if b.err != nil {
 			disk.Close()
 			b.m = nil
@@ -121,6 +121,6 @@ func (b *Backend) Engine() *vql.Engine {
 		e.AddFunction(f)
 	}
 	e.AddResolver(plugins.ArtifactResolver(b.Manager))
-	e.SetVar(queues.OrgVar, b.Flags.org)
+	e.SetVar(queues.OrgVar, b.Flags.Org)
 	return e
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/repl"
 	"github.com/vqlq/vqlq/runner"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
@@ -137,13 +138,23 @@ func runSource(cmd string, args []string, stdin io.Reader, stdout, stderr io.Wri
 	return execute(text, name, &o.store, w, stderr)
 }
 
-// runPiped runs statements piped on stdin, as `vqlq run -` would.
-func runPiped(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(stderr, usage)
+// runBare is `vqlq` without a command: the interactive prompt on a
+// terminal, otherwise the statements piped on stdin, run as `vqlq run -`
+// would (no prompts, no history, the same exit status).
+func runBare(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return cmdRun(append(args, "-"), stdin, stdout, stderr)
+	}
+	o, rest, ok := parseFlags("vqlq", args, stderr)
+	if !ok {
 		return exitUsage
 	}
-	return cmdRun(append(args, "-"), stdin, stdout, stderr)
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "vqlq: unexpected argument %q\n\n%s", rest[0], usage)
+		return exitUsage
+	}
+	return repl.RunTerminal(repl.Config{Out: stdout, Err: stderr, Flags: &o.store, Format: o.format})
 }
 
 // execute parses the whole text first (a parse error runs nothing), then

@@ -24,18 +24,23 @@ func main() {
 const usage = `vqlq — a small, fast VQL engine
 
 Usage:
-  vqlq                          interactive prompt (runs piped statements when stdin is not a terminal)
+  vqlq [flags]                  interactive prompt (runs piped statements when stdin is not a terminal)
   vqlq query [flags] QUERY|-    run one VQL text (- reads it from stdin)
   vqlq run [flags] FILE.vql|-   run a VQL script
   vqlq help [NAME]              list plugins and functions, or describe one
 
 Flags:
   --format json|jsonl|csv|table   output format (default: table on a terminal, json otherwise)
+  --data-dir DIR                  data folder (default $VQLQ_DATA_DIR, else ~/.local/share/vqlq)
+  --definitions DIR               extra artifact YAML files
+  --org ID                        org to work in (default root)
+  --sync flush|full|none          when send_event returns (default flush)
+  --retention DURATION            how long stored events are kept (default 720h)
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help") {
-		return runPiped(args, stdin, stdout, stderr)
+		return runBare(args, stdin, stdout, stderr)
 	}
 	switch args[0] {
 	case "query":

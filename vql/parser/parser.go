@@ -92,6 +92,9 @@ func toSourceError(err error, text, file string) error {
 	} else if strings.Contains(msg, "unexpected token \"<EOF>\"") {
 		incomplete = true
 	}
+	if !incomplete {
+		incomplete = endsEarly(text, pos.Offset)
+	}
 	return &source.Error{
 		File:       file,
 		Pos:        source.Pos{Offset: pos.Offset, Line: pos.Line, Column: pos.Column},
@@ -99,6 +102,46 @@ func toSourceError(err error, text, file string) error {
 		Text:       text,
 		Incomplete: incomplete,
 	}
+}
+
+// endsEarly reports whether a parse error at offset only means the text
+// stopped too soon: the error is at the last token and that token asks for
+// more (a comma, an operator, an open bracket, WHERE…), or a bracket is
+// still open. participle backtracks over a partial `, <column>` and blames
+// the comma, so "the error is at the end of input" is not enough.
+func endsEarly(text string, offset int) bool {
+	toks, err := tokenize("", text)
+	if err != nil || len(toks) < 2 {
+		return false
+	}
+	depth := 0
+	for _, t := range toks {
+		switch t.Value {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth--
+		}
+	}
+	last := toks[len(toks)-2] // before EOF
+	if offset < last.Pos.Offset {
+		return false
+	}
+	if depth > 0 {
+		return true
+	}
+	switch last.Type {
+	case tokBinOp, tokPrefix:
+		return true
+	case tokOperator:
+		return last.Value == "," || last.Value == "." || last.Value == ":"
+	case tokKeyword:
+		switch strings.ToUpper(last.Value) {
+		case "SELECT", "FROM", "WHERE", "GROUP", "ORDER", "BY", "LIMIT", "AS", "LET", "EXPLAIN":
+			return true
+		}
+	}
+	return false
 }
 
 // expectation turns participle's "(expected …)" grammar dump into what a

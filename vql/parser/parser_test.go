@@ -51,6 +51,13 @@ func TestParseErrors(t *testing.T) {
 		{"SELECT * FROM x(a=(1", "unexpected end of input", true},
 		{"SELECT 'abc FROM x", "unterminated string", true},
 		{"SELECT * FROM x LIMIT -1", "1:23: unexpected token \"-\"", false},
+		{"SELECT a AS b,", "", true},
+		{"SELECT a,\n b FROM x WHERE a =", "", true},
+		{"SELECT * FROM x WHERE a AND", "", true},
+		{"LET X =", "", true},
+		{"SELECT * FROM x GROUP", "", true},
+		{"SELECT * FROM x WHERE a FORM", "unexpected token \"FORM\"", false},
+		{"SELECT * FROM range(end=1", "", true},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.text, "")

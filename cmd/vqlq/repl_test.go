@@ -1,0 +1,104 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tmuxSession drives the real binary in a real terminal.
+type tmuxSession struct {
+	t    *testing.T
+	name string
+}
+
+func startTmux(t *testing.T, args ...string) *tmuxSession {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (.ci/run installs it)")
+	}
+	name := "vqlq-test-" + strings.ReplaceAll(t.Name(), "/", "-")
+	cmdline := vqlqBin + " " + strings.Join(args, " ")
+	cmd := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "50", cmdline)
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v %s", err, out)
+	}
+	s := &tmuxSession{t: t, name: name}
+	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", name).Run() })
+	return s
+}
+
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", s.name}, keys...)...).CombinedOutput(); err != nil {
+		s.t.Fatalf("send-keys: %v %s", err, out)
+	}
+}
+
+func (s *tmuxSession) screen() string {
+	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", s.name, "-S", "-200").Output()
+	return string(out)
+}
+
+// waitFor polls the screen until it contains want (a hang guard, not a
+// timing assertion).
+func (s *tmuxSession) waitFor(want string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if sc := s.screen(); strings.Contains(sc, want) {
+			return sc
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("screen never showed %q:\n%s", want, s.screen())
+	return ""
+}
+
+func TestREPLInATerminal(t *testing.T) {
+	data := t.TempDir()
+	defs := t.TempDir()
+	os.WriteFile(filepath.Join(defs, "receive.yaml"), []byte("name: Server.Events.Receive\ntype: SERVER_EVENT\n"), 0o644)
+	s := startTmux(t, "--data-dir", data, "--definitions", defs)
+	s.waitFor("vqlq>")
+
+	s.keys("LET Kept = 42", "Enter")
+	// A multi-line statement with tab completion of an argument name.
+	s.keys("SELECT _value AS v,", "Enter")
+	s.waitFor("...>")
+	s.keys("_value * 10 AS w FROM range(e", "Tab")
+	s.waitFor("range(end=")
+	s.keys("3)", "Enter")
+	s.waitFor("| 2 | 20 |")
+
+	// An endless watch: the event sent by the chain's second query is
+	// printed when it arrives, while the watch goes on; Ctrl-C ends it.
+	s.keys("SELECT * FROM chain(async=TRUE, a={SELECT msg FROM watch_monitoring(artifact='Server.Events.Re", "Tab")
+	s.waitFor("artifact='Server.Events.Receive")
+	s.keys("')}, b={SELECT * FROM scope() WHERE sleep(time=0.5) AND send_event(artifact='Server.Events.Receive', row=dict(msg='hello from b')) AND FALSE})", "Enter")
+	s.waitFor("| hello from b |")
+	s.keys("C-c")
+	s.waitFor("query cancelled")
+
+	// The session is intact.
+	s.keys("SELECT Kept AS k FROM scope()", "Enter")
+	s.waitFor("| 42 |")
+	s.keys("C-d")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if exec.Command("tmux", "has-session", "-t", s.name).Run() != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	history, err := os.ReadFile(filepath.Join(data, "history"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(history), "SELECT _value AS v, _value * 10 AS w FROM range(end=3)\n") {
+		t.Errorf("history lacks the multi-line statement as one entry:\n%s", history)
+	}
+}
