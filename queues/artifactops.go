@@ -19,6 +19,8 @@ const (
 // Its queues exist from this moment. The change is announced on
 // Server.Internal.ArtifactModification and recorded in Server.Audit.Logs.
 func (m *Manager) SetArtifact(ctx context.Context, org, text, principal string) (*artifacts.Artifact, error) {
+	m.artifactMu.Lock()
+	defer m.artifactMu.Unlock()
 	var oldQueues []string
 	if old, ok := m.repo.Get(org, nameOf(text)); ok {
 		oldQueues = old.QueueNames()
@@ -35,12 +37,20 @@ func (m *Manager) SetArtifact(ctx context.Context, org, text, principal string) 
 // DeleteArtifact removes a run-time artifact; its queues close and their
 // watchers end.
 func (m *Manager) DeleteArtifact(ctx context.Context, org, name, principal string) error {
+	m.artifactMu.Lock()
+	defer m.artifactMu.Unlock()
 	a, ok := m.repo.Get(org, name)
 	if err := m.repo.Delete(org, name); err != nil {
 		return err
 	}
 	if ok {
-		m.closeQueues(org, a.QueueNames())
+		// A definitions-folder artifact of the same name may show through
+		// now: close only the queues that no longer exist.
+		var still []string
+		if b, ok := m.repo.Get(org, name); ok {
+			still = b.QueueNames()
+		}
+		m.closeQueues(org, missing(a.QueueNames(), still))
 	}
 	m.announce(ctx, org, name, "delete", principal)
 	return nil

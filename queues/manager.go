@@ -45,6 +45,8 @@ type Manager struct {
 	retention time.Duration
 	now       func() time.Time
 
+	artifactMu sync.Mutex // serialises artifact_set / artifact_delete
+
 	mu     sync.Mutex
 	states map[string]*queueState // by org|queue
 	orgs   map[string]bool        // orgs recorded in the store
@@ -58,6 +60,7 @@ type Manager struct {
 type queueState struct {
 	org, name string
 	sent      atomic.Int64
+	delivered atomic.Int64 // rows handed to watchers
 	dropped   atomic.Int64
 	lastEvent atomic.Int64 // unix nanos
 	watchers  sync.Map     // *watcher -> struct{}
@@ -198,11 +201,23 @@ type QueueInfo struct {
 	Persisted bool
 	Watchers  int
 	Events    int64 // sent since start
+	Delivered int64 // rows handed to watchers since start
 	Stored    int64 // held by the store now
 	Dropped   int64
 	LastEvent time.Time // zero when none
-	// WatcherQueries describes each watcher (its query, or its consumer).
-	WatcherQueries []string
+	// WatcherList describes each watcher, sorted by description.
+	WatcherList []WatcherInfo
+}
+
+// WatcherInfo is one running watcher of a queue.
+type WatcherInfo struct {
+	// Describe is the watcher's query (or its consumer name).
+	Describe string
+	// Next is the position of the next event it will read.
+	Next uint64
+	// Backlog is how many events it has still to read.
+	Backlog int64
+	Since   time.Time
 }
 
 // Queues lists the queues of an org: every event artifact, and every named
@@ -215,17 +230,20 @@ func (m *Manager) Queues(org string) []QueueInfo {
 			first, last, _ := m.storeFor(a).Bounds(storeKey(org, q))
 			info := QueueInfo{
 				Name: q, Type: strings.ToLower(string(a.Type)), Persisted: a.Persisted(),
-				Events: st.sent.Load(), Stored: int64(last + 1 - first), Dropped: st.dropped.Load(),
+				Events: st.sent.Load(), Delivered: st.delivered.Load(), Stored: int64(last + 1 - first), Dropped: st.dropped.Load(),
 			}
 			if ns := st.lastEvent.Load(); ns > 0 {
 				info.LastEvent = time.Unix(0, ns).UTC()
 			}
 			st.watchers.Range(func(k, _ any) bool {
+				w := k.(*watcher)
+				next := w.next.Load()
+				backlog := int64(last) + 1 - int64(next)
 				info.Watchers++
-				info.WatcherQueries = append(info.WatcherQueries, k.(*watcher).describe)
+				info.WatcherList = append(info.WatcherList, WatcherInfo{Describe: w.describe, Next: next, Backlog: max(0, backlog), Since: w.since})
 				return true
 			})
-			sort.Strings(info.WatcherQueries)
+			sort.Slice(info.WatcherList, func(i, j int) bool { return info.WatcherList[i].Describe < info.WatcherList[j].Describe })
 			out = append(out, info)
 		}
 	}

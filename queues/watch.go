@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"sync/atomic"
 	"time"
 
 	"github.com/Velocidex/ordereddict"
@@ -27,7 +28,11 @@ type WatchOptions struct {
 }
 
 // watcher is one running watch, listed in its queue's state.
-type watcher struct{ describe string }
+type watcher struct {
+	describe string
+	since    time.Time
+	next     atomic.Uint64
+}
 
 // readBatch is how many events a watcher reads from the store at a time;
 // a slow watcher's backlog stays on disk, not in memory.
@@ -70,7 +75,8 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 	}
 	bounded := store.Features().Bounded
 	return func(yield func(*ordereddict.Dict) bool) {
-		w := &watcher{describe: opts.Describe}
+		w := &watcher{describe: opts.Describe, since: time.Now()}
+		w.next.Store(next)
 		if w.describe == "" {
 			w.describe = "watch_monitoring(artifact='" + queue + "')"
 		}
@@ -91,6 +97,8 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			}
 			for _, ev := range evs {
 				next = ev.Seq + 1
+				w.next.Store(next)
+				st.delivered.Add(1)
 				if !yield(decodeRow(ev.Data)) {
 					m.saveCursor(store, key, opts.Consumer, next)
 					return
