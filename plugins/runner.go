@@ -22,59 +22,70 @@ import (
 // source runs in its own scope, under the caller's, with ArtifactName set.
 func RunArtifact(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
-		known := map[string]bool{}
-		vars := map[string]any{queues.ArtifactVar: a.Name}
-		for _, p := range a.Parameters {
-			known[p.Name] = true
-			vars[p.Name] = convertParam(p, p.Default)
-		}
-		if params != nil {
-			for _, item := range params.Items() {
-				if !known[item.Key] {
-					scope.Errorf("Artifact.%s: unknown parameter %s", a.Name, item.Key)
-					continue
-				}
-				if s, ok := item.Value.(string); ok {
-					vars[item.Key] = convertParam(paramOf(a, item.Key), s)
-				} else {
-					vars[item.Key] = item.Value
-				}
-			}
-		}
 		for _, src := range a.Sources {
-			s := scope.WithVars(copyVars(vars))
-			if src.Precondition != "" {
-				ok, err := precondition(ctx, s, src.Precondition)
-				if err != nil {
-					scope.Errorf("Artifact.%s: precondition: %v", a.Name, err)
-					continue
-				}
-				if !ok {
-					continue
-				}
-			}
-			prog, err := parser.Parse(src.Query, a.Name)
-			if err != nil {
-				scope.Errorf("Artifact.%s: %v", a.Name, err)
-				continue
-			}
-			for _, stmt := range prog.Statements {
-				for row := range s.Exec(ctx, stmt) {
-					if !yield(row) {
-						return
-					}
+			for row := range RunSource(ctx, scope, a, src, params) {
+				if !yield(row) {
+					return
 				}
 			}
 		}
 	}
 }
 
-func copyVars(in map[string]any) map[string]any {
-	out := make(map[string]any, len(in))
-	for k, v := range in {
-		out[k] = v
+// RunSource runs one source of an artifact (see RunArtifact). Server
+// monitoring runs each source of an event artifact on its own, since event
+// queries never end.
+func RunSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src artifacts.Source, params *ordereddict.Dict) iter.Seq[vql.Row] {
+	return func(yield func(vql.Row) bool) {
+		s := scope.WithVars(artifactVars(scope, a, params))
+		if src.Precondition != "" {
+			ok, err := precondition(ctx, s, src.Precondition)
+			if err != nil {
+				scope.Errorf("Artifact.%s: precondition: %v", a.Name, err)
+				return
+			}
+			if !ok {
+				return
+			}
+		}
+		prog, err := parser.Parse(src.Query, a.Name)
+		if err != nil {
+			scope.Errorf("Artifact.%s: %v", a.Name, err)
+			return
+		}
+		for _, stmt := range prog.Statements {
+			for row := range s.Exec(ctx, stmt) {
+				if !yield(row) {
+					return
+				}
+			}
+		}
 	}
-	return out
+}
+
+// artifactVars binds an artifact's parameters: defaults, overridden by the
+// given values (strings converted by the parameter's type).
+func artifactVars(scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) map[string]any {
+	known := map[string]bool{}
+	vars := map[string]any{queues.ArtifactVar: a.Name}
+	for _, p := range a.Parameters {
+		known[p.Name] = true
+		vars[p.Name] = convertParam(p, p.Default)
+	}
+	if params != nil {
+		for _, item := range params.Items() {
+			if !known[item.Key] {
+				scope.Errorf("Artifact.%s: unknown parameter %s", a.Name, item.Key)
+				continue
+			}
+			if s, ok := item.Value.(string); ok {
+				vars[item.Key] = convertParam(paramOf(a, item.Key), s)
+			} else {
+				vars[item.Key] = item.Value
+			}
+		}
+	}
+	return vars
 }
 
 func paramOf(a *artifacts.Artifact, name string) artifacts.Parameter {
