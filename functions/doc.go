@@ -10,6 +10,7 @@ func All() []vql.Function {
 		Dict, If, Format, Split, Get, Len, Encode, Timestamp, Now, Scope,
 		Count, Sum, Min, Max, Enumerate, Str, Int, Upcase, Lowcase, Join,
 		RegexReplace, ParseJSON, Serialize, Array, Log, Sleep,
+		HTTPClient,
 	}
 }
 

@@ -38,16 +38,9 @@ func (m *Manager) Send(ctx context.Context, org, queue string, row any, from Sen
 // SendMany is Send for several rows at once: they are stored in one group
 // and keep their order.
 func (m *Manager) SendMany(ctx context.Context, org, queue string, rows []any, from Sender) ([]*ordereddict.Dict, error) {
-	a, err := m.resolve(org, queue, "send_event")
+	a, err := m.CheckSend(org, queue, from)
 	if err != nil {
 		return nil, err
-	}
-	if !from.Internal && a.Type != artifacts.TypeServerEvent {
-		return nil, fmt.Errorf("send_event: cannot send to %s: it is a%s %s artifact; send_event only sends to SERVER_EVENT queues",
-			queue, article(string(a.Type)), a.Type)
-	}
-	if !a.IsEvent() {
-		return nil, fmt.Errorf("send_event: cannot send to %s: it is a %s artifact, which has no queue", queue, a.Type)
 	}
 	now := m.now()
 	stamped := make([]*ordereddict.Dict, len(rows))
@@ -82,6 +75,23 @@ func (m *Manager) SendMany(ctx context.Context, org, queue string, rows []any, f
 	st.sent.Add(int64(len(rows)))
 	st.lastEvent.Store(now.UnixNano())
 	return stamped, nil
+}
+
+// CheckSend reports whether a sender may send to a queue, with the error
+// text send_event() logs when not.
+func (m *Manager) CheckSend(org, queue string, from Sender) (*artifacts.Artifact, error) {
+	a, err := m.resolve(org, queue, "send_event")
+	if err != nil {
+		return nil, err
+	}
+	if !from.Internal && a.Type != artifacts.TypeServerEvent {
+		return nil, fmt.Errorf("send_event: cannot send to %s: it is a%s %s artifact; send_event only sends to SERVER_EVENT queues",
+			queue, article(string(a.Type)), a.Type)
+	}
+	if !a.IsEvent() {
+		return nil, fmt.Errorf("send_event: cannot send to %s: it is a %s artifact, which has no queue", queue, a.Type)
+	}
+	return a, nil
 }
 
 func decodeRow(b []byte) *ordereddict.Dict {

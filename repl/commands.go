@@ -96,23 +96,20 @@ func (s *Shell) cmdFunctions(_ context.Context, arg string) {
 	s.describe("function", s.engine.Functions(), arg)
 }
 
-func (s *Shell) cmdArtifacts(_ context.Context, arg string) {
-	m, err := s.backend.Manager()
-	if err != nil {
-		fmt.Fprintln(s.errOut, err)
-		return
-	}
-	re, err := regexp.Compile("(?i)" + arg)
-	if err != nil {
+func (s *Shell) cmdArtifacts(ctx context.Context, arg string) {
+	if _, err := regexp.Compile(arg); err != nil {
 		fmt.Fprintf(s.errOut, ".artifacts: %v\n", err)
 		return
 	}
-	for _, a := range m.Repository().List(s.org) {
-		if re.MatchString(a.Name) {
-			fmt.Fprintf(s.out, "%-45s %s\n", a.Name, strings.ToLower(string(a.Type)))
-		}
+	for _, row := range s.collect(ctx, "SELECT name, type FROM artifact_definitions() WHERE name =~ "+quote(arg)) {
+		name, _ := row.Get("name")
+		typ, _ := row.Get("type")
+		fmt.Fprintf(s.out, "%-45s %s\n", name, typ)
 	}
 }
+
+// quote makes a VQL raw string literal.
+func quote(s string) string { return "'''" + s + "'''" }
 
 func (s *Shell) cmdQueues(ctx context.Context, _ string) {
 	s.Run(ctx, "SELECT * FROM queues()", "")
@@ -128,7 +125,7 @@ func (s *Shell) cmdOrg(_ context.Context, arg string) {
 		return
 	}
 	s.org = arg
-	s.session.Scope().Set(queues.OrgVar, arg)
+	s.target.SetOrg(arg)
 }
 
 func (s *Shell) cmdLoad(ctx context.Context, arg string) {

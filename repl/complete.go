@@ -1,6 +1,8 @@
 package repl
 
 import (
+	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"unicode"
@@ -189,13 +191,11 @@ func (s *Shell) argNames(callee string) []string {
 }
 
 func (s *Shell) artifactNames() []string {
-	m, err := s.backend.Manager()
-	if err != nil {
-		return nil
-	}
 	var out []string
-	for _, a := range m.Repository().List(s.org) {
-		out = append(out, a.Name)
+	for _, row := range s.collect(context.Background(), "SELECT name FROM artifact_definitions()") {
+		if name, ok := row.Get("name"); ok {
+			out = append(out, fmt.Sprint(name))
+		}
 	}
 	return out
 }

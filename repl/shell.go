@@ -26,8 +26,8 @@ import (
 type Shell struct {
 	out, errOut io.Writer
 	backend     *runner.Backend
-	engine      *vql.Engine
-	session     *vql.Session
+	engine      *vql.Engine // declarations, for help and completion
+	target      runner.Target
 	logs        *runner.LogPrinter
 
 	format string
@@ -68,7 +68,7 @@ func New(cfg Config) *Shell {
 	}
 	s.logs = &runner.LogPrinter{W: cfg.Err}
 	s.engine = s.backend.Engine()
-	s.session = s.engine.NewSession(vql.SessionOptions{OnLog: s.logs.Print})
+	s.target = s.backend.Target(func(m vql.Message) { s.logs.Print(m) })
 	return s
 }
 
@@ -165,7 +165,7 @@ func (s *Shell) run(ctx context.Context, prog *ast.Program) {
 			return
 		}
 		start := time.Now()
-		n, err := runner.Statement(ctx, s.session, stmt, w)
+		n, err := s.target.Statement(ctx, stmt, w)
 		if err != nil {
 			fmt.Fprintf(s.errOut, "ERROR:%v\n", err)
 		}

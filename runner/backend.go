@@ -15,6 +15,7 @@ import (
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/functions"
+	"github.com/vqlq/vqlq/monitoring"
 	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
@@ -72,10 +73,15 @@ func (f *StoreFlags) Check() error {
 
 // Backend opens the data folder on first use and closes it at the end.
 type Backend struct {
-	Flags *StoreFlags
-	once  sync.Once
-	m     *queues.Manager
-	err   error
+	Flags    *StoreFlags
+	attached bool
+	disk     *queues.BadgerStore
+
+	monOnce sync.Once
+	mon     *monitoring.Service
+	once    sync.Once
+	m       *queues.Manager
+	err     error
 }
 
 // Manager returns the queue manager, opening the data folder the first
@@ -92,6 +98,7 @@ func (b *Backend) Manager() (*queues.Manager, error) {
 			b.err = err
 			return
 		}
+		b.disk = disk
 		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.Flags.Definitions, Retention: b.Flags.Retention})
 		if b.err != nil {
 			disk.Close()
@@ -110,9 +117,50 @@ func (b *Backend) Close() {
 	}
 }
 
+// Target returns where statements run: on the server that owns the data
+// folder when one is running (attached through its socket), otherwise in a
+// session of this process. Log messages go to onLog either way.
+func (b *Backend) Target(onLog func(vql.Message)) Target {
+	if r, ok := Attach(b.Flags.DataDir, b.Flags.Org); ok {
+		r.OnLog = onLog
+		b.attached = true
+		return r
+	}
+	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog})}
+}
+
+// Attached reports whether Target found a server.
+func (b *Backend) Attached() bool { return b.attached }
+
+// Monitoring returns the server monitoring service of the data folder
+// (not started: `vqlq serve` starts it; elsewhere its functions edit the
+// stored table, which the server runs).
+func (b *Backend) Monitoring() (*monitoring.Service, error) {
+	m, err := b.Manager()
+	if err != nil {
+		return nil, err
+	}
+	b.monOnce.Do(func() {
+		b.mon = monitoring.New(m, b.disk, b.EngineFor)
+	})
+	return b.mon, nil
+}
+
+// Store is the opened data folder's store (nil before Manager succeeded);
+// it also keeps key-value data such as tokens.
+func (b *Backend) Store() queues.Store {
+	if b.disk == nil {
+		return nil
+	}
+	return b.disk
+}
+
 // Engine returns an engine with every built-in, the queue plugins and
-// functions bound to this backend, and the org in scope.
-func (b *Backend) Engine() *vql.Engine {
+// functions bound to this backend, and the flags' org in scope.
+func (b *Backend) Engine() *vql.Engine { return b.EngineFor(b.Flags.Org) }
+
+// EngineFor is Engine for another org (the server runs every org).
+func (b *Backend) EngineFor(org string) *vql.Engine {
 	e := vqlq.NewEngine()
 	for _, p := range plugins.Queues(b.Manager) {
 		e.AddPlugin(p)
@@ -121,6 +169,12 @@ func (b *Backend) Engine() *vql.Engine {
 		e.AddFunction(f)
 	}
 	e.AddResolver(plugins.ArtifactResolver(b.Manager))
-	e.SetVar(queues.OrgVar, b.Flags.Org)
+	for _, f := range monitoring.Functions(b.Monitoring) {
+		e.AddFunction(f)
+	}
+	for _, p := range monitoring.Plugins(b.Monitoring) {
+		e.AddPlugin(p)
+	}
+	e.SetVar(queues.OrgVar, org)
 	return e
 }

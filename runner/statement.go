@@ -12,29 +12,50 @@ import (
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/ast"
 )
 
-// Statement streams one statement's rows into w and returns how many it
-// wrote. Rows are produced in a goroutine so that a table can be flushed
-// while an event query waits for its next event.
-func Statement(ctx context.Context, session *vql.Session, stmt ast.Statement, w output.Writer) (int, error) {
-	_, isSelect := stmt.(*ast.SelectStmt)
+// Target runs statements: on the data folder directly, or on the vqlq
+// server that owns it.
+type Target interface {
+	// Statement runs one statement, streaming a SELECT's rows into w, and
+	// returns how many rows it wrote.
+	Statement(ctx context.Context, stmt ast.Statement, w output.Writer) (int, error)
+	// SetOrg switches the org later statements run in.
+	SetOrg(org string)
+}
+
+// Local runs statements in a session of this process.
+type Local struct{ Session *vql.Session }
+
+// Statement implements Target.
+func (l *Local) Statement(ctx context.Context, stmt ast.Statement, w output.Writer) (int, error) {
 	rows := make(chan *ordereddict.Dict, 64)
 	go func() {
 		defer close(rows)
-		for row := range session.RunStatement(ctx, stmt) {
+		for row := range l.Session.RunStatement(ctx, stmt) {
 			rows <- row
 		}
 	}()
+	_, isSelect := stmt.(*ast.SelectStmt)
+	return pump(rows, isSelect, w)
+}
+
+// SetOrg implements Target.
+func (l *Local) SetOrg(org string) { l.Session.Scope().Set(queues.OrgVar, org) }
+
+// pump writes rows as they arrive. A table is flushed when rows pause, so
+// an event query shows each event when it comes.
+func pump(rows chan *ordereddict.Dict, isSelect bool, w output.Writer) (int, error) {
 	if !isSelect {
 		for range rows {
 		}
 		return 0, nil
 	}
 	if err := w.Begin(); err != nil {
-		return 0, err
+		return 0, drain(rows, err)
 	}
 	n := 0
 	ticker := time.NewTicker(250 * time.Millisecond)

@@ -15,7 +15,6 @@ import (
 	"github.com/vqlq/vqlq/output"
 	"github.com/vqlq/vqlq/repl"
 	"github.com/vqlq/vqlq/runner"
-	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
 )
 
@@ -172,9 +171,9 @@ func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stder
 	logs := &runner.LogPrinter{W: stderr}
 	b := &runner.Backend{Flags: flags}
 	defer b.Close()
-	session := b.Engine().NewSession(vql.SessionOptions{OnLog: logs.Print})
+	target := b.Target(logs.Print)
 	for _, stmt := range prog.Statements {
-		if _, err := runner.Statement(ctx, session, stmt, w); err != nil {
+		if _, err := target.Statement(ctx, stmt, w); err != nil {
 			fmt.Fprintf(stderr, "vqlq: %v\n", err)
 			return exitRuntime
 		}

@@ -27,6 +27,9 @@ Usage:
   vqlq [flags]                  interactive prompt (runs piped statements when stdin is not a terminal)
   vqlq query [flags] QUERY|-    run one VQL text (- reads it from stdin)
   vqlq run [flags] FILE.vql|-   run a VQL script
+  vqlq serve [--listen ADDR]    the event server: HTTP API, server monitoring, debug page
+  vqlq token create --name N --role reader|publisher|admin [--queue Q …]
+                                make an API token (printed once)
   vqlq help [NAME]              list plugins and functions, or describe one
 
 Flags:
@@ -47,6 +50,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdQuery(args[1:], stdin, stdout, stderr)
 	case "run":
 		return cmdRun(args[1:], stdin, stdout, stderr)
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
+	case "token":
+		return cmdToken(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		return cmdHelp(args[1:], stdout, stderr)
 	}

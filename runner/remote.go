@@ -1,0 +1,163 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/ast"
+	"github.com/vqlq/vqlq/vql/value"
+)
+
+// SocketFile is the server's socket in the data folder: other vqlq
+// processes on the folder attach through it.
+const SocketFile = "vqlq.sock"
+
+// Remote runs statements on the vqlq server that owns a data folder,
+// through the folder's socket, as if they ran here: rows stream back, log
+// messages go to OnLog, and LETs persist in a server-side session.
+type Remote struct {
+	client  *http.Client
+	org     string
+	session string
+	OnLog   func(vql.Message)
+}
+
+// Attach connects to the server owning dataDir, if one is running.
+func Attach(dataDir, org string) (*Remote, bool) {
+	sock := filepath.Join(dataDir, SocketFile)
+	if _, err := os.Stat(sock); err != nil {
+		return nil, false
+	}
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}
+	c := &http.Client{Transport: &http.Transport{DialContext: dial, DisableCompression: true}}
+	probe := &http.Client{Transport: c.Transport, Timeout: 2 * time.Second}
+	resp, err := probe.Get("http://vqlq/api/v1/orgs/" + org + "/queues")
+	if err != nil {
+		return nil, false
+	}
+	resp.Body.Close()
+	id := make([]byte, 8)
+	_, _ = rand.Read(id)
+	return &Remote{client: c, org: org, session: hex.EncodeToString(id)}, true
+}
+
+// SetOrg implements Target.
+func (r *Remote) SetOrg(org string) { r.org = org }
+
+// Do sends a request to the server, as the folder's owner.
+func (r *Remote) Do(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://vqlq/api/v1/orgs/"+r.org+path, bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Do(req)
+}
+
+// message is one line of the server's query stream.
+type message struct {
+	Type      string          `json:"type"`
+	Statement int             `json:"statement"`
+	Row       json.RawMessage `json:"row"`
+	Level     string          `json:"level"`
+	Message   string          `json:"message"`
+	Time      time.Time       `json:"time"`
+}
+
+// Statement implements Target: the statement's canonical text runs in the
+// server-side session.
+func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Writer) (int, error) {
+	resp, err := r.Do(ctx, http.MethodPost, "/query", map[string]string{"query": stmt.String(), "session": r.session})
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("server: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error string }
+		b, _ := io.ReadAll(resp.Body)
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e.Error = string(b)
+		}
+		return 0, fmt.Errorf("server: %s", e.Error)
+	}
+	rows := make(chan *ordereddict.Dict, 64)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(rows)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<16), 64<<20)
+		for sc.Scan() {
+			var m message
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				errc <- fmt.Errorf("server sent %q: %v", sc.Text(), err)
+				return
+			}
+			switch m.Type {
+			case "row":
+				v, err := value.DecodeJSON(m.Row)
+				if d, ok := v.(*ordereddict.Dict); ok && err == nil {
+					rows <- d
+				}
+			case "log":
+				if r.OnLog != nil {
+					r.OnLog(vql.Message{Time: m.Time, Level: m.Level, Text: m.Message})
+				}
+			}
+		}
+		if err := sc.Err(); err != nil && ctx.Err() == nil {
+			errc <- err
+		}
+	}()
+	_, isSelect := stmt.(*ast.SelectStmt)
+	n, err := pump(rows, isSelect, w)
+	if err != nil {
+		return n, err
+	}
+	select {
+	case err := <-errc:
+		return n, err
+	default:
+		return n, nil
+	}
+}
+
+// CreateToken asks the server to create an API token in the remote's org.
+func (r *Remote) CreateToken(ctx context.Context, name, role string, queues []string) (string, error) {
+	resp, err := r.Do(ctx, http.MethodPost, "/tokens", map[string]any{"name": name, "role": role, "queues": queues})
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct{ Token, Error string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s", out.Error)
+	}
+	return out.Token, nil
+}

@@ -1,0 +1,407 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/ast"
+	"github.com/vqlq/vqlq/vql/parser"
+	"github.com/vqlq/vqlq/vql/source"
+	"github.com/vqlq/vqlq/vql/value"
+)
+
+// maxBodyRows bounds one send request.
+const maxBodyRows = 100000
+
+// handleSend stores one JSON object, or NDJSON of many, in a SERVER_EVENT
+// queue, and answers with the stamped rows once they are durable. Every row
+// is checked before any is stored.
+func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
+	queue := r.PathValue("artifact")
+	if !c.local && !c.token.mayPublish(queue) {
+		s.refuse(w, r, c, http.StatusForbidden, "token %s (%s) may not send to %s", c.token.Name, c.token.Role, queue)
+		return
+	}
+	if !s.beginSend() {
+		s.refuse(w, r, c, http.StatusServiceUnavailable, "server is shutting down")
+		return
+	}
+	defer s.inflight.Done()
+	rows, status, err := s.readRows(r)
+	if err != nil {
+		s.refuse(w, r, c, status, "%v", err)
+		return
+	}
+	if _, err := s.opts.Manager.CheckSend(c.org, queue, queues.Sender{Principal: c.principal()}); err != nil {
+		status := http.StatusBadRequest
+		if strings.HasSuffix(err.Error(), "not known") {
+			status = http.StatusNotFound
+		}
+		s.refuse(w, r, c, status, "%v", err)
+		return
+	}
+	// The rows go in even if the client hangs up now: it may retry, but
+	// what is acknowledged below is stored.
+	stamped, err := s.opts.Manager.SendMany(context.WithoutCancel(r.Context()), c.org, queue, rows, queues.Sender{Principal: c.principal()})
+	if err != nil {
+		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	bw := bufio.NewWriter(w)
+	for _, row := range stamped {
+		b, _ := value.EncodeJSON(row)
+		bw.Write(b)
+		bw.WriteByte('\n')
+	}
+	bw.Flush()
+}
+
+// readRows reads a send request's body: one JSON object, or NDJSON.
+func (s *Server) readRows(r *http.Request) ([]any, int, error) {
+	limit := int64(s.opts.MaxRowBytes)
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit*int64(maxBodyRows)+1))
+	if err != nil {
+		return nil, http.StatusBadRequest, fmt.Errorf("reading the body: %v", err)
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, http.StatusBadRequest, fmt.Errorf("empty body: send one JSON object or NDJSON")
+	}
+	var lines [][]byte
+	if v, err := value.DecodeJSON(trimmed); err == nil {
+		if _, isDict := v.(*ordereddict.Dict); isDict || !bytes.Contains(trimmed, []byte("\n")) {
+			lines = [][]byte{trimmed}
+		}
+	}
+	if lines == nil {
+		for _, l := range bytes.Split(trimmed, []byte("\n")) {
+			if l = bytes.TrimSpace(l); len(l) > 0 {
+				lines = append(lines, l)
+			}
+		}
+	}
+	if len(lines) > maxBodyRows {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("more than %d rows in one request", maxBodyRows)
+	}
+	rows := make([]any, 0, len(lines))
+	for i, l := range lines {
+		if len(l) > s.opts.MaxRowBytes {
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("row %d is %d bytes, over the limit of %d", i+1, len(l), s.opts.MaxRowBytes)
+		}
+		v, err := value.DecodeJSON(l)
+		if err != nil {
+			return nil, http.StatusBadRequest, fmt.Errorf("row %d: malformed JSON: %v", i+1, err)
+		}
+		if _, ok := v.(*ordereddict.Dict); !ok {
+			return nil, http.StatusBadRequest, fmt.Errorf("send_event: row must be a dict, not %s", jsonKind(v))
+		}
+		rows = append(rows, v)
+	}
+	return rows, 0, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	case []any:
+		return "list"
+	case float64:
+		return "float"
+	}
+	return "int"
+}
+
+// streamWriter writes NDJSON or Server-Sent Events, flushing each message.
+type streamWriter struct {
+	mu  sync.Mutex
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	sse bool
+}
+
+func newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
+	sw := &streamWriter{w: w, rc: http.NewResponseController(w), sse: strings.Contains(r.Header.Get("Accept"), "text/event-stream")}
+	if sw.sse {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+	} else {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+	}
+	w.WriteHeader(http.StatusOK)
+	_ = sw.rc.Flush()
+	return sw
+}
+
+func (sw *streamWriter) send(v any) error {
+	b, err := value.EncodeJSON(v)
+	if err != nil {
+		return err
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.sse {
+		_, err = fmt.Fprintf(sw.w, "data: %s\n\n", b)
+	} else {
+		_, err = fmt.Fprintf(sw.w, "%s\n", b)
+	}
+	if err == nil {
+		err = sw.rc.Flush()
+	}
+	return err
+}
+
+// handleWatch streams a queue until the client goes away.
+func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) {
+	queue := r.PathValue("artifact")
+	if c.role() == RolePublisher {
+		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not watch", c.principal())
+		return
+	}
+	opts := queues.WatchOptions{Consumer: r.URL.Query().Get("consumer"),
+		Describe: fmt.Sprintf("HTTP watch by %s from %s", c.principal(), r.RemoteAddr)}
+	if st := r.URL.Query().Get("start_time"); st != "" {
+		t, err := parseTime(st)
+		if err != nil {
+			s.refuse(w, r, c, http.StatusBadRequest, "start_time: %v", err)
+			return
+		}
+		opts.StartTime = t
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.draining:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	seq, err := s.opts.Manager.Watch(ctx, c.org, queue, opts)
+	if err != nil {
+		status := http.StatusBadRequest
+		if strings.Contains(err.Error(), "not known") {
+			status = http.StatusNotFound
+		}
+		s.refuse(w, r, c, status, "%v", err)
+		return
+	}
+	sw := newStream(w, r)
+	for row := range seq {
+		if sw.send(row) != nil {
+			return
+		}
+	}
+}
+
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	var sec float64
+	if _, err := fmt.Sscanf(s, "%g", &sec); err == nil {
+		return time.Unix(0, int64(sec*1e9)), nil
+	}
+	return time.Time{}, fmt.Errorf("cannot read %q as a time (use epoch seconds or RFC 3339)", s)
+}
+
+// QueryRequest is the body of POST /query (or the body is the VQL text
+// itself).
+type QueryRequest struct {
+	Query string `json:"query"`
+	// Session keeps LETs between requests of one attached client.
+	Session string `json:"session,omitempty"`
+}
+
+// handleQuery runs VQL and streams, as NDJSON, one message per event of
+// the run: {"type":"begin","statement":i} and {"type":"end",…} around the
+// rows of each SELECT, {"type":"row","statement":i,"row":{…}} and
+// {"type":"log","level":…,"message":…}. A parse error is a 400 before
+// anything runs.
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) {
+	if c.role() == RolePublisher {
+		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not query", c.principal())
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	if err != nil {
+		s.refuse(w, r, c, http.StatusBadRequest, "reading the body: %v", err)
+		return
+	}
+	req := QueryRequest{Query: string(body)}
+	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
+		if err := json.Unmarshal(t, &req); err != nil {
+			s.refuse(w, r, c, http.StatusBadRequest, "malformed JSON: %v", err)
+			return
+		}
+	}
+	prog, err := parser.Parse(req.Query, "")
+	if err != nil {
+		var se *source.Error
+		if errors.As(err, &se) {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": se.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column, "incomplete": se.Incomplete})
+			return
+		}
+		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.draining:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	sw := newStream(w, r)
+	logf := func(m vql.Message) {
+		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
+	}
+	rs := s.session(c, req.Session, logf)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.logs = logf
+	for i, stmt := range prog.Statements {
+		_, isSelect := stmt.(*ast.SelectStmt)
+		if isSelect && sw.send(ordereddict.NewDict().Set("type", "begin").Set("statement", int64(i))) != nil {
+			return
+		}
+		for row := range rs.session.RunStatement(ctx, stmt) {
+			if sw.send(ordereddict.NewDict().Set("type", "row").Set("statement", int64(i)).Set("row", row)) != nil {
+				return
+			}
+		}
+		if isSelect && sw.send(ordereddict.NewDict().Set("type", "end").Set("statement", int64(i))) != nil {
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// session finds or makes the VQL session of a request. Requests without a
+// session id get a fresh one.
+func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSession {
+	readOnly := c.role() == RoleReader
+	make := func() *remoteSession {
+		rs := &remoteSession{org: c.org, lastUsed: time.Now()}
+		rs.logs = logf
+		rs.session = s.opts.Engine(c.org, readOnly).NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
+			if rs.logs != nil {
+				rs.logs(m)
+			}
+		}})
+		return rs
+	}
+	if id == "" {
+		return make()
+	}
+	key := c.principal() + "\x00" + c.org + "\x00" + id
+	s.sessionsMu.Lock()
+	defer s.sessionsMu.Unlock()
+	for k, rs := range s.sessions {
+		if time.Since(rs.lastUsed) > 12*time.Hour {
+			delete(s.sessions, k)
+		}
+	}
+	rs, ok := s.sessions[key]
+	if !ok {
+		rs = make()
+		s.sessions[key] = rs
+	}
+	rs.lastUsed = time.Now()
+	return rs
+}
+
+// QueueRow is one queue as GET /queues lists it.
+type QueueRow struct {
+	Name      string     `json:"name"`
+	Type      string     `json:"type"`
+	Persisted bool       `json:"persisted"`
+	Watchers  int        `json:"watchers"`
+	Events    int64      `json:"events"`
+	Delivered int64      `json:"delivered"`
+	Stored    int64      `json:"stored"`
+	Dropped   int64      `json:"dropped"`
+	LastEvent *time.Time `json:"last_event"`
+}
+
+func (s *Server) handleQueues(w http.ResponseWriter, r *http.Request, c *caller) {
+	out := []QueueRow{}
+	for _, q := range s.opts.Manager.Queues(c.org) {
+		row := QueueRow{Name: q.Name, Type: q.Type, Persisted: q.Persisted, Watchers: q.Watchers,
+			Events: q.Events, Delivered: q.Delivered, Stored: q.Stored, Dropped: q.Dropped}
+		if !q.LastEvent.IsZero() {
+			t := q.LastEvent
+			row.LastEvent = &t
+		}
+		out = append(out, row)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// TokenRequest creates a token through the local socket (vqlq token create
+// while the server owns the folder).
+type TokenRequest struct {
+	Name   string   `json:"name"`
+	Role   string   `json:"role"`
+	Queues []string `json:"queues"`
+}
+
+func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, c *caller) {
+	if !c.local {
+		s.refuse(w, r, c, http.StatusForbidden, "tokens are created with `vqlq token create` on the server's machine")
+		return
+	}
+	var req TokenRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		s.refuse(w, r, c, http.StatusBadRequest, "malformed JSON: %v", err)
+		return
+	}
+	secret, err := IssueToken(r.Context(), s.opts.Manager, s.opts.KV, Token{Name: req.Name, Role: req.Role, Org: c.org, Queues: req.Queues}, c.principal())
+	if err != nil {
+		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"token": secret})
+}
+
+// IssueToken creates a token and records it in Server.Audit.Logs.
+func IssueToken(ctx context.Context, m *queues.Manager, kv artifacts.Storage, t Token, principal string) (string, error) {
+	secret, err := CreateToken(kv, t)
+	if err != nil {
+		return "", err
+	}
+	_ = m.Audit(context.WithoutCancel(ctx), t.Org, "token_create", principal, ordereddict.NewDict().
+		Set("name", t.Name).Set("role", t.Role).Set("queues", toAny(t.Queues)))
+	return secret, nil
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
+}

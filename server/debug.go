@@ -1,0 +1,521 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/vqlq/vqlq/queues"
+)
+
+// DebugHandler serves the event queue debug page of a Manager:
+//
+//	GET /debug/queues       an HTML page listing, for every org, every queue
+//	                        with its watchers and counters; it refreshes itself
+//	                        every 2 s from the JSON below (the first table is
+//	                        rendered by the server, so it reads without JS)
+//	GET /debug/queues.json  the same data as JSON
+//
+// The handler matches full paths: mount it at "/debug/" (or at both paths)
+// without stripping the prefix. The page loads nothing from elsewhere.
+func DebugHandler(m *queues.Manager) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "queues", http.StatusFound)
+	})
+	mux.HandleFunc("GET /debug/queues", func(w http.ResponseWriter, r *http.Request) {
+		debugServePage(w, debugSnapshot(m, time.Now()))
+	})
+	mux.HandleFunc("GET /debug/queues.json", func(w http.ResponseWriter, r *http.Request) {
+		debugServeJSON(w, debugSnapshot(m, time.Now()))
+	})
+	return mux
+}
+
+// debugPage is what /debug/queues.json returns and the page shows.
+type debugPage struct {
+	// Updated is when the server took this snapshot.
+	Updated time.Time  `json:"updated"`
+	Orgs    []debugOrg `json:"orgs"`
+}
+
+// debugOrg is one org's queues, with totals for its heading.
+type debugOrg struct {
+	Org string `json:"org"`
+	// Active counts the queues that had events or have watchers.
+	Active   int          `json:"active"`
+	Watchers int          `json:"watchers"`
+	Events   int64        `json:"events"`
+	Queues   []debugQueue `json:"queues"`
+}
+
+// debugQueue is one queue: queues.QueueInfo with its largest watcher
+// backlog and whether anything happened on it.
+type debugQueue struct {
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Persisted bool   `json:"persisted"`
+	// Active is set once the queue had an event since the server started,
+	// or while it has a watcher; the page folds the others away.
+	Active    bool  `json:"active"`
+	Watchers  int   `json:"watchers"`
+	Events    int64 `json:"events"`
+	Delivered int64 `json:"delivered"`
+	// Backlog is the largest backlog of its watchers.
+	Backlog int64 `json:"backlog"`
+	Dropped int64 `json:"dropped"`
+	Stored  int64 `json:"stored"`
+	// LastEvent is null when no event was sent since the server started.
+	LastEvent   *time.Time     `json:"last_event"`
+	WatcherList []debugWatcher `json:"watcher_list"`
+}
+
+// debugWatcher is one running watcher of a queue.
+type debugWatcher struct {
+	// Query is the watcher's query text (or its consumer name).
+	Query   string    `json:"query"`
+	Next    uint64    `json:"next"`
+	Backlog int64     `json:"backlog"`
+	Since   time.Time `json:"since"`
+}
+
+// debugSnapshot reads the state of every queue of every org.
+func debugSnapshot(m *queues.Manager, now time.Time) debugPage {
+	page := debugPage{Updated: now.UTC(), Orgs: []debugOrg{}}
+	for _, org := range m.Orgs() {
+		o := debugOrg{Org: org, Queues: []debugQueue{}}
+		for _, q := range m.Queues(org) {
+			dq := debugQueue{
+				Name: q.Name, Type: q.Type, Persisted: q.Persisted,
+				Active:   q.Events > 0 || q.Delivered > 0 || q.Dropped > 0 || q.Watchers > 0,
+				Watchers: q.Watchers, Events: q.Events, Delivered: q.Delivered,
+				Backlog: debugMaxBacklog(q), Dropped: q.Dropped, Stored: q.Stored,
+				WatcherList: []debugWatcher{},
+			}
+			if !q.LastEvent.IsZero() {
+				t := q.LastEvent.UTC()
+				dq.LastEvent = &t
+			}
+			for _, w := range q.WatcherList {
+				dq.WatcherList = append(dq.WatcherList, debugWatcher{Query: w.Describe, Next: w.Next, Backlog: w.Backlog, Since: w.Since.UTC()})
+			}
+			if dq.Active {
+				o.Active++
+			}
+			o.Watchers += q.Watchers
+			o.Events += q.Events
+			o.Queues = append(o.Queues, dq)
+		}
+		page.Orgs = append(page.Orgs, o)
+	}
+	return page
+}
+
+// debugMaxBacklog is the backlog of a queue's slowest watcher.
+func debugMaxBacklog(q queues.QueueInfo) int64 {
+	var b int64
+	for _, w := range q.WatcherList {
+		b = max(b, w.Backlog)
+	}
+	return b
+}
+
+func debugServeJSON(w http.ResponseWriter, page debugPage) {
+	b, err := json.MarshalIndent(page, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// debugCSP lets the page run its own inline script and style, fetch from
+// its own origin, and nothing else.
+var debugCSP = func() string {
+	sum := sha256.Sum256([]byte(debugScript))
+	return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; " +
+		"script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}()
+
+func debugServePage(w http.ResponseWriter, page debugPage) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", debugCSP)
+	data := struct {
+		debugPage
+		Style  template.CSS
+		Script template.JS
+	}{page, template.CSS(debugStyle), template.JS(debugScript)}
+	// An error here is a write to a client that went away.
+	_ = debugTemplate.Execute(w, data)
+}
+
+// debugNum writes n with thousands separators, as the script does.
+func debugNum(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := ""
+	if n < 0 {
+		neg, s = "-", s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return neg + s
+}
+
+// debugClock shows a time in UTC: the time of day, with the date when it
+// is not the day of now.
+func debugClock(t, now time.Time) string {
+	t, now = t.UTC(), now.UTC()
+	if t.Format(time.DateOnly) == now.Format(time.DateOnly) {
+		return t.Format(time.TimeOnly)
+	}
+	return t.Format(time.DateTime)
+}
+
+// debugAgo says how long before now t was, roughly.
+func debugAgo(t, now time.Time) string {
+	s := int64(now.Sub(t) / time.Second)
+	switch {
+	case s < 1:
+		return "just now"
+	case s < 60:
+		return strconv.FormatInt(s, 10) + "s ago"
+	case s < 3600:
+		return strconv.FormatInt(s/60, 10) + "m ago"
+	case s < 48*3600:
+		return strconv.FormatInt(s/3600, 10) + "h ago"
+	}
+	return strconv.FormatInt(s/86400, 10) + "d ago"
+}
+
+// debugPlural writes "1 watcher", "2 watchers".
+func debugPlural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return debugNum(n) + " " + word + "s"
+}
+
+// debugRow is what the queue row template needs.
+type debugRow struct {
+	debugQueue
+	Now time.Time
+}
+
+var debugTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"num":    func(n any) string { return debugNum(debugInt(n)) },
+	"plural": func(n any, word string) string { return debugPlural(debugInt(n), word) },
+	"clock":  debugClock,
+	"ago":    debugAgo,
+	"row":    func(q debugQueue, now time.Time) debugRow { return debugRow{q, now} },
+	"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	"idle":   func(o debugOrg) int { return len(o.Queues) - o.Active },
+}).Parse(debugHTML))
+
+func debugInt(n any) int64 {
+	switch n := n.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	case uint64:
+		return int64(n)
+	}
+	return 0
+}
+
+// debugHTML is the page. The script (debugScript) builds the same markup
+// from queues.json; keep the two in step.
+const debugHTML = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>vqlq · event queues</title>
+<style>{{.Style}}</style>
+</head>
+<body>
+<header>
+  <h1>Event queues</h1>
+  <p id="status" class="ok"><span class="dot"></span> <span id="status-text">Updated <time id="updated" datetime="{{iso .Updated}}">{{clock .Updated .Updated}}</time> UTC</span><span class="every"> · refreshes every 2 s</span></p>
+</header>
+<noscript><p class="note">JavaScript is off: this is the state when the page was loaded. Reload to update it.</p></noscript>
+<main id="orgs">
+{{- range .Orgs}}
+<section class="org" data-org="{{.Org}}">
+  <h2>Org <span class="org-name">{{.Org}}</span> <span class="summary">{{plural (len .Queues) "queue"}} · {{num .Active}} active · {{plural .Watchers "watcher"}} · {{plural .Events "event"}} in</span></h2>
+  <table>
+    {{template "head"}}
+    <tbody>
+    {{- range .Queues}}{{if .Active}}{{template "queue" (row . $.Updated)}}{{end}}{{end}}
+    {{- if not .Active}}
+      <tr class="empty"><td colspan="10">No queue has had an event or a watcher since the server started.</td></tr>
+    {{- end}}
+    </tbody>
+  </table>
+  {{- if lt .Active (len .Queues)}}
+  <details class="idle">
+    <summary>{{plural (idle .) "idle queue"}} <span class="hint">no events since the server started, no watchers</span></summary>
+    <table>
+      {{template "head"}}
+      <tbody>
+      {{- range .Queues}}{{if not .Active}}{{template "queue" (row . $.Updated)}}{{end}}{{end}}
+      </tbody>
+    </table>
+  </details>
+  {{- end}}
+</section>
+{{- end}}
+</main>
+<footer>Counters run from the server's start. Backlog: events a watcher has still to read (the slowest watcher for the queue). Times are UTC. Data: <a href="queues.json">queues.json</a>.</footer>
+<script>{{.Script}}</script>
+</body>
+</html>
+{{define "head"}}<colgroup><col class="c-name"><col class="c-type"><col class="c-storage"><col span="6" class="c-num"><col class="c-last"></colgroup>
+    <thead><tr><th>Queue</th><th>Type</th><th>Storage</th><th class="n" title="Running watchers">Watchers</th><th class="n" title="Events sent since the server started">Events in</th><th class="n" title="Rows handed to watchers since the server started">Events out</th><th class="n" title="Events the slowest watcher has still to read">Backlog</th><th class="n" title="Events lost by watchers too slow for a memory queue">Dropped</th><th class="n" title="Events held by the store now">Stored</th><th title="Time of the last event sent (UTC)">Last event</th></tr></thead>{{end}}
+{{define "queue"}}
+      <tr class="queue{{if not .Active}} idle{{end}}" data-queue="{{.Name}}">
+        <td class="name">{{.Name}}</td>
+        <td><span class="badge t-{{.Type}}">{{.Type}}</span></td>
+        <td class="storage">{{if .Persisted}}disk{{else}}memory{{end}}</td>
+        <td class="n watchers">{{num .Watchers}}</td>
+        <td class="n events">{{num .Events}}</td>
+        <td class="n delivered">{{num .Delivered}}</td>
+        <td class="n backlog{{if .Backlog}} warn{{end}}">{{num .Backlog}}</td>
+        <td class="n dropped{{if .Dropped}} bad{{end}}">{{num .Dropped}}</td>
+        <td class="n stored">{{num .Stored}}</td>
+        <td class="last">{{with .LastEvent}}<time datetime="{{iso .}}">{{clock . $.Now}}</time> <span class="ago">{{ago . $.Now}}</span>{{else}}<span class="none">never</span>{{end}}</td>
+      </tr>
+      {{- if .WatcherList}}
+      <tr class="watcher-row"><td colspan="10"><ul class="watchers">
+        {{- range .WatcherList}}
+        <li class="watcher"><code class="query">{{.Query}}</code> <span class="meta">backlog <b class="{{if .Backlog}}warn{{end}}">{{num .Backlog}}</b> · next #{{num .Next}} · since <time datetime="{{iso .Since}}">{{clock .Since $.Now}}</time> ({{ago .Since $.Now}})</span></li>
+        {{- end}}
+      </ul></td></tr>
+      {{- end}}
+{{- end}}
+`
+
+const debugStyle = `
+:root {
+  --bg: #f7f8fa; --fg: #1d2330; --muted: #6b7385; --line: #e2e5eb; --card: #fff;
+  --head: #eef1f5; --warn: #a15c00; --warn-bg: #fff3dc; --bad: #b42318; --bad-bg: #fde8e6;
+  --ok: #1f8a4c; --accent: #2557d6;
+  --server: #2557d6; --client: #7a3fc4; --internal: #5d6678;
+  color-scheme: light dark;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #14171c; --fg: #dde2ea; --muted: #8b93a3; --line: #2a3039; --card: #1b1f26;
+    --head: #222832; --warn: #f0b45a; --warn-bg: #3a2c12; --bad: #f3877c; --bad-bg: #3d1b18;
+    --ok: #4cc47f; --accent: #7fa2ff; --server: #7fa2ff; --client: #b98cf0; --internal: #9aa3b3;
+  }
+}
+* { box-sizing: border-box; }
+body { margin: 0; padding: 20px 28px 40px; background: var(--bg); color: var(--fg);
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+header { display: flex; align-items: baseline; gap: 18px; flex-wrap: wrap; margin-bottom: 8px; }
+h1 { font-size: 22px; margin: 0; font-weight: 650; }
+#status { margin: 0; color: var(--muted); }
+#status .dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; background: var(--ok); vertical-align: 1px; }
+#status.stale .dot { background: var(--bad); }
+#status.stale #status-text { color: var(--bad); }
+#status.off .dot { background: var(--muted); }
+.note { background: var(--warn-bg); color: var(--warn); padding: 8px 12px; border-radius: 6px; }
+section.org { background: var(--card); border: 1px solid var(--line); border-radius: 10px; margin: 18px 0; padding: 14px 16px 10px; overflow-x: auto; }
+h2 { font-size: 16px; margin: 0 0 10px; font-weight: 600; }
+h2 .org-name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+h2 .summary { font-weight: 400; color: var(--muted); font-size: 13px; margin-left: 8px; }
+table { width: 100%; min-width: 900px; border-collapse: collapse; table-layout: fixed; }
+col.c-name { width: 24%; } col.c-type { width: 10%; } col.c-storage { width: 8%; }
+col.c-num { width: 7.5%; } col.c-last { width: 13%; }
+th { text-align: left; font-size: 12px; font-weight: 600; color: var(--muted); background: var(--head);
+  padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: bottom; }
+td { padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: middle; }
+td.last { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; font-weight: 600; overflow-wrap: anywhere; }
+.badge { display: inline-block; font-size: 11px; padding: 1px 7px; border-radius: 10px; border: 1px solid currentColor; white-space: nowrap; }
+.t-server_event { color: var(--server); } .t-client_event { color: var(--client); } .t-internal { color: var(--internal); }
+td.warn, b.warn { color: var(--warn); font-weight: 600; }
+td.warn { background: var(--warn-bg); }
+td.bad { color: var(--bad); background: var(--bad-bg); font-weight: 600; }
+.ago, .none { color: var(--muted); font-size: 12px; }
+tr.watcher-row td { padding: 0 8px 8px 28px; border-bottom: 1px solid var(--line); }
+tr.queue:has(+ tr.watcher-row) td { border-bottom: none; }
+ul.watchers { list-style: none; margin: 0; padding: 0; }
+li.watcher { padding: 4px 10px; margin-top: 4px; border-left: 3px solid var(--accent); background: var(--head); border-radius: 0 6px 6px 0; }
+li.watcher code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; white-space: pre-wrap; overflow-wrap: anywhere; }
+li.watcher .meta { color: var(--muted); font-size: 12px; margin-left: 10px; white-space: nowrap; }
+tr.empty td { color: var(--muted); font-style: italic; }
+details.idle { margin-top: 10px; }
+details.idle summary { cursor: pointer; color: var(--muted); padding: 4px 0; user-select: none; }
+details.idle summary .hint { font-size: 12px; margin-left: 6px; opacity: .8; }
+details.idle table { margin-top: 6px; }
+tr.idle td { color: var(--muted); }
+tr.idle td.name { font-weight: 400; }
+tr.idle .badge { opacity: .75; }
+footer { color: var(--muted); font-size: 12px; margin-top: 18px; }
+a { color: var(--accent); }
+`
+
+// debugScript refreshes the page from queues.json every 2 s. It builds the
+// markup of debugHTML with DOM calls (text goes in as text, never as HTML).
+const debugScript = `
+(function () {
+  'use strict';
+  var PERIOD = 2000;
+  var main = document.getElementById('orgs');
+  var status = document.getElementById('status');
+  var statusText = document.getElementById('status-text');
+  var lastGood = null;
+
+  function el(tag, attrs) {
+    var e = document.createElement(tag);
+    if (attrs) {
+      for (var k in attrs) {
+        if (attrs[k] !== null && attrs[k] !== undefined) { e.setAttribute(k, attrs[k]); }
+      }
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined) { continue; }
+      e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    }
+    return e;
+  }
+  function num(n) {
+    var s = String(Math.trunc(Math.abs(n))), out = '';
+    while (s.length > 3) { out = ',' + s.slice(-3) + out; s = s.slice(0, -3); }
+    return (n < 0 ? '-' : '') + s + out;
+  }
+  function plural(n, word) { return n === 1 ? '1 ' + word : num(n) + ' ' + word + 's'; }
+  function two(n) { return (n < 10 ? '0' : '') + n; }
+  function day(d) { return d.getUTCFullYear() + '-' + two(d.getUTCMonth() + 1) + '-' + two(d.getUTCDate()); }
+  function clock(iso, nowIso) {
+    var t = new Date(iso), now = new Date(nowIso);
+    var hms = two(t.getUTCHours()) + ':' + two(t.getUTCMinutes()) + ':' + two(t.getUTCSeconds());
+    return day(t) === day(now) ? hms : day(t) + ' ' + hms;
+  }
+  function ago(iso, nowIso) {
+    var s = Math.trunc((new Date(nowIso) - new Date(iso)) / 1000);
+    if (s < 1) { return 'just now'; }
+    if (s < 60) { return s + 's ago'; }
+    if (s < 3600) { return Math.trunc(s / 60) + 'm ago'; }
+    if (s < 48 * 3600) { return Math.trunc(s / 3600) + 'h ago'; }
+    return Math.trunc(s / 86400) + 'd ago';
+  }
+  function time(iso, nowIso) { return el('time', { datetime: iso }, clock(iso, nowIso)); }
+
+  var HEAD = [
+    ['Queue', null, null], ['Type', null, null], ['Storage', null, null],
+    ['Watchers', 'n', 'Running watchers'],
+    ['Events in', 'n', 'Events sent since the server started'],
+    ['Events out', 'n', 'Rows handed to watchers since the server started'],
+    ['Backlog', 'n', 'Events the slowest watcher has still to read'],
+    ['Dropped', 'n', 'Events lost by watchers too slow for a memory queue'],
+    ['Stored', 'n', 'Events held by the store now'],
+    ['Last event', null, 'Time of the last event sent (UTC)']
+  ];
+  function table(body) {
+    var cols = el('colgroup', null, el('col', { 'class': 'c-name' }), el('col', { 'class': 'c-type' }),
+      el('col', { 'class': 'c-storage' }), el('col', { span: '6', 'class': 'c-num' }), el('col', { 'class': 'c-last' }));
+    var tr = el('tr');
+    HEAD.forEach(function (h) { tr.appendChild(el('th', { 'class': h[1], title: h[2] }, h[0])); });
+    return el('table', null, cols, el('thead', null, tr), body);
+  }
+  function numCell(cls, n, flag) {
+    return el('td', { 'class': 'n ' + cls + (n ? flag : '') }, num(n));
+  }
+  function queueRows(q, now, body) {
+    body.appendChild(el('tr', { 'class': 'queue' + (q.active ? '' : ' idle'), 'data-queue': q.name },
+      el('td', { 'class': 'name' }, q.name),
+      el('td', null, el('span', { 'class': 'badge t-' + q.type }, q.type)),
+      el('td', { 'class': 'storage' }, q.persisted ? 'disk' : 'memory'),
+      numCell('watchers', q.watchers, ''),
+      numCell('events', q.events, ''),
+      numCell('delivered', q.delivered, ''),
+      numCell('backlog', q.backlog, ' warn'),
+      numCell('dropped', q.dropped, ' bad'),
+      numCell('stored', q.stored, ''),
+      q.last_event
+        ? el('td', { 'class': 'last' }, time(q.last_event, now), ' ', el('span', { 'class': 'ago' }, ago(q.last_event, now)))
+        : el('td', { 'class': 'last' }, el('span', { 'class': 'none' }, 'never'))));
+    if (q.watcher_list && q.watcher_list.length) {
+      var ul = el('ul', { 'class': 'watchers' });
+      q.watcher_list.forEach(function (w) {
+        ul.appendChild(el('li', { 'class': 'watcher' },
+          el('code', { 'class': 'query' }, w.query), ' ',
+          el('span', { 'class': 'meta' }, 'backlog ', el('b', { 'class': w.backlog ? 'warn' : '' }, num(w.backlog)),
+            ' · next #' + num(w.next) + ' · since ', time(w.since, now), ' (' + ago(w.since, now) + ')')));
+      });
+      body.appendChild(el('tr', { 'class': 'watcher-row' }, el('td', { colspan: '10' }, ul)));
+    }
+  }
+  function orgSection(o, now, wasOpen) {
+    var active = el('tbody'), idle = el('tbody'), nIdle = 0;
+    o.queues.forEach(function (q) {
+      if (q.active) { queueRows(q, now, active); } else { nIdle++; queueRows(q, now, idle); }
+    });
+    if (!o.active) {
+      active.appendChild(el('tr', { 'class': 'empty' },
+        el('td', { colspan: '10' }, 'No queue has had an event or a watcher since the server started.')));
+    }
+    var section = el('section', { 'class': 'org', 'data-org': o.org },
+      el('h2', null, 'Org ', el('span', { 'class': 'org-name' }, o.org), ' ',
+        el('span', { 'class': 'summary' }, plural(o.queues.length, 'queue') + ' · ' + num(o.active) + ' active · ' +
+          plural(o.watchers, 'watcher') + ' · ' + plural(o.events, 'event') + ' in')),
+      table(active));
+    if (nIdle) {
+      var details = el('details', { 'class': 'idle' },
+        el('summary', null, plural(nIdle, 'idle queue') + ' ',
+          el('span', { 'class': 'hint' }, 'no events since the server started, no watchers')),
+        table(idle));
+      details.open = !!wasOpen;
+      section.appendChild(details);
+    }
+    return section;
+  }
+  function render(page) {
+    var open = {};
+    main.querySelectorAll('section.org').forEach(function (s) {
+      var d = s.querySelector('details.idle');
+      open[s.getAttribute('data-org')] = !!(d && d.open);
+    });
+    var frag = document.createDocumentFragment();
+    page.orgs.forEach(function (o) { frag.appendChild(orgSection(o, page.updated, open[o.org])); });
+    main.replaceChildren(frag);
+  }
+  function setStatus(page, err) {
+    if (page) { lastGood = page.updated; }
+    status.className = err ? 'stale' : 'ok';
+    var u = document.getElementById('updated');
+    var stamp = lastGood || (u && u.getAttribute('datetime'));
+    statusText.replaceChildren(
+      err ? 'Update failed (' + err + '): showing data from ' : 'Updated ',
+      el('time', { id: 'updated', datetime: stamp }, stamp ? clock(stamp, stamp) : '?'), ' UTC');
+  }
+  function refresh() {
+    fetch('queues.json', { cache: 'no-store', headers: { Accept: 'application/json' } })
+      .then(function (r) {
+        if (!r.ok) { throw new Error('HTTP ' + r.status); }
+        return r.json();
+      })
+      .then(function (page) { render(page); setStatus(page, null); },
+        function (e) { setStatus(null, e && e.message ? e.message : String(e)); })
+      .then(function () { setTimeout(refresh, PERIOD); });
+  }
+  setTimeout(refresh, PERIOD);
+})();
+`

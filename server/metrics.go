@@ -1,0 +1,83 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vqlq/vqlq/queues"
+)
+
+// MetricsHandler serves Prometheus metrics: for every queue of every org,
+// the counters and gauges below (labels org, queue, type), read from the
+// Manager at scrape time, and the Go runtime and process metrics. It uses
+// its own registry, not the global one, and answers at whatever path it is
+// mounted (normally /metrics).
+//
+//	vqlq_queue_events_sent_total       counter  events sent since the server started
+//	vqlq_queue_events_delivered_total  counter  rows handed to watchers since the server started
+//	vqlq_queue_events_dropped_total    counter  events lost by watchers too slow for a memory queue
+//	vqlq_queue_events_stored           gauge    events held by the store now
+//	vqlq_queue_watchers                gauge    running watchers
+//	vqlq_queue_backlog_events          gauge    events the slowest watcher has still to read
+func MetricsHandler(m *queues.Manager) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		metricsCollector{m: m},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+var metricsLabels = []string{"org", "queue", "type"}
+
+var (
+	metricsSent = prometheus.NewDesc("vqlq_queue_events_sent_total",
+		"Events sent to the queue since the server started.", metricsLabels, nil)
+	metricsDelivered = prometheus.NewDesc("vqlq_queue_events_delivered_total",
+		"Rows handed to the queue's watchers since the server started.", metricsLabels, nil)
+	metricsDropped = prometheus.NewDesc("vqlq_queue_events_dropped_total",
+		"Events of the queue lost by watchers too slow for a memory (INTERNAL) queue, since the server started.", metricsLabels, nil)
+	metricsStored = prometheus.NewDesc("vqlq_queue_events_stored",
+		"Events of the queue held by its store now.", metricsLabels, nil)
+	metricsWatchers = prometheus.NewDesc("vqlq_queue_watchers",
+		"Running watchers of the queue.", metricsLabels, nil)
+	metricsBacklog = prometheus.NewDesc("vqlq_queue_backlog_events",
+		"Events the queue's slowest watcher has still to read.", metricsLabels, nil)
+)
+
+// metricsCollector reads every queue of every org at each scrape.
+type metricsCollector struct {
+	m *queues.Manager
+}
+
+func (c metricsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{metricsSent, metricsDelivered, metricsDropped, metricsStored, metricsWatchers, metricsBacklog} {
+		ch <- d
+	}
+}
+
+func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, org := range c.m.Orgs() {
+		for _, q := range c.m.Queues(org) {
+			labels := []string{org, q.Name, q.Type}
+			for _, s := range []struct {
+				desc *prometheus.Desc
+				kind prometheus.ValueType
+				v    int64
+			}{
+				{metricsSent, prometheus.CounterValue, q.Events},
+				{metricsDelivered, prometheus.CounterValue, q.Delivered},
+				{metricsDropped, prometheus.CounterValue, q.Dropped},
+				{metricsStored, prometheus.GaugeValue, q.Stored},
+				{metricsWatchers, prometheus.GaugeValue, int64(q.Watchers)},
+				{metricsBacklog, prometheus.GaugeValue, debugMaxBacklog(q)},
+			} {
+				ch <- prometheus.MustNewConstMetric(s.desc, s.kind, float64(s.v), labels...)
+			}
+		}
+	}
+}

@@ -1,0 +1,231 @@
+// Package server is `vqlq serve`: the HTTP API over the event queues
+// (send, watch, query, list), token access control, the debug page and
+// metrics, and the local socket through which other vqlq processes on the
+// same data folder attach.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/vql"
+)
+
+// DefaultMaxRowBytes is the largest event accepted from the API.
+const DefaultMaxRowBytes = 1 << 20
+
+// Options configure a Server.
+type Options struct {
+	Manager *queues.Manager
+	// KV keeps the tokens (the data folder's store).
+	KV artifacts.Storage
+	// Engine returns an engine whose sessions run in an org. readOnly
+	// engines refuse functions that change state (send_event, alert, …).
+	Engine func(org string, readOnly bool) *vql.Engine
+	// MaxRowBytes limits one event sent through the API (default 1 MB).
+	MaxRowBytes int
+}
+
+// Server serves the API. Its zero value is not usable; call New.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+
+	// inflight counts requests that are sending, so shutdown can let them
+	// finish; draining is closed when shutdown starts.
+	inflight sync.WaitGroup
+	draining chan struct{}
+	drainMu  sync.Mutex
+
+	sessionsMu sync.Mutex
+	sessions   map[string]*remoteSession
+}
+
+// remoteSession is a VQL session kept for an attached client (a REPL), so
+// its LETs persist from one statement to the next.
+type remoteSession struct {
+	mu       sync.Mutex
+	session  *vql.Session
+	logs     func(vql.Message)
+	org      string
+	lastUsed time.Time
+}
+
+// New builds a server.
+func New(opts Options) *Server {
+	if opts.MaxRowBytes <= 0 {
+		opts.MaxRowBytes = DefaultMaxRowBytes
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), draining: make(chan struct{}), sessions: map[string]*remoteSession{}}
+	s.mux.HandleFunc("POST /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleSend))
+	s.mux.HandleFunc("GET /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleWatch))
+	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query", s.auth(s.handleQuery))
+	s.mux.HandleFunc("GET /api/v1/orgs/{org}/queues", s.auth(s.handleQueues))
+	s.mux.HandleFunc("POST /api/v1/orgs/{org}/tokens", s.auth(s.handleCreateToken))
+	s.mux.Handle("GET /debug/queues", DebugHandler(opts.Manager))
+	s.mux.Handle("GET /debug/queues.json", DebugHandler(opts.Manager))
+	s.mux.Handle("GET /metrics", MetricsHandler(opts.Manager))
+	return s
+}
+
+// Handler is the server's HTTP handler for the network listener: every
+// API call needs a bearer token.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// LocalHandler is the handler for the data folder's socket: callers there
+// are the folder's owner and act as admin without a token.
+func (s *Server) LocalHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), localKey{}, true)))
+	})
+}
+
+type localKey struct{}
+
+// caller is who is making a request.
+type caller struct {
+	token *Token // the bearer token, once checked
+	local bool   // came through the data folder's socket
+	org   string
+}
+
+func (c *caller) principal() string {
+	switch {
+	case c.local:
+		return "local"
+	case c.token != nil:
+		return c.token.Name
+	}
+	return "anonymous"
+}
+
+func (c *caller) role() string {
+	switch {
+	case c.local:
+		return RoleAdmin
+	case c.token != nil:
+		return c.token.Role
+	}
+	return ""
+}
+
+// apiError is the body of every refusal.
+type apiError struct {
+	Error  string `json:"error"`
+	Status int    `json:"status"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// refuse answers with a JSON error and records the refusal in
+// Server.Audit.Logs of the org concerned.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, c *caller, status int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	writeJSON(w, status, apiError{Error: msg, Status: status})
+	org := queues.DefaultOrg
+	principal := "anonymous"
+	if c != nil {
+		principal = c.principal()
+		if s.orgKnown(c.org) {
+			org = c.org
+		}
+	}
+	_ = s.opts.Manager.Audit(context.WithoutCancel(r.Context()), org, "refused", principal, ordereddict.NewDict().
+		Set("method", r.Method).Set("path", r.URL.Path).Set("status", int64(status)).Set("reason", msg))
+}
+
+// orgKnown reports whether an org exists: it has used queues, has
+// run-time artifacts or has tokens.
+func (s *Server) orgKnown(org string) bool {
+	for _, o := range s.opts.Manager.Orgs() {
+		if o == org {
+			return true
+		}
+	}
+	return tokenOrgs(s.opts.KV)[org]
+}
+
+// auth checks the bearer token (or the local socket) and the org, then
+// calls h.
+func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		org := r.PathValue("org")
+		c := &caller{org: org, local: r.Context().Value(localKey{}) != nil}
+		if !c.local {
+			secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || strings.TrimSpace(secret) == "" {
+				s.refuse(w, r, c, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+				return
+			}
+			t, ok := lookupToken(s.opts.KV, strings.TrimSpace(secret))
+			if !ok {
+				s.refuse(w, r, c, http.StatusUnauthorized, "invalid token")
+				return
+			}
+			c.token = t
+			if err := queues.CheckOrg(org); err != nil || !s.orgKnown(org) {
+				s.refuse(w, r, c, http.StatusNotFound, "org %s not known", org)
+				return
+			}
+			if t.Org != org {
+				s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", t.Name, org)
+				return
+			}
+		} else if err := queues.CheckOrg(org); err != nil {
+			s.refuse(w, r, c, http.StatusNotFound, "%v", err)
+			return
+		}
+		h(w, r, c)
+	}
+}
+
+// Shutdown stops accepting sends and waits for the ones in flight to be
+// stored (or ctx to end). Watchers and queries end with their requests,
+// which the http.Server's own Shutdown cancels.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.drainMu.Lock()
+	select {
+	case <-s.draining:
+	default:
+		close(s.draining)
+	}
+	s.drainMu.Unlock()
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Draining is closed when shutdown begins: long-running requests (watches)
+// end their responses.
+func (s *Server) Draining() <-chan struct{} { return s.draining }
+
+// beginSend registers a send, unless the server is shutting down.
+func (s *Server) beginSend() bool {
+	s.drainMu.Lock()
+	defer s.drainMu.Unlock()
+	select {
+	case <-s.draining:
+		return false
+	default:
+		s.inflight.Add(1)
+		return true
+	}
+}
