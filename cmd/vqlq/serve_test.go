@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// serveProc is a running `vqlq serve`.
+type serveProc struct {
+	cmd  *exec.Cmd
+	url  string
+	data string
+	defs string
+}
+
+func startServe(t *testing.T, defs map[string]string, extra ...string) *serveProc {
+	p := &serveProc{data: filepath.Join(t.TempDir(), "data"), defs: t.TempDir()}
+	for name, text := range defs {
+		os.WriteFile(filepath.Join(p.defs, name), []byte(text), 0o644)
+	}
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", p.data, "--definitions", p.defs}, extra...)
+	p.cmd = exec.Command(vqlqBin, args...)
+	stdout, _ := p.cmd.StdoutPipe()
+	p.cmd.Stderr = os.Stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve did not start: %v", err)
+	}
+	_, rest, ok := strings.Cut(line, "listening on ")
+	if !ok {
+		t.Fatalf("serve said %q", line)
+	}
+	p.url = strings.Fields(rest)[0]
+	go io.Copy(io.Discard, stdout)
+	return p
+}
+
+func (p *serveProc) token(t *testing.T, args ...string) string {
+	r := runVQLQ(t, "", append([]string{"token", "create", "--data-dir", p.data}, args...)...)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "vqlq_") {
+		t.Fatalf("token create: %+v", r)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+func post(url, token, body string) (int, string, error) {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}
+
+const receiveDef = "name: Server.Events.Receive\ntype: SERVER_EVENT\n"
+
+// Two terminals on one data folder: while the server owns it, vqlq
+// commands attach to it; the API and the attached commands see one store.
+func TestServeAndAttach(t *testing.T) {
+	p := startServe(t, map[string]string{"r.yaml": receiveDef})
+	tok := p.token(t, "--name", "pub", "--role", "publisher", "--queue", "Server.Events.Receive")
+	status, body, err := post(p.url+"/api/v1/orgs/root/events/Server.Events.Receive", tok, `{"src":"api"}`)
+	if err != nil || status != 200 || !strings.Contains(body, `"_Source":"pub"`) {
+		t.Fatalf("%d %s %v", status, body, err)
+	}
+	// A watcher in one process, a sender in another.
+	watch := exec.Command(vqlqBin, "query", "--data-dir", p.data, "--format", "jsonl",
+		"SELECT src FROM watch_monitoring(artifact='Server.Events.Receive') LIMIT 1")
+	var out bytes.Buffer
+	watch.Stdout = &out
+	watch.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		r := runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "SELECT watchers FROM queues() WHERE name = 'Server.Events.Receive'")
+		if r.stdout == "{\"watchers\":1}\n" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r := runVQLQ(t, "", "query", "--data-dir", p.data, "SELECT send_event(artifact='Server.Events.Receive', row=dict(src='terminal 2')) FROM scope()")
+	if r.code != 0 {
+		t.Fatalf("send: %+v", r)
+	}
+	done := make(chan error, 1)
+	go func() { done <- watch.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		watch.Process.Kill()
+		t.Fatal("watcher never got the event")
+	}
+	if out.String() != "{\"src\":\"terminal 2\"}\n" {
+		t.Errorf("watcher printed %q", out.String())
+	}
+	r = runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "SELECT src, _Source FROM source(artifact='Server.Events.Receive')")
+	if r.stdout != "{\"src\":\"api\",\"_Source\":\"pub\"}\n{\"src\":\"terminal 2\",\"_Source\":\"server\"}\n" {
+		t.Errorf("stored: %+v", r)
+	}
+}
+
+// A monitoring artifact forwards every alert to a webhook with
+// http_client(): the README's example, end to end.
+func TestServeMonitoringForwardsAlerts(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	forward := fmt.Sprintf(`name: Custom.Alerts.Forward
+type: SERVER_EVENT
+parameters:
+  - name: Webhook
+    default: %s/hook
+sources:
+  - query: |
+      SELECT name, http_client(url=Webhook, method='POST',
+                               data=dict(text=format(format='vqlq alert: %%v', args=name), alert=_value)).Response AS Status
+      FROM watch_monitoring(artifact='Server.Internal.Alerts')
+`, hook.URL)
+	p := startServe(t, map[string]string{"f.yaml": forward}, "--monitor", "Custom.Alerts.Forward")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		r := runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "SELECT watchers FROM queues() WHERE name = 'Server.Internal.Alerts'")
+		if r.stdout == "{\"watchers\":1}\n" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r := runVQLQ(t, "", "query", "--data-dir", p.data, "SELECT alert(name='Disk full', dedup=-1, host='web-1') FROM scope()")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	for time.Now().Before(deadline.Add(10 * time.Second)) {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || !strings.HasPrefix(got[0], `{"text":"vqlq alert: Disk full","alert":{"name":"Disk full","timestamp":`) || !strings.Contains(got[0], `"event_data":{"host":"web-1"},"artifact":"","client_id":"server"`) {
+		t.Fatalf("webhook got %q", got)
+	}
+	r = runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "SELECT artifact, state FROM foreach(row=get_server_monitoring())")
+	if r.stdout != "{\"artifact\":\"Custom.Alerts.Forward\",\"state\":\"running\"}\n" {
+		t.Errorf("monitoring table: %+v", r)
+	}
+	// The forwarding query's own rows land in its queue.
+	r = runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "SELECT name, Status FROM source(artifact='Custom.Alerts.Forward')")
+	if r.stdout != "{\"name\":\"Disk full\",\"Status\":200}\n" {
+		t.Errorf("forward log: %+v", r)
+	}
+}
+
+// SIGTERM while publishers send: every acknowledged event is stored, once.
+func TestServeShutdownLosesNothingAcknowledged(t *testing.T) {
+	p := startServe(t, map[string]string{"r.yaml": receiveDef})
+	tok := p.token(t, "--name", "admin", "--role", "admin")
+	url := p.url + "/api/v1/orgs/root/events/Server.Events.Receive"
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("%d-%d", w, i)
+				status, _, err := post(url, tok, `{"id":"`+id+`"}`)
+				if err != nil || status != 200 {
+					return // refused (shutting down) or connection closed: not acknowledged
+				}
+				mu.Lock()
+				acked[id] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(700 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	waited := make(chan error, 1)
+	go func() { waited <- p.cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Errorf("serve exited with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop after SIGTERM")
+	}
+	close(stop)
+	wg.Wait()
+	r := runVQLQ(t, "", "query", "--data-dir", p.data, "--definitions", p.defs, "--format", "jsonl", "SELECT id FROM source(artifact='Server.Events.Receive')")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	seen := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var row struct{ ID string }
+		json.Unmarshal([]byte(line), &row)
+		seen[row.ID]++
+	}
+	for id := range acked {
+		if seen[id] != 1 {
+			t.Errorf("acknowledged event %s stored %d times", id, seen[id])
+		}
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s stored %d times", id, n)
+		}
+	}
+	t.Logf("%d events acknowledged before and during shutdown, %d stored", len(acked), len(seen))
+	if len(acked) == 0 {
+		t.Fatal("nothing was acknowledged")
+	}
+}
