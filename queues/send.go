@@ -48,7 +48,7 @@ func (m *Manager) SendMany(ctx context.Context, org, queue string, rows []any, f
 	for i, r := range rows {
 		d, ok := r.(*ordereddict.Dict)
 		if !ok {
-			return nil, fmt.Errorf("send_event: row must be a dict, not %s", kind(r))
+			return nil, fmt.Errorf("send_event: row must be a dict, not %s", value.TypeName(r))
 		}
 		s := ordereddict.NewDict()
 		for _, item := range d.Items() {
@@ -107,24 +107,4 @@ func article(word string) string {
 		return "n"
 	}
 	return ""
-}
-
-// kind names a value's type for messages.
-func kind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case bool:
-		return "bool"
-	case []any:
-		return "list"
-	case float64:
-		return "float"
-	}
-	if _, ok := value.ToNumber(v); ok {
-		return "int"
-	}
-	return fmt.Sprintf("%T", v)
 }

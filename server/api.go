@@ -108,27 +108,11 @@ func (s *Server) readRows(r *http.Request) ([]any, int, error) {
 			return nil, http.StatusBadRequest, fmt.Errorf("row %d: malformed JSON: %v", i+1, err)
 		}
 		if _, ok := v.(*ordereddict.Dict); !ok {
-			return nil, http.StatusBadRequest, fmt.Errorf("send_event: row must be a dict, not %s", jsonKind(v))
+			return nil, http.StatusBadRequest, fmt.Errorf("send_event: row must be a dict, not %s", value.TypeName(v))
 		}
 		rows = append(rows, v)
 	}
 	return rows, 0, nil
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case bool:
-		return "bool"
-	case []any:
-		return "list"
-	case float64:
-		return "float"
-	}
-	return "int"
 }
 
 // streamWriter writes NDJSON or Server-Sent Events, flushing each message.
@@ -170,6 +154,20 @@ func (sw *streamWriter) send(v any) error {
 	return err
 }
 
+// requestContext is the context of a long-running request (a watch, a
+// query): it ends when the client goes away or the server shuts down.
+func (s *Server) requestContext(r *http.Request) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(r.Context())
+	go func() {
+		select {
+		case <-s.draining:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
 // handleWatch streams a queue until the client goes away.
 func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) {
 	queue := r.PathValue("artifact")
@@ -187,15 +185,8 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		}
 		opts.StartTime = t
 	}
-	ctx, cancel := context.WithCancel(r.Context())
+	ctx, cancel := s.requestContext(r)
 	defer cancel()
-	go func() {
-		select {
-		case <-s.draining:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	seq, err := s.opts.Manager.Watch(ctx, c.org, queue, opts)
 	if err != nil {
 		status := http.StatusBadRequest
@@ -264,15 +255,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
 		return
 	}
-	ctx, cancel := context.WithCancel(r.Context())
+	ctx, cancel := s.requestContext(r)
 	defer cancel()
-	go func() {
-		select {
-		case <-s.draining:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	sw := newStream(w, r)
 	logf := func(m vql.Message) {
 		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))

@@ -2,9 +2,7 @@ package vql
 
 import (
 	"context"
-	"fmt"
 	"iter"
-	"time"
 
 	"github.com/Velocidex/ordereddict"
 
@@ -129,35 +127,17 @@ func (a *Args) Value(name string) any {
 	return a.scope.Resolve(a.ctx, v)
 }
 
-func (a *Args) typeError(name, want string, got any) {
-	a.scope.Errorf("%s: Field %s should be %s not %s", a.callee, name, want, typeName(got))
-	a.failed = true
-}
-
-// typeName names a value's type the way messages show it.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case bool:
-		return "bool"
-	case float64, float32:
-		return "float"
-	case []any:
-		return "list"
-	case *ordereddict.Dict:
-		return "dict"
-	case time.Time:
-		return "timestamp"
-	case Query:
+// valueTypeName is value.TypeName, with lazy queries named as such.
+func valueTypeName(v any) string {
+	if _, ok := v.(Query); ok {
 		return "query"
 	}
-	if _, ok := value.ToNumber(v); ok {
-		return "int"
-	}
-	return fmt.Sprintf("%T", v)
+	return value.TypeName(v)
+}
+
+func (a *Args) typeError(name, want string, got any) {
+	a.scope.Errorf("%s: Field %s should be %s not %s", a.callee, name, want, valueTypeName(got))
+	a.failed = true
 }
 
 // String returns a string argument, or def when absent or NULL.
