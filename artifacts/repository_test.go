@@ -217,11 +217,11 @@ func TestRepositoryOrgIDsThatArePrefixes(t *testing.T) {
 func TestRepositoryBadStoredDefinitions(t *testing.T) {
 	storage := NewMemoryStorage()
 	for k, v := range map[string]string{
-		"artifacts/root/Custom.Good":             "name: Custom.Good\n",
-		"artifacts/root/Custom.Bad":              "name: Custom.Bad\ntypo: 1\n",
-		"artifacts/root/Custom.Renamed":          "name: Custom.Other\n",
-		"artifacts/root/Server.Internal.Alerts":  "name: Server.Internal.Alerts\n",
-		"artifacts/other/Custom.NotForRootToSee": "name: Custom.NotForRootToSee\n",
+		"artifacts/" + DefaultOrg + "/Custom.Good":            "name: Custom.Good\n",
+		"artifacts/" + DefaultOrg + "/Custom.Bad":             "name: Custom.Bad\ntypo: 1\n",
+		"artifacts/" + DefaultOrg + "/Custom.Renamed":         "name: Custom.Other\n",
+		"artifacts/" + DefaultOrg + "/Server.Internal.Alerts": "name: Server.Internal.Alerts\n",
+		"artifacts/other/Custom.NotForRootToSee":              "name: Custom.NotForRootToSee\n",
 	} {
 		if err := storage.Put(k, []byte(v)); err != nil {
 			t.Fatal(err)
@@ -241,9 +241,9 @@ func TestRepositoryBadStoredDefinitions(t *testing.T) {
 	}
 	err := r.LoadOrg("root")
 	want := []string{
-		`artifacts/root/Custom.Bad:2: unknown field "typo"`,
-		"artifacts/root/Custom.Renamed: holds artifact Custom.Other, not Custom.Renamed",
-		"artifacts/root/Server.Internal.Alerts: a user definition cannot replace built-in artifact Server.Internal.Alerts",
+		"artifacts/" + DefaultOrg + `/Custom.Bad:2: unknown field "typo"`,
+		"artifacts/" + DefaultOrg + "/Custom.Renamed: holds artifact Custom.Other, not Custom.Renamed",
+		"artifacts/" + DefaultOrg + "/Server.Internal.Alerts: a user definition cannot replace built-in artifact Server.Internal.Alerts",
 	}
 	for _, w := range want {
 		if err == nil || !strings.Contains(err.Error(), w) {

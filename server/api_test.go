@@ -115,7 +115,10 @@ func (e *apiEnv) stored(org, queue string) []string {
 	return out
 }
 
-const send = "/api/v1/orgs/root/events/Server.Events.Receive"
+// rootOrg is the default org, by name.
+const rootOrg = queues.DefaultOrg
+
+const send = "/api/v1/orgs/" + rootOrg + "/events/Server.Events.Receive"
 
 func TestSendRefusals(t *testing.T) {
 	e := newAPIEnv(t, 200)
@@ -129,11 +132,11 @@ func TestSendRefusals(t *testing.T) {
 		{"unknown org", "/api/v1/orgs/nowhere/events/Server.Events.Receive", "admin", `{"a":1}`, 404, "org nowhere not known"},
 		{"other org's token", send, "acme-admin", `{"a":1}`, 403, "token acme-admin is not valid in org root"},
 		{"reader may not send", send, "reader", `{"a":1}`, 403, "token reader (reader) may not send to Server.Events.Receive"},
-		{"publisher not granted", "/api/v1/orgs/root/events/Server.Events.Other", "pub", `{"a":1}`, 403, "may not send to Server.Events.Other"},
+		{"publisher not granted", "/api/v1/orgs/" + rootOrg + "/events/Server.Events.Other", "pub", `{"a":1}`, 403, "may not send to Server.Events.Other"},
 		{"malformed JSON", send, "admin", "{\"a\":1}\n{\"a\":", 400, "row 2: malformed JSON"},
 		{"row over the limit", send, "admin", `{"a":"` + strings.Repeat("x", 300) + `"}`, 413, "row 1 is 308 bytes, over the limit of 200"},
-		{"unknown artifact", "/api/v1/orgs/root/events/Custom.Nope", "admin", `{"a":1}`, 404, "send_event: artifact Custom.Nope not known"},
-		{"internal queue", "/api/v1/orgs/root/events/Server.Internal.Label", "admin", `{"a":1}`, 400, "send_event: cannot send to Server.Internal.Label: it is an INTERNAL artifact; send_event only sends to SERVER_EVENT queues"},
+		{"unknown artifact", "/api/v1/orgs/" + rootOrg + "/events/Custom.Nope", "admin", `{"a":1}`, 404, "send_event: artifact Custom.Nope not known"},
+		{"internal queue", "/api/v1/orgs/" + rootOrg + "/events/Server.Internal.Label", "admin", `{"a":1}`, 400, "send_event: cannot send to Server.Internal.Label: it is an INTERNAL artifact; send_event only sends to SERVER_EVENT queues"},
 		{"not a dict", send, "admin", `[1, 2]`, 400, "send_event: row must be a dict, not list"},
 		{"empty", send, "admin", ``, 400, "empty body"},
 	}
@@ -231,7 +234,7 @@ func TestWatchStreams(t *testing.T) {
 	// The watchers went away with their clients.
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		_, body := e.do("GET", "/api/v1/orgs/root/queues", "reader", "")
+		_, body := e.do("GET", "/api/v1/orgs/"+rootOrg+"/queues", "reader", "")
 		if strings.Contains(body, `"name":"Server.Events.Receive","type":"server_event","persisted":true,"watchers":0`) {
 			return
 		}
@@ -242,7 +245,7 @@ func TestWatchStreams(t *testing.T) {
 
 func TestQueryStreamsRowsAndLogs(t *testing.T) {
 	e := newAPIEnv(t, 0)
-	status, body := e.do("POST", "/api/v1/orgs/root/query", "reader", "SELECT _value AS v FROM range(end=2) SELECT * FROM nosuch()")
+	status, body := e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "reader", "SELECT _value AS v FROM range(end=2) SELECT * FROM nosuch()")
 	want := []string{
 		`{"type":"begin","statement":0}`,
 		`{"type":"row","statement":0,"row":{"v":0}}`,
@@ -263,22 +266,22 @@ func TestQueryStreamsRowsAndLogs(t *testing.T) {
 		t.Errorf("log line %s", lines[5])
 	}
 	// A reader's query cannot change anything.
-	_, body = e.do("POST", "/api/v1/orgs/root/query", "reader", `SELECT send_event(artifact='Server.Events.Receive', row=dict(a=1)) AS s FROM scope()`)
+	_, body = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "reader", `SELECT send_event(artifact='Server.Events.Receive', row=dict(a=1)) AS s FROM scope()`)
 	if !strings.Contains(body, "send_event: permission denied") || len(e.stored("root", "Server.Events.Receive")) != 0 {
 		t.Errorf("reader sent: %s", body)
 	}
 	// A parse error runs nothing.
-	status, body = e.do("POST", "/api/v1/orgs/root/query", "admin", `{"query": "SELECT * FORM x"}`)
+	status, body = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "admin", `{"query": "SELECT * FORM x"}`)
 	if status != 400 || !strings.Contains(body, `unexpected token \"FORM\" (expected FROM)`) || !strings.Contains(body, `"line":1`) || !strings.Contains(body, `"column":10`) {
 		t.Errorf("parse error: %d %s", status, body)
 	}
 	// Publishers send; they do not query.
-	if status, _ := e.do("POST", "/api/v1/orgs/root/query", "pub", "SELECT 1 FROM scope()"); status != 403 {
+	if status, _ := e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "pub", "SELECT 1 FROM scope()"); status != 403 {
 		t.Errorf("publisher query: %d", status)
 	}
 	// A session keeps LETs between requests.
-	e.do("POST", "/api/v1/orgs/root/query", "admin", `{"query": "LET X = 41", "session": "s1"}`)
-	_, body = e.do("POST", "/api/v1/orgs/root/query", "admin", `{"query": "SELECT X + 1 AS y FROM scope()", "session": "s1"}`)
+	e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "admin", `{"query": "LET X = 41", "session": "s1"}`)
+	_, body = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "admin", `{"query": "SELECT X + 1 AS y FROM scope()", "session": "s1"}`)
 	if !strings.Contains(body, `"row":{"y":42}`) {
 		t.Errorf("session: %s", body)
 	}
@@ -287,7 +290,7 @@ func TestQueryStreamsRowsAndLogs(t *testing.T) {
 func TestQueuesListsTheOrg(t *testing.T) {
 	e := newAPIEnv(t, 0)
 	e.do("POST", send, "admin", `{"a":1}`)
-	status, body := e.do("GET", "/api/v1/orgs/root/queues", "reader", "")
+	status, body := e.do("GET", "/api/v1/orgs/"+rootOrg+"/queues", "reader", "")
 	var rows []server.QueueRow
 	if err := json.Unmarshal([]byte(body), &rows); err != nil || status != 200 {
 		t.Fatalf("%d %s", status, body)

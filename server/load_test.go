@@ -64,7 +64,7 @@ func TestLoad(t *testing.T) {
 	var received [watchers]atomic.Int64
 	for w := range watchers {
 		q := w % nQueues
-		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/orgs/root/events/Load.Q%d", ts.URL, q), nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/orgs/%s/events/Load.Q%d", ts.URL, rootOrg, q), nil)
 		req.Header.Set("Authorization", "Bearer "+admin)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -123,7 +123,7 @@ func TestLoad(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			url := fmt.Sprintf("%s/api/v1/orgs/root/events/Load.Q%d", ts.URL, p%nQueues)
+			url := fmt.Sprintf("%s/api/v1/orgs/%s/events/Load.Q%d", ts.URL, rootOrg, p%nQueues)
 			var mine []time.Duration
 			for i := 0; time.Now().Before(deadline); i++ {
 				body := fmt.Sprintf(`{"p":%d,"i":%d,"pad":"%s"}`, p, i, strings.Repeat("x", 100))

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vqlq/vqlq/queues"
 )
 
 // serveProc is a running `vqlq serve`.
@@ -77,6 +79,9 @@ func post(url, token, body string) (int, string, error) {
 	return resp.StatusCode, string(b), nil
 }
 
+// rootOrg is the default org, by name.
+const rootOrg = queues.DefaultOrg
+
 const receiveDef = "name: Server.Events.Receive\ntype: SERVER_EVENT\n"
 
 // Two terminals on one data folder: while the server owns it, vqlq
@@ -84,7 +89,7 @@ const receiveDef = "name: Server.Events.Receive\ntype: SERVER_EVENT\n"
 func TestServeAndAttach(t *testing.T) {
 	p := startServe(t, map[string]string{"r.yaml": receiveDef})
 	tok := p.token(t, "--name", "pub", "--role", "publisher", "--queue", "Server.Events.Receive")
-	status, body, err := post(p.url+"/api/v1/orgs/root/events/Server.Events.Receive", tok, `{"src":"api"}`)
+	status, body, err := post(p.url+"/api/v1/orgs/"+rootOrg+"/events/Server.Events.Receive", tok, `{"src":"api"}`)
 	if err != nil || status != 200 || !strings.Contains(body, `"_Source":"pub"`) {
 		t.Fatalf("%d %s %v", status, body, err)
 	}
@@ -188,7 +193,7 @@ sources:
 func TestServeShutdownLosesNothingAcknowledged(t *testing.T) {
 	p := startServe(t, map[string]string{"r.yaml": receiveDef})
 	tok := p.token(t, "--name", "admin", "--role", "admin")
-	url := p.url + "/api/v1/orgs/root/events/Server.Events.Receive"
+	url := p.url + "/api/v1/orgs/" + rootOrg + "/events/Server.Events.Receive"
 	var mu sync.Mutex
 	acked := map[string]bool{}
 	var wg sync.WaitGroup
