@@ -91,9 +91,12 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 				return none
 			}
 			return withManager(provider, scope, "watch_monitoring", func(m *queues.Manager) iter.Seq[vql.Row] {
-				describe := fmt.Sprintf("watch_monitoring(artifact='%s')", name)
+				describe := scope.QueryText()
+				if describe == "" {
+					describe = fmt.Sprintf("watch_monitoring(artifact='%s')", name)
+				}
 				if consumer != "" {
-					describe = fmt.Sprintf("watch_monitoring(artifact='%s', consumer='%s')", name, consumer)
+					describe += " [consumer " + consumer + "]"
 				}
 				seq, err := m.Watch(ctx, orgOf(ctx, scope), name, queues.WatchOptions{
 					StartTime: start, Consumer: consumer, Describe: describe,

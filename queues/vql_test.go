@@ -453,3 +453,28 @@ func TestAlertDedup(t *testing.T) {
 		t.Errorf("stored alerts: %v", rows)
 	}
 }
+
+// queues() and the debug page say which query each watcher serves.
+func TestWatcherIsDescribedByItsQuery(t *testing.T) {
+	e := newEnv(t, map[string]string{"r.yaml": receive})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.runCtx(ctx, "root", "SELECT a FROM watch_monitoring(artifact='Server.Events.Receive') WHERE a > 1")
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, q := range e.m.Queues("root") {
+			if q.Name == "Server.Events.Receive" && len(q.WatcherList) == 1 {
+				if got := q.WatcherList[0].Describe; got != "SELECT a FROM watch_monitoring(artifact='Server.Events.Receive') WHERE a > 1" {
+					t.Fatalf("described as %q", got)
+				}
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("watcher never registered")
+}

@@ -265,6 +265,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.logs = logf
+	// An attached REPL may switch orgs (.org) and keep its LETs.
+	rs.session.Scope().Set(queues.OrgVar, c.org)
 	for i, stmt := range prog.Statements {
 		_, isSelect := stmt.(*ast.SelectStmt)
 		if isSelect && sw.send(ordereddict.NewDict().Set("type", "begin").Set("statement", int64(i))) != nil {
@@ -301,7 +303,7 @@ func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSe
 	if id == "" {
 		return make()
 	}
-	key := c.principal() + "\x00" + c.org + "\x00" + id
+	key := c.principal() + "\x00" + id
 	s.sessionsMu.Lock()
 	defer s.sessionsMu.Unlock()
 	for k, rs := range s.sessions {

@@ -207,6 +207,9 @@ func (s *Scope) Exec(ctx context.Context, stmt ast.Statement) iter.Seq[*orderedd
 		case *ast.SelectStmt:
 			q := s.Child()
 			q.agg = newAggContext()
+			if q.query == "" {
+				q.query = st.String()
+			}
 			if st.Explain {
 				q.Log(LevelInfo, "EXPLAIN: %s", st.Select.String())
 			}

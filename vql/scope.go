@@ -36,6 +36,9 @@ type Scope struct {
 
 	agg   *aggContext
 	depth int
+	// query is the text of the top-level statement being run, so that
+	// long-running plugins can say which query they serve.
+	query string
 	// quiet suppresses "Symbol not found" while evaluating WHERE, where
 	// testing for an absent column is normal.
 	quiet bool
@@ -43,7 +46,7 @@ type Scope struct {
 
 // Child returns a new, empty layer on top of s.
 func (s *Scope) Child() *Scope {
-	return &Scope{parent: s, rt: s.rt, agg: s.agg, depth: s.depth, quiet: s.quiet}
+	return &Scope{parent: s, rt: s.rt, agg: s.agg, depth: s.depth, quiet: s.quiet, query: s.query}
 }
 
 // WithRow returns a child layer whose names are the members of row. Plugins
@@ -80,6 +83,10 @@ func (s *Scope) Var(ctx context.Context, name string) (any, bool) {
 	}
 	return s.readDefinition(ctx, v), true
 }
+
+// QueryText is the canonical text of the top-level statement this scope
+// is running ("" outside a statement).
+func (s *Scope) QueryText() string { return s.query }
 
 // Engine returns the engine the scope belongs to.
 func (s *Scope) Engine() *Engine { return s.rt.engine }
