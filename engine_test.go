@@ -172,6 +172,18 @@ func TestRuntimeErrorsAreLoggedAndQueryGoesOn(t *testing.T) {
 	}
 }
 
+func TestLogDedupIsPerQuery(t *testing.T) {
+	_, logs := runJSON(t, "SELECT log(message='hello') FROM range(end=3)")
+	if len(logs) != 1 || logs[0] != "INFO:hello" {
+		t.Errorf("first query: %v", logs)
+	}
+	// A new query logs again; dedup=-1 logs every time.
+	_, logs = runJSON(t, "SELECT log(message='hello') FROM range(end=1) SELECT log(message='x %v', args=_value, dedup=-1, level='warn') FROM range(end=2)")
+	if strings.Join(logs, "|") != "INFO:hello|WARN:x 0|WARN:x 1" {
+		t.Errorf("second: %v", logs)
+	}
+}
+
 func TestUnknownNameInWhereIsQuiet(t *testing.T) {
 	got, logs := runJSON(t, "SELECT 1 AS a FROM scope() WHERE NOT nosuch")
 	if got != `[{"a":1}]` || len(logs) != 0 {

@@ -10,10 +10,6 @@ import (
 	"github.com/vqlq/vqlq/vql/value"
 )
 
-// logDedup remembers when each message was last logged, so a log() inside
-// a per-row query does not flood the output.
-var logDedup sync.Map // message -> time.Time
-
 // Log writes a message to the query log and returns TRUE. The same message
 // is logged at most once per dedup seconds (default 60; -1 logs every time).
 var Log = fn("log", "Log a message (formatted with args) at level, at most once per dedup seconds; returns TRUE.",
@@ -38,11 +34,18 @@ var Log = fn("log", "Log a message (formatted with args) at level, at most once 
 			}
 		}
 		if dedup > 0 {
+			// Each log() call site remembers, for its query, when it last
+			// logged each message, so a log() run per row does not flood.
+			seen, _ := c.args.AggregateState().(*sync.Map)
+			if seen == nil {
+				seen = &sync.Map{}
+				c.args.SetAggregateState(seen)
+			}
 			now := time.Now()
-			if last, ok := logDedup.Load(msg); ok && now.Sub(last.(time.Time)) < time.Duration(dedup)*time.Second {
+			if last, ok := seen.Load(msg); ok && now.Sub(last.(time.Time)) < time.Duration(dedup)*time.Second {
 				return true
 			}
-			logDedup.Store(msg, now)
+			seen.Store(msg, now)
 		}
 		c.scope.Log(level, "%s", msg)
 		return true
