@@ -106,6 +106,10 @@ func New(opts Options) (*Manager, error) {
 			return nil, err
 		}
 	}
+	_ = kv.Scan(orgKey, func(k string, _ []byte) error {
+		m.orgs[strings.TrimPrefix(k, orgKey)] = true
+		return nil
+	})
 	m.stopped.Add(1)
 	go m.retainLoop()
 	return m, nil
@@ -133,13 +137,16 @@ func storeKey(org, queue string) string { return org + "|" + queue }
 // retention reaches all of them after a restart.
 const orgKey = "orgs/"
 
-// Orgs lists the orgs that have used queues (the default org always).
+// Orgs lists the orgs that have used queues or have run-time artifacts
+// (the default org always). The store is read once, at start; later orgs
+// are recorded as they appear.
 func (m *Manager) Orgs() []string {
 	set := map[string]bool{DefaultOrg: true}
-	_ = m.kv.Scan(orgKey, func(k string, _ []byte) error {
-		set[strings.TrimPrefix(k, orgKey)] = true
-		return nil
-	})
+	m.mu.Lock()
+	for o := range m.orgs {
+		set[o] = true
+	}
+	m.mu.Unlock()
 	for _, o := range m.repo.Orgs() {
 		set[o] = true
 	}

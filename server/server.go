@@ -176,11 +176,13 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 				return
 			}
 			c.token = t
-			if err := queues.CheckOrg(org); err != nil || !s.orgKnown(org) {
-				s.refuse(w, r, c, http.StatusNotFound, "org %s not known", org)
-				return
-			}
+			// The token's own org exists (it holds the token); only a
+			// request for another org needs the org list.
 			if t.Org != org {
+				if err := queues.CheckOrg(org); err != nil || !s.orgKnown(org) {
+					s.refuse(w, r, c, http.StatusNotFound, "org %s not known", org)
+					return
+				}
 				s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", t.Name, org)
 				return
 			}
