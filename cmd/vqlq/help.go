@@ -5,14 +5,17 @@ import (
 	"io"
 	"strings"
 
-	"github.com/vqlq/vqlq"
+	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/runner"
 	"github.com/vqlq/vqlq/vql"
 )
 
 // cmdHelp lists plugins and functions with their arguments, from the same
 // declarations the engine checks calls against.
 func cmdHelp(args []string, stdout, stderr io.Writer) int {
-	e := vqlq.NewEngine()
+	// The full engine, queue and monitoring functions included; nothing is
+	// opened to list them.
+	e := (&runner.Backend{Flags: &runner.StoreFlags{DataDir: runner.DefaultDataDir(), Org: queues.DefaultOrg}}).Engine()
 	if len(args) == 0 {
 		fmt.Fprint(stdout, usage)
 		fmt.Fprintln(stdout, "\nPlugins (SELECT … FROM plugin(…)):")

@@ -123,7 +123,7 @@ func TestRuntimeErrorExitStatus(t *testing.T) {
 
 func TestHelpComesFromDeclarations(t *testing.T) {
 	r := runVQLQ(t, "", "help", "range")
-	if r.code != 0 || !strings.Contains(r.stdout, "plugin range(start, end, step)") || !strings.Contains(r.stdout, "end        (int, required)") {
+	if r.code != 0 || !strings.Contains(r.stdout, "plugin range(start, end, step)") || !strings.Contains(r.stdout, "end        (int, required)") || !strings.Contains(runVQLQ(t, "", "help").stdout, "watch_monitoring") {
 		t.Errorf("got %+v", r)
 	}
 }
