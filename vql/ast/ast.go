@@ -325,23 +325,61 @@ func (*SubSelect) expr() {}
 func (s *SelectStmt) Pos() source.Pos { return s.Select.P }
 
 // Pos returns the position of the LET keyword.
-func (s *Let) Pos() source.Pos        { return s.P }
-func (s *Select) Pos() source.Pos     { return s.P }
-func (c *Column) Pos() source.Pos     { return c.P }
+func (s *Let) Pos() source.Pos { return s.P }
+
+// Pos returns where the Select starts.
+func (s *Select) Pos() source.Pos { return s.P }
+
+// Pos returns where the Column starts.
+func (c *Column) Pos() source.Pos { return c.P }
+
+// Pos returns where the PluginCall starts.
 func (p *PluginCall) Pos() source.Pos { return p.P }
-func (a *Arg) Pos() source.Pos        { return a.P }
-func (e *Binary) Pos() source.Pos     { return e.P }
-func (e *Unary) Pos() source.Pos      { return e.P }
-func (e *Int) Pos() source.Pos        { return e.P }
-func (e *Float) Pos() source.Pos      { return e.P }
-func (e *String) Pos() source.Pos     { return e.P }
-func (e *Bool) Pos() source.Pos       { return e.P }
-func (e *Null) Pos() source.Pos       { return e.P }
-func (e *Ident) Pos() source.Pos      { return e.P }
-func (e *Member) Pos() source.Pos     { return e.P }
-func (e *Index) Pos() source.Pos      { return e.P }
-func (e *Slice) Pos() source.Pos      { return e.P }
-func (e *Call) Pos() source.Pos       { return e.P }
-func (e *Array) Pos() source.Pos      { return e.P }
-func (e *Paren) Pos() source.Pos      { return e.P }
-func (e *SubSelect) Pos() source.Pos  { return e.P }
+
+// Pos returns where the Arg starts.
+func (a *Arg) Pos() source.Pos { return a.P }
+
+// Pos returns where the Binary starts.
+func (e *Binary) Pos() source.Pos { return e.P }
+
+// Pos returns where the Unary starts.
+func (e *Unary) Pos() source.Pos { return e.P }
+
+// Pos returns where the Int starts.
+func (e *Int) Pos() source.Pos { return e.P }
+
+// Pos returns where the Float starts.
+func (e *Float) Pos() source.Pos { return e.P }
+
+// Pos returns where the String starts.
+func (e *String) Pos() source.Pos { return e.P }
+
+// Pos returns where the Bool starts.
+func (e *Bool) Pos() source.Pos { return e.P }
+
+// Pos returns where the Null starts.
+func (e *Null) Pos() source.Pos { return e.P }
+
+// Pos returns where the Ident starts.
+func (e *Ident) Pos() source.Pos { return e.P }
+
+// Pos returns where the Member starts.
+func (e *Member) Pos() source.Pos { return e.P }
+
+// Pos returns where the Index starts.
+func (e *Index) Pos() source.Pos { return e.P }
+
+// Pos returns where the Slice starts.
+func (e *Slice) Pos() source.Pos { return e.P }
+
+// Pos returns where the Call starts.
+func (e *Call) Pos() source.Pos { return e.P }
+
+// Pos returns where the Array starts.
+func (e *Array) Pos() source.Pos { return e.P }
+
+// Pos returns where the Paren starts.
+func (e *Paren) Pos() source.Pos { return e.P }
+
+// Pos returns where the SubSelect starts.
+func (e *SubSelect) Pos() source.Pos { return e.P }

@@ -31,6 +31,7 @@ func (p *Program) String() string {
 	return strings.Join(parts, "\n")
 }
 
+// String is the canonical text of the SelectStmt.
 func (s *SelectStmt) String() string {
 	if s.Explain {
 		return "EXPLAIN " + s.Select.String()
@@ -38,6 +39,7 @@ func (s *SelectStmt) String() string {
 	return s.Select.String()
 }
 
+// String is the canonical text of the Let.
 func (s *Let) String() string {
 	var b strings.Builder
 	b.WriteString("LET ")
@@ -69,6 +71,7 @@ func (s *Let) String() string {
 	return b.String()
 }
 
+// String is the canonical text of the Select.
 func (s *Select) String() string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
@@ -114,6 +117,7 @@ func (s *Select) String() string {
 	return b.String()
 }
 
+// String is the canonical text of the Column.
 func (c *Column) String() string {
 	if c.Star {
 		return "*"
@@ -124,6 +128,7 @@ func (c *Column) String() string {
 	return c.Expr.String()
 }
 
+// String is the canonical text of the PluginCall.
 func (p *PluginCall) String() string {
 	var b strings.Builder
 	for i, n := range p.Name {
@@ -149,6 +154,7 @@ func writeArgs(b *strings.Builder, args []*Arg) {
 	b.WriteByte(')')
 }
 
+// String is the canonical text of the Arg.
 func (a *Arg) String() string { return a.Name.Raw + "=" + a.Value.String() }
 
 // Binary operators keep their spelling (`<>`, `or`), except IN, which is
@@ -168,6 +174,7 @@ func (e *Binary) String() string {
 	return e.Left.String() + " " + op + " " + e.Right.String()
 }
 
+// String is the canonical text of the Unary.
 func (e *Unary) String() string {
 	if e.Op == OpNot {
 		return "NOT " + e.X.String()
@@ -192,13 +199,25 @@ func (e *Float) String() string {
 	return s
 }
 
+// String is the canonical text of the String.
 func (e *String) String() string { return e.Raw }
-func (e *Bool) String() string   { return e.Raw }
-func (e *Null) String() string   { return "NULL" }
-func (e *Ident) String() string  { return e.Name.Raw }
-func (e *Member) String() string { return e.X.String() + "." + e.Name.Raw }
-func (e *Index) String() string  { return e.X.String() + "[" + e.Index.String() + "]" }
 
+// String is the canonical text of the Bool.
+func (e *Bool) String() string { return e.Raw }
+
+// String is the canonical text of the Null.
+func (e *Null) String() string { return "NULL" }
+
+// String is the canonical text of the Ident.
+func (e *Ident) String() string { return e.Name.Raw }
+
+// String is the canonical text of the Member.
+func (e *Member) String() string { return e.X.String() + "." + e.Name.Raw }
+
+// String is the canonical text of the Index.
+func (e *Index) String() string { return e.X.String() + "[" + e.Index.String() + "]" }
+
+// String is the canonical text of the Slice.
 func (e *Slice) String() string {
 	var b strings.Builder
 	b.WriteString(e.X.String())
@@ -214,6 +233,7 @@ func (e *Slice) String() string {
 	return b.String()
 }
 
+// String is the canonical text of the Call.
 func (e *Call) String() string {
 	var b strings.Builder
 	b.WriteString(e.Name.Raw)
@@ -221,6 +241,7 @@ func (e *Call) String() string {
 	return b.String()
 }
 
+// String is the canonical text of the Array.
 func (e *Array) String() string {
 	var b strings.Builder
 	open, closer := byte('('), byte(')')
@@ -241,6 +262,7 @@ func (e *Array) String() string {
 	return b.String()
 }
 
+// String is the canonical text of the Paren.
 func (e *Paren) String() string {
 	if e.Brackets {
 		return "[" + e.X.String() + "]"
@@ -248,4 +270,5 @@ func (e *Paren) String() string {
 	return "(" + e.X.String() + ")"
 }
 
+// String is the canonical text of the SubSelect.
 func (e *SubSelect) String() string { return "{ " + e.Select.String() + " }" }
