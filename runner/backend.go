@@ -124,6 +124,10 @@ func (b *Backend) Target(onLog func(vql.Message)) Target {
 	if r, ok := Attach(b.Flags.DataDir, b.Flags.Org); ok {
 		r.OnLog = onLog
 		b.attached = true
+		if b.Flags.Definitions != "" && onLog != nil {
+			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
+				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": it uses its own --definitions, not " + b.Flags.Definitions})
+		}
 		return r
 	}
 	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog})}
