@@ -33,14 +33,26 @@ type Local struct{ Session *vql.Session }
 // Statement implements Target.
 func (l *Local) Statement(ctx context.Context, stmt ast.Statement, w output.Writer) (int, error) {
 	rows := make(chan *ordereddict.Dict, 64)
+	var crashed error
 	go func() {
 		defer close(rows)
+		// The engine recovers in functions and plugins; this is the last
+		// line, so that a bug shows as an error rather than a stack trace.
+		defer func() {
+			if r := recover(); r != nil {
+				crashed = fmt.Errorf("internal error running %q: %v", stmt.String(), r)
+			}
+		}()
 		for row := range l.Session.RunStatement(ctx, stmt) {
 			rows <- row
 		}
 	}()
 	_, isSelect := stmt.(*ast.SelectStmt)
-	return pump(rows, isSelect, w)
+	n, err := pump(rows, isSelect, w)
+	if err == nil {
+		err = crashed // rows is closed: the goroutine has finished
+	}
+	return n, err
 }
 
 // SetOrg implements Target.
