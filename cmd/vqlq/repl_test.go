@@ -102,3 +102,33 @@ func TestREPLInATerminal(t *testing.T) {
 		t.Errorf("history lacks the multi-line statement as one entry:\n%s", history)
 	}
 }
+
+// The same, with the REPL attached to a running server and the event sent
+// by another process: one terminal watches, another sends.
+func TestREPLAttachedWatchesWhileAnotherProcessSends(t *testing.T) {
+	p := startServe(t, map[string]string{"receive.yaml": receiveDef})
+	s := startTmux(t, "--data-dir", p.data)
+	s.waitFor("vqlq>")
+	s.keys("LET Kept = 7", "Enter")
+	s.keys("SELECT msg FROM watch_monitoring(artifact='Server.Events.Re", "Tab")
+	s.waitFor("artifact='Server.Events.Receive")
+	s.keys("')", "Enter")
+	// Wait until the server lists the REPL's watcher, then send from a
+	// second process.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		r := runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "SELECT watchers FROM queues() WHERE name = 'Server.Events.Receive'")
+		if r.stdout == "{\"watchers\":1}\n" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r := runVQLQ(t, "", "query", "--data-dir", p.data, "SELECT send_event(artifact='Server.Events.Receive', row=dict(msg='sent by process 2')) FROM scope()"); r.code != 0 {
+		t.Fatalf("send: %+v", r)
+	}
+	s.waitFor("| sent by process 2 |")
+	s.keys("C-c")
+	s.waitFor("query cancelled")
+	s.keys("SELECT Kept AS k FROM scope()", "Enter")
+	s.waitFor("| 7 |")
+}
