@@ -73,9 +73,8 @@ func (f *StoreFlags) Check() error {
 
 // Backend opens the data folder on first use and closes it at the end.
 type Backend struct {
-	Flags    *StoreFlags
-	attached bool
-	disk     *queues.BadgerStore
+	Flags *StoreFlags
+	disk  *queues.BadgerStore
 
 	monOnce sync.Once
 	mon     *monitoring.Service
@@ -123,7 +122,6 @@ func (b *Backend) Close() {
 func (b *Backend) Target(onLog func(vql.Message)) Target {
 	if r, ok := Attach(b.Flags.DataDir, b.Flags.Org); ok {
 		r.OnLog = onLog
-		b.attached = true
 		if b.Flags.Definitions != "" && onLog != nil {
 			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
 				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": it uses its own --definitions, not " + b.Flags.Definitions})
@@ -132,9 +130,6 @@ func (b *Backend) Target(onLog func(vql.Message)) Target {
 	}
 	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog})}
 }
-
-// Attached reports whether Target found a server.
-func (b *Backend) Attached() bool { return b.attached }
 
 // Monitoring returns the server monitoring service of the data folder
 // (not started: `vqlq serve` starts it; elsewhere its functions edit the

@@ -215,10 +215,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Draining is closed when shutdown begins: long-running requests (watches)
-// end their responses.
-func (s *Server) Draining() <-chan struct{} { return s.draining }
-
 // beginSend registers a send, unless the server is shutting down.
 func (s *Server) beginSend() bool {
 	s.drainMu.Lock()

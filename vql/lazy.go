@@ -36,9 +36,6 @@ type StoredQuery struct {
 	agg *aggContext
 }
 
-// NewStoredQuery wraps a parsed SELECT as a query value.
-func NewStoredQuery(sel *ast.Select) *StoredQuery { return &StoredQuery{sel: sel} }
-
 // String is the canonical text of the query.
 func (q *StoredQuery) String() string { return q.sel.String() }
 
