@@ -58,6 +58,17 @@ func toTime(v any) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("cannot read a %T as a time", v)
 }
 
+// timeArg reads a time argument, logging `plugin: name: problem` when it
+// cannot be read.
+func timeArg(scope *vql.Scope, args *vql.Args, plugin, name string) (time.Time, bool) {
+	t, err := toTime(args.Value(name))
+	if err != nil {
+		scope.Errorf("%s: %s: %v", plugin, name, err)
+		return time.Time{}, false
+	}
+	return t, true
+}
+
 func yieldDicts(seq iter.Seq[*ordereddict.Dict]) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
 		for d := range seq {
@@ -85,9 +96,8 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 			if args.Failed() {
 				return none
 			}
-			start, err := toTime(args.Value("start_time"))
-			if err != nil {
-				scope.Errorf("watch_monitoring: start_time: %v", err)
+			start, ok := timeArg(scope, args, "watch_monitoring", "start_time")
+			if !ok {
 				return none
 			}
 			return withManager(provider, scope, "watch_monitoring", func(m *queues.Manager) iter.Seq[vql.Row] {
@@ -130,14 +140,12 @@ func sourcePlugin(provider queues.Provider) vql.Plugin {
 			if args.Failed() {
 				return none
 			}
-			start, err := toTime(args.Value("start_time"))
-			if err != nil {
-				scope.Errorf("source: start_time: %v", err)
+			start, ok := timeArg(scope, args, "source", "start_time")
+			if !ok {
 				return none
 			}
-			end, err := toTime(args.Value("end_time"))
-			if err != nil {
-				scope.Errorf("source: end_time: %v", err)
+			end, ok := timeArg(scope, args, "source", "end_time")
+			if !ok {
 				return none
 			}
 			return withManager(provider, scope, "source", func(m *queues.Manager) iter.Seq[vql.Row] {
