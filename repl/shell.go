@@ -170,7 +170,11 @@ func (s *Shell) run(ctx context.Context, prog *ast.Program) {
 			fmt.Fprintf(s.errOut, "ERROR:%v\n", err)
 		}
 		if _, isSelect := stmt.(*ast.SelectStmt); isSelect && s.timing {
-			fmt.Fprintf(s.out, "%d rows in %s\n", n, time.Since(start).Round(time.Microsecond))
+			noun := "rows"
+			if n == 1 {
+				noun = "row"
+			}
+			fmt.Fprintf(s.out, "%d %s in %s\n", n, noun, time.Since(start).Round(time.Microsecond))
 		}
 		if ctx.Err() != nil {
 			fmt.Fprintln(s.errOut, "query cancelled")

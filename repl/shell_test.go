@@ -100,7 +100,7 @@ func TestDotCommands(t *testing.T) {
 		{".format csv", ""},
 		{"SELECT 1 AS a FROM scope()", "a\n1\n"},
 		{".timing on", ""},
-		{"SELECT 1 AS a FROM scope()", "1 rows in "},
+		{"SELECT 1 AS a FROM scope()", "1 row in "},
 		{".org", "root\n"},
 	}
 	for _, tt := range tests {
