@@ -6,6 +6,7 @@ package vqlq
 import (
 	"github.com/vqlq/vqlq/functions"
 	"github.com/vqlq/vqlq/plugins"
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -14,5 +15,23 @@ func NewEngine() *vql.Engine {
 	e := vql.NewEngine()
 	plugins.Register(e)
 	functions.Register(e)
+	return e
+}
+
+// NewQueueEngine returns NewEngine plus the event-queue plugins and
+// functions (send_event, watch_monitoring, source, alert, artifact_set, …)
+// and the Artifact.X plugins, all bound to the manager the provider
+// returns, with the org in scope. The command, the server and the tests
+// build their engines with it.
+func NewQueueEngine(manager queues.Provider, org string) *vql.Engine {
+	e := NewEngine()
+	for _, p := range plugins.Queues(manager) {
+		e.AddPlugin(p)
+	}
+	for _, f := range functions.Queues(manager) {
+		e.AddFunction(f)
+	}
+	e.AddResolver(plugins.ArtifactResolver(manager))
+	e.SetVar(queues.OrgVar, org)
 	return e
 }

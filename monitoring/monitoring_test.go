@@ -12,10 +12,8 @@ import (
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq"
-	"github.com/vqlq/vqlq/functions"
 	"github.com/vqlq/vqlq/monitoring"
 	"github.com/vqlq/vqlq/output"
-	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
@@ -82,21 +80,13 @@ func (e *env) restart() {
 func (e *env) engine(org string) *vql.Engine {
 	provider := func() (*queues.Manager, error) { return e.m, nil }
 	svc := func() (*monitoring.Service, error) { return e.svc, nil }
-	eng := vqlq.NewEngine()
-	for _, p := range plugins.Queues(provider) {
-		eng.AddPlugin(p)
-	}
-	for _, f := range functions.Queues(provider) {
-		eng.AddFunction(f)
-	}
+	eng := vqlq.NewQueueEngine(provider, org)
 	for _, p := range monitoring.Plugins(svc) {
 		eng.AddPlugin(p)
 	}
 	for _, f := range monitoring.Functions(svc) {
 		eng.AddFunction(f)
 	}
-	eng.AddResolver(plugins.ArtifactResolver(provider))
-	eng.SetVar(queues.OrgVar, org)
 	return eng
 }
 

@@ -13,9 +13,7 @@ import (
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq"
-	"github.com/vqlq/vqlq/functions"
 	"github.com/vqlq/vqlq/output"
-	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
@@ -73,17 +71,7 @@ func (e *env) restart() {
 }
 
 func (e *env) engine(org string) *vql.Engine {
-	provider := func() (*queues.Manager, error) { return e.m, nil }
-	eng := vqlq.NewEngine()
-	for _, p := range plugins.Queues(provider) {
-		eng.AddPlugin(p)
-	}
-	for _, f := range functions.Queues(provider) {
-		eng.AddFunction(f)
-	}
-	eng.AddResolver(plugins.ArtifactResolver(provider))
-	eng.SetVar(queues.OrgVar, org)
-	return eng
+	return vqlq.NewQueueEngine(func() (*queues.Manager, error) { return e.m, nil }, org)
 }
 
 // run runs VQL in an org and returns the rows of the last SELECT as JSON

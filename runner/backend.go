@@ -14,9 +14,7 @@ import (
 
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/artifacts"
-	"github.com/vqlq/vqlq/functions"
 	"github.com/vqlq/vqlq/monitoring"
-	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
@@ -160,20 +158,12 @@ func (b *Backend) Engine() *vql.Engine { return b.EngineFor(b.Flags.Org) }
 
 // EngineFor is Engine for another org (the server runs every org).
 func (b *Backend) EngineFor(org string) *vql.Engine {
-	e := vqlq.NewEngine()
-	for _, p := range plugins.Queues(b.Manager) {
-		e.AddPlugin(p)
-	}
-	for _, f := range functions.Queues(b.Manager) {
-		e.AddFunction(f)
-	}
-	e.AddResolver(plugins.ArtifactResolver(b.Manager))
+	e := vqlq.NewQueueEngine(b.Manager, org)
 	for _, f := range monitoring.Functions(b.Monitoring) {
 		e.AddFunction(f)
 	}
 	for _, p := range monitoring.Plugins(b.Monitoring) {
 		e.AddPlugin(p)
 	}
-	e.SetVar(queues.OrgVar, org)
 	return e
 }

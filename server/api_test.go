@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/vqlq/vqlq"
-	"github.com/vqlq/vqlq/functions"
-	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/server"
 	"github.com/vqlq/vqlq/vql"
@@ -47,14 +45,7 @@ func newAPIEnv(t *testing.T, maxRow int) *apiEnv {
 	provider := func() (*queues.Manager, error) { return m, nil }
 	e.srv = server.New(server.Options{Manager: m, KV: disk, MaxRowBytes: maxRow,
 		Engine: func(org string, readOnly bool) *vql.Engine {
-			eng := vqlq.NewEngine()
-			for _, p := range plugins.Queues(provider) {
-				eng.AddPlugin(p)
-			}
-			for _, f := range functions.Queues(provider) {
-				eng.AddFunction(f)
-			}
-			eng.SetVar(queues.OrgVar, org)
+			eng := vqlq.NewQueueEngine(provider, org)
 			if readOnly {
 				server.DenyChanges(eng)
 			}
