@@ -170,16 +170,26 @@ func (e *executor) limit() int64 {
 	return *e.plan.sel.Limit
 }
 
+// survivors yields the plugin rows that pass WHERE, with the row scope
+// prepared for each; it stops when the query is cancelled.
+func (e *executor) survivors(src iter.Seq[Row]) iter.Seq[Row] {
+	return func(yield func(Row) bool) {
+		var n int
+		for row := range src {
+			if n++; n&255 == 0 && e.ctx.Err() != nil {
+				return
+			}
+			if e.next(row) && !yield(row) {
+				return
+			}
+		}
+	}
+}
+
 func (e *executor) stream(src iter.Seq[Row], yield func(Row) bool) {
 	limit := e.limit()
 	var n int64
-	for row := range src {
-		if n&255 == 0 && e.ctx.Err() != nil {
-			return
-		}
-		if !e.next(row) {
-			continue
-		}
+	for row := range e.survivors(src) {
 		if !yield(e.build(row)) {
 			return
 		}
@@ -244,16 +254,12 @@ func (e *executor) sortKeys(out *ordereddict.Dict) []any {
 
 func (e *executor) ordered(src iter.Seq[Row], yield func(Row) bool) {
 	var rows []sortable
-	var n int
-	for row := range src {
-		if n++; n&255 == 0 && e.ctx.Err() != nil {
-			return
-		}
-		if !e.next(row) {
-			continue
-		}
+	for row := range e.survivors(src) {
 		out := e.build(row)
 		rows = append(rows, sortable{row: out, keys: e.sortKeys(out)})
+	}
+	if e.ctx.Err() != nil {
+		return // cancelled: a partial sort is not the answer
 	}
 	e.emitSorted(rows, yield)
 }
@@ -293,14 +299,7 @@ func (e *executor) grouped(src iter.Seq[Row], yield func(Row) bool) {
 	groups := map[string]*group{}
 	var order []*group
 	var key strings.Builder
-	var n int
-	for row := range src {
-		if n++; n&255 == 0 && e.ctx.Err() != nil {
-			return
-		}
-		if !e.next(row) {
-			continue
-		}
+	for row := range e.survivors(src) {
 		key.Reset()
 		for i, g := range e.plan.sel.GroupBy {
 			if i > 0 {
@@ -321,6 +320,9 @@ func (e *executor) grouped(src iter.Seq[Row], yield func(Row) bool) {
 			g.out.keys = e.sortKeys(out)
 		}
 		e.rs.agg = e.qs.agg
+	}
+	if e.ctx.Err() != nil {
+		return // cancelled: partial groups are not the answer
 	}
 	rows := make([]sortable, len(order))
 	for i, g := range order {
