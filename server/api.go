@@ -82,17 +82,21 @@ func (s *Server) readRows(r *http.Request) ([]any, int, error) {
 	if len(trimmed) == 0 {
 		return nil, http.StatusBadRequest, fmt.Errorf("empty body: send one JSON object or NDJSON")
 	}
-	var lines [][]byte
+	// One JSON value (a pretty-printed object may span lines) is one row;
+	// anything else is NDJSON. The value decoded here is not decoded again.
 	if v, err := value.DecodeJSON(trimmed); err == nil {
 		if _, isDict := v.(*ordereddict.Dict); isDict || !bytes.Contains(trimmed, []byte("\n")) {
-			lines = [][]byte{trimmed}
+			row, status, err := s.checkRow(1, trimmed, v)
+			if err != nil {
+				return nil, status, err
+			}
+			return []any{row}, 0, nil
 		}
 	}
-	if lines == nil {
-		for _, l := range bytes.Split(trimmed, []byte("\n")) {
-			if l = bytes.TrimSpace(l); len(l) > 0 {
-				lines = append(lines, l)
-			}
+	var lines [][]byte
+	for _, l := range bytes.Split(trimmed, []byte("\n")) {
+		if l = bytes.TrimSpace(l); len(l) > 0 {
+			lines = append(lines, l)
 		}
 	}
 	if len(lines) > maxBodyRows {
@@ -107,12 +111,25 @@ func (s *Server) readRows(r *http.Request) ([]any, int, error) {
 		if err != nil {
 			return nil, http.StatusBadRequest, fmt.Errorf("row %d: malformed JSON: %v", i+1, err)
 		}
-		if _, ok := v.(*ordereddict.Dict); !ok {
-			return nil, http.StatusBadRequest, fmt.Errorf("send_event: row must be a dict, not %s", value.TypeName(v))
+		row, status, err := s.checkRow(i+1, l, v)
+		if err != nil {
+			return nil, status, err
 		}
-		rows = append(rows, v)
+		rows = append(rows, row)
 	}
 	return rows, 0, nil
+}
+
+// checkRow applies the per-row rules to a decoded row: within the size
+// limit, and a dict.
+func (s *Server) checkRow(n int, raw []byte, v any) (any, int, error) {
+	if len(raw) > s.opts.MaxRowBytes {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("row %d is %d bytes, over the limit of %d", n, len(raw), s.opts.MaxRowBytes)
+	}
+	if _, ok := v.(*ordereddict.Dict); !ok {
+		return nil, http.StatusBadRequest, fmt.Errorf("send_event: row must be a dict, not %s", value.TypeName(v))
+	}
+	return v, 0, nil
 }
 
 // streamWriter writes NDJSON or Server-Sent Events, flushing each message.
