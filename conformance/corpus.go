@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/vqlq/vqlq/internal/sharedfolder"
 )
 
 // keyPattern splits a corpus key into case number, statement number, name
@@ -31,7 +33,8 @@ type Case struct {
 }
 
 // Dir returns the corpus folder and whether it exists, with the places
-// tried for the skip message.
+// tried for the skip message: $VQLQ_CONFORMANCE_DIR, then
+// conformance/vfilter in the shared folder beside the checkout.
 func Dir() (string, bool, []string) {
 	var tried []string
 	if d := os.Getenv("VQLQ_CONFORMANCE_DIR"); d != "" {
@@ -40,19 +43,14 @@ func Dir() (string, bool, []string) {
 			return d, true, tried
 		}
 	}
-	// Walk up from the package folder to find shared/ beside the checkout.
-	wd, _ := os.Getwd()
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		cand := filepath.Join(dir, "..", "shared", "conformance", "vfilter")
-		tried = append(tried, filepath.Clean(cand))
-		if _, err := os.Stat(filepath.Join(cand, "vql_queries.golden")); err == nil {
-			return filepath.Clean(cand), true, tried
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
+	p, more, ok := sharedfolder.Find(filepath.Join("conformance", "vfilter", "vql_queries.golden"))
+	for _, m := range more {
+		tried = append(tried, filepath.Dir(m))
 	}
-	return "", false, tried
+	if !ok {
+		return "", false, tried
+	}
+	return filepath.Dir(p), true, tried
 }
 
 // orderedKeys returns the keys of a JSON object in file order.

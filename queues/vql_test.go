@@ -13,6 +13,7 @@ import (
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq"
+	"github.com/vqlq/vqlq/internal/sharedfolder"
 	"github.com/vqlq/vqlq/output"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
@@ -114,20 +115,11 @@ const receive = "name: Server.Events.Receive\ntype: SERVER_EVENT\n"
 
 // sharedFile finds a file of the project's shared folder, or skips.
 func sharedFile(t *testing.T, rel string) string {
-	wd, _ := os.Getwd()
-	var tried []string
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "..", "shared", rel)
-		tried = append(tried, filepath.Clean(p))
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
+	p, tried, ok := sharedfolder.Find(rel)
+	if !ok {
+		t.Skipf("shared/%s not found; looked in %s (set VQLQ_SHARED_DIR)", rel, strings.Join(tried, ", "))
 	}
-	t.Skipf("shared/%s not found; looked in %s", rel, strings.Join(tried, ", "))
-	return ""
+	return p
 }
 
 func TestUserQueriesGiveTheSeedTables(t *testing.T) {
