@@ -20,15 +20,6 @@ func Queues(provider queues.Provider) []vql.Function {
 	return []vql.Function{sendEvent(provider), alert(provider), artifactSet(provider), artifactDelete(provider), collect(provider)}
 }
 
-func orgOf(ctx context.Context, scope *vql.Scope) string {
-	if v, ok := scope.Var(ctx, queues.OrgVar); ok {
-		if s, ok := v.(string); ok && s != "" {
-			return s
-		}
-	}
-	return queues.DefaultOrg
-}
-
 func manager(provider queues.Provider, scope *vql.Scope, name string) *queues.Manager {
 	m, err := provider()
 	if err != nil {
@@ -53,7 +44,7 @@ func sendEvent(provider queues.Provider) vql.Function {
 			if m == nil {
 				return nil
 			}
-			out, err := m.Send(c.ctx, orgOf(c.ctx, c.scope), name, row, queues.ServerSender)
+			out, err := m.Send(c.ctx, plugins.OrgOf(c.ctx, c.scope), name, row, queues.ServerSender)
 			if err != nil {
 				c.scope.Errorf("%v", err)
 				return nil
@@ -98,7 +89,7 @@ func alert(provider queues.Provider) vql.Function {
 				return nil
 			}
 			window := time.Duration(dedup) * time.Second
-			sent, ago, err := m.SendAlert(ctx, orgOf(ctx, scope), queues.Alert{Name: name, Artifact: artifact, Dedup: window, EventData: data})
+			sent, ago, err := m.SendAlert(ctx, plugins.OrgOf(ctx, scope), queues.Alert{Name: name, Artifact: artifact, Dedup: window, EventData: data})
 			if err != nil {
 				scope.Errorf("alert: %v", err)
 				return nil
@@ -126,7 +117,7 @@ func artifactSet(provider queues.Provider) vql.Function {
 			if m == nil {
 				return nil
 			}
-			a, err := m.SetArtifact(c.ctx, orgOf(c.ctx, c.scope), text, "server")
+			a, err := m.SetArtifact(c.ctx, plugins.OrgOf(c.ctx, c.scope), text, "server")
 			if err != nil {
 				c.scope.Errorf("artifact_set: %v", err)
 				return nil
@@ -147,7 +138,7 @@ func artifactDelete(provider queues.Provider) vql.Function {
 			if m == nil {
 				return nil
 			}
-			if err := m.DeleteArtifact(c.ctx, orgOf(c.ctx, c.scope), name, "server"); err != nil {
+			if err := m.DeleteArtifact(c.ctx, plugins.OrgOf(c.ctx, c.scope), name, "server"); err != nil {
 				c.scope.Errorf("artifact_delete: %v", err)
 				return nil
 			}
@@ -176,7 +167,7 @@ func collect(provider queues.Provider) vql.Function {
 			if m == nil {
 				return nil
 			}
-			org := orgOf(c.ctx, c.scope)
+			org := plugins.OrgOf(c.ctx, c.scope)
 			a, ok := m.Repository().Get(org, name)
 			if !ok {
 				c.scope.Errorf("collect: artifact %s not known", name)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
-	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -20,16 +20,6 @@ func Functions(provider func() (*Service, error)) []vql.Function {
 // Plugins returns the VQL plugins of server monitoring: monitoring_logs.
 func Plugins(provider func() (*Service, error)) []vql.Plugin {
 	return []vql.Plugin{logsPlugin(provider)}
-}
-
-// orgOf reads the org the query runs in.
-func orgOf(ctx context.Context, scope *vql.Scope) string {
-	if v, ok := scope.Var(ctx, queues.OrgVar); ok {
-		if s, ok := v.(string); ok && s != "" {
-			return s
-		}
-	}
-	return queues.DefaultOrg
 }
 
 // service fetches the service, or logs why there is none.
@@ -74,7 +64,7 @@ func addFunction(provider func() (*Service, error)) vql.Function {
 			if s == nil {
 				return nil
 			}
-			if err := s.Add(ctx, orgOf(ctx, scope), artifact, params); err != nil {
+			if err := s.Add(ctx, plugins.OrgOf(ctx, scope), artifact, params); err != nil {
 				scope.Errorf("%s: %v", name, err)
 				return nil
 			}
@@ -102,7 +92,7 @@ func rmFunction(provider func() (*Service, error)) vql.Function {
 			if s == nil {
 				return nil
 			}
-			if err := s.Remove(ctx, orgOf(ctx, scope), artifact); err != nil {
+			if err := s.Remove(ctx, plugins.OrgOf(ctx, scope), artifact); err != nil {
 				scope.Errorf("%s: %v", name, err)
 				return nil
 			}
@@ -124,7 +114,7 @@ func getFunction(provider func() (*Service, error)) vql.Function {
 				return nil
 			}
 			out := []any{}
-			for _, e := range s.List(orgOf(ctx, scope)) {
+			for _, e := range s.List(plugins.OrgOf(ctx, scope)) {
 				params := e.Parameters
 				if params == nil {
 					params = ordereddict.NewDict()
@@ -161,7 +151,7 @@ func logsPlugin(provider func() (*Service, error)) vql.Plugin {
 			if s == nil {
 				return none
 			}
-			org := orgOf(ctx, scope)
+			org := plugins.OrgOf(ctx, scope)
 			if !s.has(org, artifact) {
 				scope.Errorf("%s: %s is not in the server monitoring table", name, artifact)
 				return none

@@ -108,7 +108,7 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 				if consumer != "" {
 					describe += " [consumer " + consumer + "]"
 				}
-				seq, err := m.Watch(ctx, orgOf(ctx, scope), name, queues.WatchOptions{
+				seq, err := m.Watch(ctx, OrgOf(ctx, scope), name, queues.WatchOptions{
 					StartTime: start, Consumer: consumer, Describe: describe,
 					OnDrop: func(n uint64) {
 						scope.Log(vql.LevelWarn, "watch_monitoring: dropped %d events from %s: watcher too slow", n, name)
@@ -149,7 +149,7 @@ func sourcePlugin(provider queues.Provider) vql.Plugin {
 				return none
 			}
 			return withManager(provider, scope, "source", func(m *queues.Manager) iter.Seq[vql.Row] {
-				seq, err := m.Source(ctx, orgOf(ctx, scope), name, start, end)
+				seq, err := m.Source(ctx, OrgOf(ctx, scope), name, start, end)
 				if err != nil {
 					scope.Errorf("%v", err)
 					return none
@@ -166,7 +166,7 @@ func queuesPlugin(provider queues.Provider) vql.Plugin {
 		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 			return withManager(provider, scope, "queues", func(m *queues.Manager) iter.Seq[vql.Row] {
 				return func(yield func(vql.Row) bool) {
-					for _, q := range m.Queues(orgOf(ctx, scope)) {
+					for _, q := range m.Queues(OrgOf(ctx, scope)) {
 						var last any
 						if !q.LastEvent.IsZero() {
 							last = q.LastEvent
@@ -237,7 +237,7 @@ func artifactDefinitions(provider queues.Provider) vql.Plugin {
 				return none
 			}
 			return withManager(provider, scope, "artifact_definitions", func(m *queues.Manager) iter.Seq[vql.Row] {
-				org := orgOf(ctx, scope)
+				org := OrgOf(ctx, scope)
 				repo := m.Repository()
 				var list []*artifacts.Artifact
 				if len(names) == 0 {

@@ -154,7 +154,7 @@ func ArtifactResolver(provider queues.Provider) func(name string) (vql.Plugin, b
 					scope.Errorf("%s: %v", name, err)
 					return none
 				}
-				a, ok := m.Repository().Get(orgOf(ctx, scope), artName)
+				a, ok := m.Repository().Get(OrgOf(ctx, scope), artName)
 				if !ok {
 					scope.Errorf("Plugin %s not found: no artifact %s", name, artName)
 					return none
@@ -165,8 +165,9 @@ func ArtifactResolver(provider queues.Provider) func(name string) (vql.Plugin, b
 	}
 }
 
-// orgOf reads the org the query runs in.
-func orgOf(ctx context.Context, scope *vql.Scope) string {
+// OrgOf reads the org a query runs in (the OrgId variable; the default org
+// when unset). Every queue plugin and function asks it.
+func OrgOf(ctx context.Context, scope *vql.Scope) string {
 	if v, ok := scope.Var(ctx, queues.OrgVar); ok {
 		if s, ok := v.(string); ok && s != "" {
 			return s
