@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 	"strings"
 	"unicode"
 
@@ -190,12 +191,21 @@ func (s *Shell) argNames(callee string) []string {
 	return out
 }
 
+// artifactNames lists the org's artifacts. A completion asks for them at
+// every Tab; the list is kept for a few seconds so that repeated Tabs (and
+// an attached session's round trips) do not query each time.
 func (s *Shell) artifactNames() []string {
+	if time.Since(s.artifactsAt) < artifactCacheTTL && s.artifactsOrg == s.org {
+		return append([]string(nil), s.artifacts...)
+	}
 	var out []string
 	for _, row := range s.collect(context.Background(), "SELECT name FROM artifact_definitions()") {
 		if name, ok := row.Get("name"); ok {
 			out = append(out, fmt.Sprint(name))
 		}
 	}
-	return out
+	s.artifacts, s.artifactsAt, s.artifactsOrg = out, time.Now(), s.org
+	return append([]string(nil), out...)
 }
+
+const artifactCacheTTL = 5 * time.Second

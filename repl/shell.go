@@ -39,6 +39,11 @@ type Shell struct {
 	lets    map[string]bool // names defined with LET in this session
 	quit    bool
 	failed  bool // the last statement logged an error
+
+	// artifacts caches the artifact names completion offers.
+	artifacts    []string
+	artifactsAt  time.Time
+	artifactsOrg string
 }
 
 // Config sets up a Shell.
