@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"time"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/vqlq/vqlq/vql/parser"
