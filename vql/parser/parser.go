@@ -182,3 +182,16 @@ var nodeNames = map[string]string{
 func pos(p lexer.Position) source.Pos {
 	return source.Pos{Offset: p.Offset, Line: p.Line, Column: p.Column}
 }
+
+// Redacted parses a query and returns its canonical text with the values of
+// secret-looking arguments hidden (ast.Redacted): the text to show or log
+// for a query whose text may hold a password or an Authorization header.
+// Text that does not parse is not shown at all, since what in it is a
+// secret cannot be told.
+func Redacted(text string) string {
+	prog, err := Parse(text, "")
+	if err != nil {
+		return "(query text hidden: it does not parse)"
+	}
+	return ast.Redacted(prog)
+}
