@@ -14,6 +14,7 @@ import (
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/parser"
 	"github.com/vqlq/vqlq/vql/value"
 )
 
@@ -101,7 +102,7 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 				return none
 			}
 			return withManager(provider, scope, "watch_monitoring", func(m *queues.Manager) iter.Seq[vql.Row] {
-				describe := scope.QueryText()
+				describe := parser.Redacted(scope.QueryText())
 				if describe == "" {
 					describe = fmt.Sprintf("watch_monitoring(artifact='%s')", name)
 				}
