@@ -12,35 +12,25 @@ import (
 	"github.com/vqlq/vqlq/queues"
 )
 
-// DebugHandler serves the event queue debug page of a Manager:
+// The event queue debug page of a Manager (the server mounts it, behind a
+// login, in debugAuth.routes):
 //
-//	GET /debug/queues       an HTML page listing, for every org, every queue
-//	                        with its watchers and counters; it refreshes itself
-//	                        every 2 s from the JSON below (the first table is
-//	                        rendered by the server, so it reads without JS)
+//	GET /debug/queues       an HTML page listing, for every org the caller may
+//	                        see, every queue with its watchers and counters; it
+//	                        refreshes itself every 2 s from the JSON below (the
+//	                        first table is rendered by the server, so it reads
+//	                        without JS)
 //	GET /debug/queues.json  the same data as JSON
 //
-// The handler matches full paths: mount it at "/debug/" (or at both paths)
-// without stripping the prefix. The page loads nothing from elsewhere.
-func DebugHandler(m *queues.Manager) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /debug/{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "queues", http.StatusFound)
-	})
-	mux.HandleFunc("GET /debug/queues", func(w http.ResponseWriter, r *http.Request) {
-		debugServePage(w, debugSnapshot(m, time.Now()))
-	})
-	mux.HandleFunc("GET /debug/queues.json", func(w http.ResponseWriter, r *http.Request) {
-		debugServeJSON(w, debugSnapshot(m, time.Now()))
-	})
-	return mux
-}
+// The page loads nothing from elsewhere.
 
 // debugPage is what /debug/queues.json returns and the page shows.
 type debugPage struct {
 	// Updated is when the server took this snapshot.
-	Updated time.Time  `json:"updated"`
-	Orgs    []debugOrg `json:"orgs"`
+	Updated time.Time `json:"updated"`
+	// Viewer is who asked.
+	Viewer debugViewer `json:"viewer"`
+	Orgs   []debugOrg  `json:"orgs"`
 }
 
 // debugOrg is one org's queues, with totals for its heading.
@@ -76,17 +66,23 @@ type debugQueue struct {
 
 // debugWatcher is one running watcher of a queue.
 type debugWatcher struct {
-	// Query is the watcher's query text (or its consumer name).
+	// Query is the watcher's query text, with secrets hidden (or its
+	// consumer name); debugHiddenQuery for callers who are not admins.
 	Query   string    `json:"query"`
 	Next    uint64    `json:"next"`
 	Backlog int64     `json:"backlog"`
 	Since   time.Time `json:"since"`
 }
 
-// debugSnapshot reads the state of every queue of every org.
-func debugSnapshot(m *queues.Manager, now time.Time) debugPage {
-	page := debugPage{Updated: now.UTC(), Orgs: []debugOrg{}}
-	for _, org := range m.Orgs() {
+// debugSnapshot reads the state of every queue of the orgs a caller may
+// see.
+func debugSnapshot(m *queues.Manager, now time.Time, a debugAccess) debugPage {
+	page := debugPage{Updated: now.UTC(), Viewer: a.viewer, Orgs: []debugOrg{}}
+	orgs := []string{a.org}
+	if a.org == "" {
+		orgs = m.Orgs()
+	}
+	for _, org := range orgs {
 		o := debugOrg{Org: org, Queues: []debugQueue{}}
 		for _, q := range m.Queues(org) {
 			dq := debugQueue{
@@ -101,7 +97,11 @@ func debugSnapshot(m *queues.Manager, now time.Time) debugPage {
 				dq.LastEvent = &t
 			}
 			for _, w := range q.WatcherList {
-				dq.WatcherList = append(dq.WatcherList, debugWatcher{Query: w.Describe, Next: w.Next, Backlog: w.Backlog, Since: w.Since.UTC()})
+				query := debugHiddenQuery
+				if a.queries {
+					query = w.Describe
+				}
+				dq.WatcherList = append(dq.WatcherList, debugWatcher{Query: query, Next: w.Next, Backlog: w.Backlog, Since: w.Since.UTC()})
 			}
 			if dq.Active {
 				o.Active++
@@ -142,8 +142,57 @@ func debugServeJSON(w http.ResponseWriter, page debugPage) {
 var debugCSP = func() string {
 	sum := sha256.Sum256([]byte(debugScript))
 	return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; " +
-		"script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+		"script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }()
+
+// debugLoginCSP lets the login form style itself and post to its own
+// origin; it runs no script.
+const debugLoginCSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// debugServeLogin serves the login form, with a message saying what was
+// wrong (or none), under status. It holds no data of any queue.
+func debugServeLogin(w http.ResponseWriter, status int, message string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", debugLoginCSP)
+	w.WriteHeader(status)
+	_ = debugLoginTemplate.Execute(w, struct {
+		Message string
+		Style   template.CSS
+	}{message, template.CSS(debugStyle)})
+}
+
+var debugLoginTemplate = template.Must(template.New("login").Parse(debugLoginHTML))
+
+// debugLoginHTML is the login form. Its action is relative: it is served at
+// /debug/queues and /debug/login, and posts to /debug/login.
+const debugLoginHTML = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>vqlq · log in</title>
+<style>{{.Style}}</style>
+</head>
+<body>
+<header><h1>Event queues</h1></header>
+<main>
+<form id="login" class="login" method="post" action="login">
+  <p>Log in with an API token of role <b>reader</b> or <b>admin</b> (<code>vqlq token create</code>).</p>
+  {{- with .Message}}
+  <p class="error" role="alert">{{.}}</p>
+  {{- end}}
+  <label for="token">Token</label>
+  <input type="password" id="token" name="token" autocomplete="off" spellcheck="false" required autofocus>
+  <button type="submit">Log in</button>
+</form>
+</main>
+<footer>The session lasts 12 hours, or until you log out or the server restarts.</footer>
+</body>
+</html>
+`
 
 func debugServePage(w http.ResponseWriter, page debugPage) {
 	h := w.Header()
@@ -248,6 +297,10 @@ const debugHTML = `<!DOCTYPE html>
 <body>
 <header>
   <h1>Event queues</h1>
+  {{- with .Viewer}}
+  <p class="viewer">{{if .Session}}<span>Logged in as <b>{{.Name}}</b> ({{.Role}}{{if .AllOrgs}}, every org{{else}}, org {{.Org}}{{end}})</span>
+    <form class="logout" method="post" action="logout"><button type="submit">Log out</button></form>{{else}}<span>{{.Name}} ({{.Role}}{{if .AllOrgs}}, every org{{else}}, org {{.Org}}{{end}})</span>{{end}}</p>
+  {{- end}}
   <p id="status" class="ok"><span class="dot"></span> <span id="status-text">Updated <time id="updated" datetime="{{iso .Updated}}">{{clock .Updated .Updated}}</time> UTC</span><span class="every"> · refreshes every 2 s</span></p>
 </header>
 <noscript><p class="note">JavaScript is off: this is the state when the page was loaded. Reload to update it.</p></noscript>
@@ -367,6 +420,19 @@ tr.idle td { color: var(--muted); }
 tr.idle td.name { font-weight: 400; }
 tr.idle .badge { opacity: .75; }
 footer { color: var(--muted); font-size: 12px; margin-top: 18px; }
+p.viewer { margin: 0; color: var(--muted); display: flex; gap: 8px; align-items: baseline; }
+p.viewer b { color: var(--fg); font-weight: 600; }
+form.logout { display: inline; margin: 0; }
+button { font: inherit; font-size: 13px; padding: 3px 12px; border-radius: 6px; border: 1px solid var(--line);
+  background: var(--card); color: var(--fg); cursor: pointer; }
+button:hover { border-color: var(--accent); }
+form.login { background: var(--card); border: 1px solid var(--line); border-radius: 10px; margin: 18px 0; padding: 16px 18px;
+  max-width: 460px; display: grid; gap: 8px; }
+form.login p { margin: 0; }
+form.login input { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; padding: 6px 8px;
+  border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
+form.login button { justify-self: start; }
+p.error { background: var(--bad-bg); color: var(--bad); padding: 8px 12px; border-radius: 6px; }
 a { color: var(--accent); }
 `
 
@@ -507,14 +573,20 @@ const debugScript = `
       el('time', { id: 'updated', datetime: stamp }, stamp ? clock(stamp, stamp) : '?'), ' UTC');
   }
   function refresh() {
-    fetch('queues.json', { cache: 'no-store', headers: { Accept: 'application/json' } })
+    var again = true;
+    fetch('queues.json', { cache: 'no-store', credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) {
+        if (r.status === 401 || r.status === 403) {
+          // The session ended: stop, and say how to go on.
+          again = false;
+          throw new Error('HTTP ' + r.status + ': the session has ended, reload the page to log in again');
+        }
         if (!r.ok) { throw new Error('HTTP ' + r.status); }
         return r.json();
       })
       .then(function (page) { render(page); setStatus(page, null); },
         function (e) { setStatus(null, e && e.message ? e.message : String(e)); })
-      .then(function () { setTimeout(refresh, PERIOD); });
+      .then(function () { if (again) { setTimeout(refresh, PERIOD); } });
   }
   setTimeout(refresh, PERIOD);
 })();

@@ -10,11 +10,12 @@ import (
 	"github.com/vqlq/vqlq/queues"
 )
 
-// MetricsHandler serves Prometheus metrics: for every queue of every org,
-// the counters and gauges below (labels org, queue, type), read from the
-// Manager at scrape time, and the Go runtime and process metrics. It uses
-// its own registry, not the global one, and answers at whatever path it is
-// mounted (normally /metrics).
+// metricsHandler serves Prometheus metrics: for every queue of an org
+// ("" for every org), the counters and gauges below (labels org, queue,
+// type), read from the Manager at scrape time, and for every org also the
+// Go runtime and process metrics, which are the whole server's. It uses its
+// own registry, not the global one. The server mounts it at /metrics behind
+// a bearer token (debugAuth.handleMetrics).
 //
 //	vqlq_queue_events_sent_total       counter  events sent since the server started
 //	vqlq_queue_events_delivered_total  counter  rows handed to watchers since the server started
@@ -22,13 +23,15 @@ import (
 //	vqlq_queue_events_stored           gauge    events held by the store now
 //	vqlq_queue_watchers                gauge    running watchers
 //	vqlq_queue_backlog_events          gauge    events the slowest watcher has still to read
-func MetricsHandler(m *queues.Manager) http.Handler {
+func metricsHandler(m *queues.Manager, org string) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		metricsCollector{m: m},
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
+	reg.MustRegister(metricsCollector{m: m, org: org})
+	if org == "" {
+		reg.MustRegister(
+			collectors.NewGoCollector(),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		)
+	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }
 
@@ -49,9 +52,11 @@ var (
 		"Events the queue's slowest watcher has still to read.", metricsLabels, nil)
 )
 
-// metricsCollector reads every queue of every org at each scrape.
+// metricsCollector reads every queue of an org ("": of every org) at each
+// scrape.
 type metricsCollector struct {
-	m *queues.Manager
+	m   *queues.Manager
+	org string
 }
 
 func (c metricsCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -61,7 +66,11 @@ func (c metricsCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, org := range c.m.Orgs() {
+	orgs := []string{c.org}
+	if c.org == "" {
+		orgs = c.m.Orgs()
+	}
+	for _, org := range orgs {
 		for _, q := range c.m.Queues(org) {
 			labels := []string{org, q.Name, q.Type}
 			for _, s := range []struct {

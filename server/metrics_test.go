@@ -1,20 +1,17 @@
 package server_test
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/vqlq/vqlq/server"
 )
 
-// metricsTestScrape reads /metrics over HTTP, as Prometheus does.
-func metricsTestScrape(t *testing.T, base string) map[string]bool {
+// metricsTestScrape reads /metrics over HTTP, as Prometheus does with a
+// bearer token.
+func metricsTestScrape(t *testing.T, e *debugTestEnv, token string) map[string]bool {
 	t.Helper()
-	body, _ := debugTestGet(t, base+"/metrics", "text/plain")
+	body := e.get("/metrics", debugTestRequest{bearer: token}, "text/plain")
 	lines := map[string]bool{}
-	for _, l := range strings.Split(string(body), "\n") {
+	for _, l := range strings.Split(body, "\n") {
 		lines[l] = true
 	}
 	return lines
@@ -39,13 +36,10 @@ func metricsTestWant(t *testing.T, lines map[string]bool, want ...string) {
 
 // TestMetricsScrape sends events to a disk queue and to a memory queue
 // whose slow watcher loses some, in two orgs, and reads the counts back as
-// Prometheus sees them.
+// Prometheus sees them with the token of a metrics role of root.
 func TestMetricsScrape(t *testing.T) {
-	m := debugTestManager(t, 10) // INTERNAL queues keep 10 events
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", server.MetricsHandler(m))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	e := newDebugTestEnv(t, debugTestEnvOptions{memory: 10}) // INTERNAL queues keep 10 events
+	m := e.m
 
 	pull, _ := debugTestWatcher(t, m, "root", debugTestQueue, debugTestQuery)
 	debugTestSend(t, m, "root", debugTestQueue, 0, 3)
@@ -56,7 +50,7 @@ func TestMetricsScrape(t *testing.T) {
 	pullPing()
 	debugTestSend(t, m, "acme", debugTestQueue, 0, 2)
 
-	lines := metricsTestScrape(t, srv.URL)
+	lines := metricsTestScrape(t, e, "metrics")
 	const recv = `{org="root",queue="Server.Events.Receive",type="server_event"}`
 	const ping = `{org="root",queue="Server.Internal.Ping",type="internal"}`
 	const acme = `{org="acme",queue="Server.Events.Receive",type="server_event"}`
@@ -106,7 +100,7 @@ func TestMetricsScrape(t *testing.T) {
 	// Each scrape reads the queues afresh.
 	debugTestSend(t, m, "root", debugTestQueue, 3, 4)
 	pull()
-	lines = metricsTestScrape(t, srv.URL)
+	lines = metricsTestScrape(t, e, "metrics")
 	metricsTestWant(t, lines,
 		"vqlq_queue_events_sent_total"+recv+" 7",
 		"vqlq_queue_events_delivered_total"+recv+" 2",

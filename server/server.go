@@ -71,9 +71,7 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query", s.auth(s.handleQuery))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/queues", s.auth(s.handleQueues))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/tokens", s.auth(s.handleCreateToken))
-	s.mux.Handle("GET /debug/queues", DebugHandler(opts.Manager))
-	s.mux.Handle("GET /debug/queues.json", DebugHandler(opts.Manager))
-	s.mux.Handle("GET /metrics", MetricsHandler(opts.Manager))
+	newDebugAuth(s).routes(s.mux) // /debug/… and /metrics, with their own login
 	return s
 }
 
@@ -135,6 +133,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, c *caller, status int, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	writeJSON(w, status, apiError{Error: msg, Status: status})
+	s.auditRefusal(r, c, status, msg)
+}
+
+// auditRefusal records a refusal in Server.Audit.Logs of the org concerned
+// (the caller's, if it is known; else the default org).
+func (s *Server) auditRefusal(r *http.Request, c *caller, status int, msg string) {
 	org := queues.DefaultOrg
 	principal := "anonymous"
 	if c != nil {
@@ -188,6 +192,10 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 			}
 		} else if err := queues.CheckOrg(org); err != nil {
 			s.refuse(w, r, c, http.StatusNotFound, "%v", err)
+			return
+		}
+		if c.role() == RoleMetrics {
+			s.refuse(w, r, c, http.StatusForbidden, "token %s has the metrics role: it may only read /metrics", c.principal())
 			return
 		}
 		h(w, r, c)

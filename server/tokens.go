@@ -20,6 +20,9 @@ const (
 	RolePublisher = "publisher"
 	// RoleAdmin may do everything in its org.
 	RoleAdmin = "admin"
+	// RoleMetrics may read /metrics (its org's, every org's in root) and
+	// nothing else: every API endpoint and the debug page refuse it.
+	RoleMetrics = "metrics"
 )
 
 // Token is what the store keeps of an API token: never the token itself,
@@ -54,9 +57,9 @@ func hashToken(secret string) string {
 // which is shown once and never again.
 func CreateToken(kv artifacts.Storage, t Token) (string, error) {
 	switch t.Role {
-	case RoleReader, RolePublisher, RoleAdmin:
+	case RoleReader, RolePublisher, RoleAdmin, RoleMetrics:
 	default:
-		return "", fmt.Errorf("role must be reader, publisher or admin, not %q", t.Role)
+		return "", fmt.Errorf("role must be reader, publisher, admin or metrics, not %q", t.Role)
 	}
 	if t.Name == "" {
 		return "", fmt.Errorf("a token needs a name (--name)")
