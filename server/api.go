@@ -46,7 +46,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 		s.refuse(w, r, c, status, "%v", err)
 		return
 	}
-	if _, err := s.opts.Manager.CheckSend(c.org, queue, queues.Sender{Principal: c.principal()}); err != nil {
+	if _, err := s.opts.Manager.CheckSend(c.org, queue, queues.Sender{Principal: c.identity().Principal}); err != nil {
 		status := http.StatusBadRequest
 		if strings.HasSuffix(err.Error(), "not known") {
 			status = http.StatusNotFound
@@ -56,7 +56,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 	}
 	// The rows go in even if the client hangs up now: it may retry, but
 	// what is acknowledged below is stored.
-	stamped, err := s.opts.Manager.SendMany(context.WithoutCancel(r.Context()), c.org, queue, rows, queues.Sender{Principal: c.principal()})
+	stamped, err := s.opts.Manager.SendMany(context.WithoutCancel(r.Context()), c.org, queue, rows, queues.Sender{Principal: c.identity().Principal})
 	if err != nil {
 		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
 		return
@@ -192,7 +192,9 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not watch", c.principal())
 		return
 	}
+	id := c.identity()
 	opts := queues.WatchOptions{Consumer: r.URL.Query().Get("consumer"),
+		Principal: id.Principal, Override: id.All,
 		Describe: fmt.Sprintf("HTTP watch by %s from %s", c.principal(), r.RemoteAddr)}
 	if st := r.URL.Query().Get("start_time"); st != "" {
 		t, err := parseTime(st)
@@ -207,7 +209,12 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 	seq, err := s.opts.Manager.Watch(ctx, c.org, queue, opts)
 	if err != nil {
 		status := http.StatusBadRequest
-		if strings.Contains(err.Error(), "not known") {
+		switch {
+		case errors.Is(err, queues.ErrConsumerOwned):
+			status = http.StatusForbidden
+		case errors.Is(err, queues.ErrTooManyConsumers):
+			status = http.StatusConflict
+		case strings.Contains(err.Error(), "not known"):
 			status = http.StatusNotFound
 		}
 		s.refuse(w, r, c, status, "%v", err)
@@ -282,8 +289,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.logs = logf
-	// An attached REPL may switch orgs (.org) and keep its LETs.
-	rs.session.Scope().Set(queues.OrgVar, c.org)
+	// The folder's owner may switch orgs (.org in an attached REPL) and
+	// keep its LETs; a token's session is in its own org, always.
+	rs.session.SetIdentity(c.identity())
 	for i, stmt := range prog.Statements {
 		_, isSelect := stmt.(*ast.SelectStmt)
 		if isSelect && sw.send(ordereddict.NewDict().Set("type", "begin").Set("statement", int64(i))) != nil {
@@ -301,40 +309,6 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 	}
-}
-
-// session finds or makes the VQL session of a request. Requests without a
-// session id get a fresh one.
-func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSession {
-	readOnly := c.role() == RoleReader
-	make := func() *remoteSession {
-		rs := &remoteSession{org: c.org, lastUsed: time.Now()}
-		rs.logs = logf
-		rs.session = s.opts.Engine(c.org, readOnly).NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
-			if rs.logs != nil {
-				rs.logs(m)
-			}
-		}})
-		return rs
-	}
-	if id == "" {
-		return make()
-	}
-	key := c.principal() + "\x00" + id
-	s.sessionsMu.Lock()
-	defer s.sessionsMu.Unlock()
-	for k, rs := range s.sessions {
-		if time.Since(rs.lastUsed) > 12*time.Hour {
-			delete(s.sessions, k)
-		}
-	}
-	rs, ok := s.sessions[key]
-	if !ok {
-		rs = make()
-		s.sessions[key] = rs
-	}
-	rs.lastUsed = time.Now()
-	return rs
 }
 
 // QueueRow is one queue as GET /queues lists it.

@@ -16,7 +16,6 @@ import (
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/server"
-	"github.com/vqlq/vqlq/vql"
 )
 
 // apiEnv is a server on a real badger store, served over loopback HTTP.
@@ -43,14 +42,7 @@ func newAPIEnv(t *testing.T, maxRow int) *apiEnv {
 	}
 	e := &apiEnv{t: t, m: m, disk: disk, tokens: map[string]string{}}
 	provider := func() (*queues.Manager, error) { return m, nil }
-	e.srv = server.New(server.Options{Manager: m, KV: disk, MaxRowBytes: maxRow,
-		Engine: func(org string, readOnly bool) *vql.Engine {
-			eng := vqlq.NewQueueEngine(provider, org)
-			if readOnly {
-				server.DenyChanges(eng)
-			}
-			return eng
-		}})
+	e.srv = server.New(server.Options{Manager: m, KV: disk, MaxRowBytes: maxRow, Engine: vqlq.NewQueueEngine(provider)})
 	e.http = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(func() {
 		e.http.Close()

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/Velocidex/ordereddict"
 
@@ -28,9 +27,9 @@ type Options struct {
 	Manager *queues.Manager
 	// KV keeps the tokens (the data folder's store).
 	KV artifacts.Storage
-	// Engine returns an engine whose sessions run in an org. readOnly
-	// engines refuse functions that change state (send_event, alert, …).
-	Engine func(org string, readOnly bool) *vql.Engine
+	// Engine runs the queries of every org: each request's session holds
+	// the org, principal and permissions of its token.
+	Engine *vql.Engine
 	// MaxRowBytes limits one event sent through the API (default 1 MB).
 	MaxRowBytes int
 }
@@ -48,16 +47,6 @@ type Server struct {
 
 	sessionsMu sync.Mutex
 	sessions   map[string]*remoteSession
-}
-
-// remoteSession is a VQL session kept for an attached client (a REPL), so
-// its LETs persist from one statement to the next.
-type remoteSession struct {
-	mu       sync.Mutex
-	session  *vql.Session
-	logs     func(vql.Message)
-	org      string
-	lastUsed time.Time
 }
 
 // New builds a server.
@@ -94,7 +83,10 @@ type localKey struct{}
 // caller is who is making a request.
 type caller struct {
 	token *Token // the bearer token, once checked
-	local bool   // came through the data folder's socket
+	// key identifies the token itself (its hash), not its name: two
+	// tokens of one name in different orgs are different callers.
+	key   string
+	local bool // came through the data folder's socket
 	org   string
 }
 
@@ -176,6 +168,7 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 				return
 			}
 			c.token = t
+			c.key = hashToken(strings.TrimSpace(secret))
 			// The token's own org exists (it holds the token); only a
 			// request for another org needs the org list.
 			if t.Org != org {

@@ -139,11 +139,18 @@ type SessionOptions struct {
 	// OnLog receives every log message as it is produced, possibly from
 	// several goroutines at once.
 	OnLog func(Message)
+	// Identity is who the session acts for: its org, principal and
+	// permissions. The zero value is the host's default org with no
+	// permissions beyond the plugins and functions that declare none.
+	Identity Identity
+	// OnDenied is told of every call refused for a missing permission,
+	// so that the host can audit it.
+	OnDenied func(Denial)
 }
 
 // NewSession starts a session with its own scope.
 func (e *Engine) NewSession(opts SessionOptions) *Session {
-	rt := &runtime{engine: e, onLog: opts.OnLog}
+	rt := &runtime{engine: e, onLog: opts.OnLog, identity: opts.Identity, onDenied: opts.OnDenied}
 	e.mu.RLock()
 	globals := make(map[string]any, len(e.globals))
 	for k, v := range e.globals {

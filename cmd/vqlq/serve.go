@@ -17,7 +17,6 @@ import (
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/runner"
 	"github.com/vqlq/vqlq/server"
-	"github.com/vqlq/vqlq/vql"
 )
 
 // cmdServe runs the event server: it owns the data folder, serves the API
@@ -51,13 +50,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		Manager:     m,
 		KV:          kv,
 		MaxRowBytes: *maxRow,
-		Engine: func(org string, readOnly bool) *vql.Engine {
-			e := b.EngineFor(org)
-			if readOnly {
-				server.DenyChanges(e)
-			}
-			return e
-		},
+		Engine:      b.Engine(),
 	})
 	mon, err := startMonitoring(b, m, kv, monitor)
 	if err != nil {
