@@ -33,5 +33,6 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 		e.AddFunction(f)
 	}
 	e.AddResolver(plugins.ArtifactResolver(manager))
+	e.NoteVar("OrgId", "setting OrgId does not change the org: a query runs in its session's org (see org())")
 	return e
 }
