@@ -112,7 +112,9 @@ func TestSendRefusals(t *testing.T) {
 	}{
 		{"no token", send, "", `{"a":1}`, 401, "missing bearer token"},
 		{"wrong token", send, "nobody", `{"a":1}`, 401, "invalid token"},
-		{"unknown org", "/api/v1/orgs/nowhere/events/Server.Events.Receive", "admin", `{"a":1}`, 404, "org nowhere not known"},
+		{"unknown org", "/api/v1/orgs/nowhere/events/Server.Events.Receive", "admin", `{"a":1}`, 403, "token admin is not valid in org nowhere"},
+		{"invalid org", "/api/v1/orgs/no.dots/events/Server.Events.Receive", "admin", `{"a":1}`, 400, `invalid org id "no.dots": an org id is 1 to 64 letters, digits, '_' or '-'`},
+		{"org too long", "/api/v1/orgs/" + strings.Repeat("a", 65) + "/events/Server.Events.Receive", "admin", `{"a":1}`, 400, "an org id is 1 to 64 letters"},
 		{"other org's token", send, "acme-admin", `{"a":1}`, 403, "token acme-admin is not valid in org root"},
 		{"reader may not send", send, "reader", `{"a":1}`, 403, "token reader (reader) may not send to Server.Events.Receive"},
 		{"publisher not granted", "/api/v1/orgs/" + rootOrg + "/events/Server.Events.Other", "pub", `{"a":1}`, 403, "may not send to Server.Events.Other"},

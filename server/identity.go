@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"sync"
 
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
+
+// maxDeniedAudits bounds the refusals one session records.
+const maxDeniedAudits = 100
 
 // rolePermissions are the permissions of each role: the roles are named
 // presets of Velociraptor's permissions. An admin holds them all.
@@ -32,9 +36,24 @@ func (c *caller) identity() vql.Identity {
 }
 
 // auditDenied records, in the org's Server.Audit.Logs, a call a query was
-// refused for lack of a permission, as HTTP refusals are.
+// refused for lack of a permission, as HTTP refusals are. A query that
+// makes the same refused call for each of a million rows is recorded once
+// per statement and call, and a session records at most maxDeniedAudits:
+// a reader cannot fill the disk with its own refusals.
 func (s *Server) auditDenied(c *caller) func(vql.Denial) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
 	return func(d vql.Denial) {
+		key := d.Query + "\x00" + d.Call
+		mu.Lock()
+		skip := seen[key] || len(seen) >= maxDeniedAudits
+		if !skip {
+			seen[key] = true
+		}
+		mu.Unlock()
+		if skip {
+			return
+		}
 		_ = s.opts.Manager.Audit(context.Background(), c.identity().Org, "refused", c.principal(), ordereddict.NewDict().
 			Set("call", d.Call).Set("permission", string(d.Permission)).Set("query", d.Query).
 			Set("reason", d.Call+": permission denied: lacks "+string(d.Permission)))

@@ -169,18 +169,15 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 			}
 			c.token = t
 			c.key = hashToken(strings.TrimSpace(secret))
-			// The token's own org exists (it holds the token); only a
-			// request for another org needs the org list.
-			if t.Org != org {
-				if err := queues.CheckOrg(org); err != nil || !s.orgKnown(org) {
-					s.refuse(w, r, c, http.StatusNotFound, "org %s not known", org)
-					return
-				}
-				s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", t.Name, org)
-				return
-			}
-		} else if err := queues.CheckOrg(org); err != nil {
-			s.refuse(w, r, c, http.StatusNotFound, "%v", err)
+		}
+		if err := queues.CheckOrg(org); err != nil {
+			s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+			return
+		}
+		// A token acts in its own org only. Whether another org exists is
+		// not said: a token cannot learn the names of other orgs.
+		if c.token != nil && c.token.Org != org {
+			s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", c.token.Name, org)
 			return
 		}
 		h(w, r, c)

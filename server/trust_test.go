@@ -245,8 +245,12 @@ func TestVQLRefusalsAreAudited(t *testing.T) {
 		"artifact_set": "ARTIFACT_WRITER",
 	}
 	_, logs := e.query("reader", `SELECT send_event(artifact='Server.Events.Receive', row=dict(a=1)),
-	  alert(name='x'), http_client(url='http://127.0.0.1:1/'), artifact_set(definition='name: Custom.X') FROM scope()`)
-	audit := strings.Join(e.stored("root", queues.AuditQueue), "\n")
+	  alert(name='x'), http_client(url='http://127.0.0.1:1/'), artifact_set(definition='name: Custom.X') FROM range(end=1000)`)
+	auditRows := e.stored("root", queues.AuditQueue)
+	audit := strings.Join(auditRows, "\n")
+	if refused := strings.Count(audit, `"operation":"refused"`); refused != len(calls) {
+		t.Errorf("1,000 rows of 4 refused calls recorded %d refusals, want one per call", refused)
+	}
 	for call, perm := range calls {
 		if !strings.Contains(strings.Join(logs, "\n"), call+": permission denied: reader (reader) lacks "+perm) {
 			t.Errorf("%s: not in the query's log %v", call, logs)
