@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -105,7 +106,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		go api.ServeTLS(tcp, "", "") // the certificate is in TLSConfig
 	} else {
 		if !isLoopback(tcp.Addr()) {
-			fmt.Fprintf(stderr, "vqlq serve: warning: listening on %s without TLS: API tokens and events travel in clear text; use --tls-cert and --tls-key, or listen on 127.0.0.1\n", tcp.Addr())
+			fmt.Fprintf(stderr, "vqlq serve: warning: listening on %s without TLS: API tokens and events travel in clear text; use --tls-cert and --tls-key, or listen on 127.0.0.1\n", shownAddr(*listen, tcp.Addr()))
 		}
 		go api.Serve(tcp)
 	}
@@ -182,6 +183,17 @@ func loadTLS(certFile, keyFile string) (*tls.Config, error) {
 func isLoopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// shownAddr is the address as the user gave it, with the port actually
+// bound (0.0.0.0:0 listens on [::]:PORT, which would read oddly).
+func shownAddr(given string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(given)
+	tcp, ok := bound.(*net.TCPAddr)
+	if err != nil || !ok {
+		return bound.String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
 
 // multiFlag collects a repeatable flag.

@@ -44,9 +44,7 @@ func Restrict() { setUmask(Umask) }
 // 0600 files, as they would anyway; a folder created then would lack its
 // x bit, and vqlq creates no folders while it starts serving.
 func ListenUnix(path string) (net.Listener, error) {
-	setUmask(0o177)
-	l, err := net.Listen("unix", path)
-	setUmask(Umask)
+	l, err := listenUnix(path)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +53,13 @@ func ListenUnix(path string) (net.Listener, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// listenUnix is ListenUnix without the chmod.
+func listenUnix(path string) (net.Listener, error) {
+	setUmask(0o177)
+	defer setUmask(Umask)
+	return net.Listen("unix", path)
 }
 
 var (
