@@ -15,6 +15,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/vqlq/vqlq/internal/private"
 )
 
 // SyncMode says when Append returns relative to the disk.
@@ -157,8 +159,13 @@ type appendReq struct {
 // lockFile names the process holding the data folder.
 const lockFile = "vqlq.pid"
 
-// OpenBadger opens (or creates) the store in dir.
+// OpenBadger opens (or creates) the store in dir. The folder is created
+// 0700 and every file in it 0600: badger creates its tables, value logs
+// and memtables with mode 0666 and has no option for it, so OpenBadger
+// sets the umask of the whole process to 0o077 first (private.Restrict)
+// and leaves it so.
 func OpenBadger(dir string, mode SyncMode) (*BadgerStore, error) {
+	private.Restrict()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}

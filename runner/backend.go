@@ -14,6 +14,7 @@ import (
 
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/internal/private"
 	"github.com/vqlq/vqlq/monitoring"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
@@ -90,6 +91,12 @@ func (b *Backend) Manager() (*queues.Manager, error) {
 	b.once.Do(func() {
 		mode, err := queues.ParseSyncMode(b.Flags.Sync)
 		if err != nil {
+			b.err = err
+			return
+		}
+		// The folder is private: umask 0o077 from here on, the folder
+		// created 0700, a warning if an existing one is open to others.
+		if err := private.Prepare(b.Flags.DataDir, os.Stderr); err != nil {
 			b.err = err
 			return
 		}

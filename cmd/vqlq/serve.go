@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,10 +14,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/internal/private"
 	"github.com/vqlq/vqlq/runner"
 	"github.com/vqlq/vqlq/server"
 )
@@ -29,12 +34,19 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	flags.Register(fs)
 	listen := fs.String("listen", "127.0.0.1:8889", "address of the HTTP API")
 	maxRow := fs.Int("max-row-bytes", server.DefaultMaxRowBytes, "largest event accepted from the API")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	var monitor multiFlag
 	fs.Var(&monitor, "monitor", "add a SERVER_EVENT artifact to the monitoring table (repeatable)")
 	if err := fs.Parse(flagsFirst(args)); err != nil {
 		return exitUsage
 	}
 	if err := flags.Check(); err != nil {
+		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
+		return exitUsage
+	}
+	tlsConfig, err := loadTLS(*tlsCert, *tlsKey)
+	if err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
 		return exitUsage
 	}
@@ -69,19 +81,30 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	sockPath := filepath.Join(flags.DataDir, runner.SocketFile)
 	os.Remove(sockPath) // the store's lock proves no live server owns it
-	unix, err := net.Listen("unix", sockPath)
+	// Born 0600 (the umask is set around the listen), so no other local
+	// user can ever connect: the socket acts as the folder's owner.
+	unix, err := private.ListenUnix(sockPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
+		tcp.Close()
 		mon.stop()
 		b.Close()
 		return exitRuntime
 	}
-	os.Chmod(sockPath, 0o600)
-	api := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	api := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
 	local := &http.Server{Handler: srv.LocalHandler()}
-	go api.Serve(tcp)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		go api.ServeTLS(tcp, "", "") // the certificate is in TLSConfig
+	} else {
+		if !isLoopback(tcp.Addr()) {
+			fmt.Fprintf(stderr, "vqlq serve: warning: listening on %s without TLS: API tokens and events travel in clear text; use --tls-cert and --tls-key, or listen on 127.0.0.1\n", shownAddr(*listen, tcp.Addr()))
+		}
+		go api.Serve(tcp)
+	}
 	go local.Serve(unix)
-	fmt.Fprintf(stdout, "vqlq serve: listening on http://%s (data folder %s, socket %s)\n", tcp.Addr(), flags.DataDir, sockPath)
+	fmt.Fprintf(stdout, "vqlq serve: listening on %s://%s (data folder %s, socket %s)\n", scheme, tcp.Addr(), flags.DataDir, sockPath)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
@@ -101,6 +124,69 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	b.Close()
 	fmt.Fprintln(stderr, "vqlq serve: stopped")
 	return exitOK
+}
+
+// loadTLS reads --tls-cert and --tls-key (both or neither) into the API's
+// TLS configuration: nil without them. Every problem names the file, and
+// is found before anything listens.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("--tls-cert and --tls-key go together: give both, or neither for plain HTTP")
+	}
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert: %w", err)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-key: %w", err)
+	}
+	var certs int
+	for rest := certPEM; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return nil, fmt.Errorf("--tls-cert %s: %w", certFile, err)
+		}
+		certs++
+	}
+	if certs == 0 {
+		return nil, fmt.Errorf("--tls-cert %s: no PEM CERTIFICATE block in it", certFile)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		// The certificate parsed, so the key is what is wrong (or does
+		// not belong to the certificate).
+		return nil, fmt.Errorf("--tls-key %s (for --tls-cert %s): %w", keyFile, certFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// isLoopback reports whether the API listens only on this machine
+// (127.0.0.0/8 or ::1; localhost resolves to one of them).
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// shownAddr is the address as the user gave it, with the port actually
+// bound (0.0.0.0:0 listens on [::]:PORT, which would read oddly).
+func shownAddr(given string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(given)
+	tcp, ok := bound.(*net.TCPAddr)
+	if err != nil || !ok {
+		return bound.String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
 
 // multiFlag collects a repeatable flag.
