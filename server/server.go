@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +47,9 @@ type Server struct {
 
 	sessionsMu sync.Mutex
 	sessions   map[string]*remoteSession
+
+	// live tracks the tokens in use: last use, open streams.
+	live tokenLive
 }
 
 // remoteSession is a VQL session kept for an attached client (a REPL), so
@@ -71,6 +73,8 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query", s.auth(s.handleQuery))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/queues", s.auth(s.handleQueues))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/tokens", s.auth(s.handleCreateToken))
+	s.mux.HandleFunc("GET /api/v1/orgs/{org}/tokens", s.auth(s.handleListTokens))
+	s.mux.HandleFunc("DELETE /api/v1/orgs/{org}/tokens/{name}", s.auth(s.handleRevokeToken))
 	s.mux.Handle("GET /debug/queues", DebugHandler(opts.Manager))
 	s.mux.Handle("GET /debug/queues.json", DebugHandler(opts.Manager))
 	s.mux.Handle("GET /metrics", MetricsHandler(opts.Manager))
@@ -165,17 +169,21 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 		org := r.PathValue("org")
 		c := &caller{org: org, local: r.Context().Value(localKey{}) != nil}
 		if !c.local {
-			secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || strings.TrimSpace(secret) == "" {
+			secret, ok := bearerToken(r.Header.Get("Authorization"))
+			if !ok {
 				s.refuse(w, r, c, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
 				return
 			}
-			t, ok := lookupToken(s.opts.KV, strings.TrimSpace(secret))
+			t, ok := lookupToken(s.opts.KV, secret)
 			if !ok {
 				s.refuse(w, r, c, http.StatusUnauthorized, "invalid token")
 				return
 			}
 			c.token = t
+			if t.Expired(time.Now()) {
+				s.refuse(w, r, c, http.StatusUnauthorized, "%s", expiredMessage(t))
+				return
+			}
 			// The token's own org exists (it holds the token); only a
 			// request for another org needs the org list.
 			if t.Org != org {
@@ -186,18 +194,21 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 				s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", t.Name, org)
 				return
 			}
+			s.touch(t)
 		} else if err := queues.CheckOrg(org); err != nil {
 			s.refuse(w, r, c, http.StatusNotFound, "%v", err)
 			return
 		}
-		h(w, r, c)
+		h(w, withCaller(r, c), c)
 	}
 }
 
 // Shutdown stops accepting sends and waits for the ones in flight to be
 // stored (or ctx to end). Watchers and queries end with their requests,
-// which the http.Server's own Shutdown cancels.
+// which the http.Server's own Shutdown cancels. The tokens' last uses are
+// written to the store.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.flushLastUsed()
 	s.drainMu.Lock()
 	select {
 	case <-s.draining:
