@@ -162,7 +162,8 @@ func checkToken(m *queues.Manager, t Token) error {
 			if strings.HasSuffix(err.Error(), "not known") {
 				return fmt.Errorf("--queue %s: there is no such queue in org %s", q, t.Org)
 			}
-			return fmt.Errorf("--queue %s: %s", q, strings.TrimPrefix(err.Error(), "send_event: "))
+			msg := strings.TrimPrefix(err.Error(), "send_event: ")
+			return fmt.Errorf("--queue %s: %s", q, strings.Replace(msg, "send_event only sends", "a token may only send", 1))
 		}
 	}
 	if !t.Expires.IsZero() && !t.Expires.After(time.Now()) {

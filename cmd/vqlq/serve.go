@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -115,55 +114,3 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// cmdToken creates an API token: through the server when one owns the
-// data folder, otherwise in the store directly.
-func cmdToken(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: vqlq token create --name NAME --role reader|publisher|admin [--queue NAME …] [--org ID]")
-		return exitUsage
-	}
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var flags runner.StoreFlags
-	flags.Register(fs)
-	name := fs.String("name", "", "the token's name (it appears as _Source and in audit logs)")
-	role := fs.String("role", "", "reader, publisher or admin")
-	var queues multiFlag
-	fs.Var(&queues, "queue", "a queue a publisher may send to (repeatable)")
-	if err := fs.Parse(flagsFirst(args[1:])); err != nil {
-		return exitUsage
-	}
-	if err := flags.Check(); err != nil {
-		fmt.Fprintf(stderr, "vqlq token: %v\n", err)
-		return exitUsage
-	}
-	t := server.Token{Name: *name, Role: *role, Org: flags.Org, Queues: queues}
-	if r, ok := runner.Attach(flags.DataDir, flags.Org); ok {
-		secret, err := r.CreateToken(context.Background(), t.Name, t.Role, t.Queues)
-		if err != nil {
-			fmt.Fprintf(stderr, "vqlq token: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprintln(stdout, secret)
-		return exitOK
-	}
-	b := &runner.Backend{Flags: &flags}
-	defer b.Close()
-	m, err := b.Manager()
-	if err != nil {
-		fmt.Fprintf(stderr, "vqlq token: %v\n", err)
-		return exitRuntime
-	}
-	kv, _ := b.Store().(artifacts.Storage)
-	secret, err := server.IssueToken(context.Background(), m, kv, t, "local")
-	if err != nil {
-		fmt.Fprintf(stderr, "vqlq token: %v\n", err)
-		if errors.Is(err, os.ErrPermission) {
-			return exitRuntime
-		}
-		return exitUsage
-	}
-	fmt.Fprintln(stdout, secret)
-	return exitOK
-}
