@@ -28,9 +28,9 @@ most 64 characters, and none of the names the server uses itself:
 %s.
 --expires is a Go duration (720h); without it the token never expires. A
 revoked or expired token is refused at once and its open watches and
-queries end. To rotate a token: create a new one (another
-name), switch the client to it, then revoke the old one. The commands go
-through the server when one owns the data folder, else to the store.
+queries end. To rotate a token: create a new one (another name), switch
+the client to it, then revoke the old one. The commands go through the
+server when one owns the data folder, else to the store.
 `
 
 func tokenUsageText() string {
