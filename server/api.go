@@ -15,7 +15,6 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
-	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/ast"
@@ -172,10 +171,15 @@ func (sw *streamWriter) send(v any) error {
 }
 
 // requestContext is the context of a long-running request (a watch, a
-// query): it ends when the client goes away or the server shuts down.
+// query): it ends when the client goes away, the server shuts down, or its
+// token is revoked or expires (the cause is then ErrTokenRevoked or
+// ErrTokenExpired).
 func (s *Server) requestContext(r *http.Request) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(r.Context())
+	ctx, cancelCause := context.WithCancelCause(r.Context())
+	cancel := func() { cancelCause(context.Canceled) }
+	untrack := s.track(r, cancelCause)
 	go func() {
+		defer untrack()
 		select {
 		case <-s.draining:
 			cancel()
@@ -336,49 +340,4 @@ func (s *Server) handleQueues(w http.ResponseWriter, r *http.Request, c *caller)
 		out = append(out, row)
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// TokenRequest creates a token through the local socket (vqlq token create
-// while the server owns the folder).
-type TokenRequest struct {
-	Name   string   `json:"name"`
-	Role   string   `json:"role"`
-	Queues []string `json:"queues"`
-}
-
-func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, c *caller) {
-	if !c.local {
-		s.refuse(w, r, c, http.StatusForbidden, "tokens are created with `vqlq token create` on the server's machine")
-		return
-	}
-	var req TokenRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
-		s.refuse(w, r, c, http.StatusBadRequest, "malformed JSON: %v", err)
-		return
-	}
-	secret, err := IssueToken(r.Context(), s.opts.Manager, s.opts.KV, Token{Name: req.Name, Role: req.Role, Org: c.org, Queues: req.Queues}, c.principal())
-	if err != nil {
-		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"token": secret})
-}
-
-// IssueToken creates a token and records it in Server.Audit.Logs.
-func IssueToken(ctx context.Context, m *queues.Manager, kv artifacts.Storage, t Token, principal string) (string, error) {
-	secret, err := CreateToken(kv, t)
-	if err != nil {
-		return "", err
-	}
-	_ = m.Audit(context.WithoutCancel(ctx), t.Org, "token_create", principal, ordereddict.NewDict().
-		Set("name", t.Name).Set("role", t.Role).Set("queues", toAny(t.Queues)))
-	return secret, nil
-}
-
-func toAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, x := range s {
-		out[i] = x
-	}
-	return out
 }

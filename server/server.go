@@ -9,8 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
+	"time"
 
 	"github.com/Velocidex/ordereddict"
 
@@ -47,6 +47,9 @@ type Server struct {
 
 	sessionsMu sync.Mutex
 	sessions   map[string]*remoteSession
+
+	// live tracks the tokens in use: last use, open streams.
+	live tokenLive
 }
 
 // New builds a server.
@@ -60,6 +63,8 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query", s.auth(s.handleQuery))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/queues", s.auth(s.handleQueues))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/tokens", s.auth(s.handleCreateToken))
+	s.mux.HandleFunc("GET /api/v1/orgs/{org}/tokens", s.auth(s.handleListTokens))
+	s.mux.HandleFunc("DELETE /api/v1/orgs/{org}/tokens/{name}", s.auth(s.handleRevokeToken))
 	s.mux.Handle("GET /debug/queues", DebugHandler(opts.Manager))
 	s.mux.Handle("GET /debug/queues.json", DebugHandler(opts.Manager))
 	s.mux.Handle("GET /metrics", MetricsHandler(opts.Manager))
@@ -157,18 +162,22 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 		org := r.PathValue("org")
 		c := &caller{org: org, local: r.Context().Value(localKey{}) != nil}
 		if !c.local {
-			secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || strings.TrimSpace(secret) == "" {
+			secret, ok := bearerToken(r.Header.Get("Authorization"))
+			if !ok {
 				s.refuse(w, r, c, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
 				return
 			}
-			t, ok := lookupToken(s.opts.KV, strings.TrimSpace(secret))
+			t, ok := lookupToken(s.opts.KV, secret)
 			if !ok {
 				s.refuse(w, r, c, http.StatusUnauthorized, "invalid token")
 				return
 			}
 			c.token = t
-			c.key = hashToken(strings.TrimSpace(secret))
+			c.key = t.ID
+			if t.Expired(time.Now()) {
+				s.refuse(w, r, c, http.StatusUnauthorized, "%s", expiredMessage(t))
+				return
+			}
 		}
 		if err := queues.CheckOrg(org); err != nil {
 			s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
@@ -176,18 +185,23 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 		}
 		// A token acts in its own org only. Whether another org exists is
 		// not said: a token cannot learn the names of other orgs.
-		if c.token != nil && c.token.Org != org {
-			s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", c.token.Name, org)
-			return
+		if c.token != nil {
+			if c.token.Org != org {
+				s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", c.token.Name, org)
+				return
+			}
+			s.touch(c.token)
 		}
-		h(w, r, c)
+		h(w, withCaller(r, c), c)
 	}
 }
 
 // Shutdown stops accepting sends and waits for the ones in flight to be
 // stored (or ctx to end). Watchers and queries end with their requests,
-// which the http.Server's own Shutdown cancels.
+// which the http.Server's own Shutdown cancels. The tokens' last uses are
+// written to the store.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.flushLastUsed()
 	s.drainMu.Lock()
 	select {
 	case <-s.draining:

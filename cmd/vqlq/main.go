@@ -30,8 +30,10 @@ Usage:
   vqlq serve [--listen ADDR] [--tls-cert FILE --tls-key FILE]
                                 the event server: HTTP API (HTTPS with the TLS flags),
                                 server monitoring, debug page
-  vqlq token create --name N --role reader|publisher|admin [--queue Q …]
-                                make an API token (printed once)
+  vqlq token create --name N --role reader|publisher|admin [--queue Q …] [--expires 720h]
+                                make an API token (printed once; N unique in the org)
+  vqlq token list [--format F]  the org's tokens: name, role, queues, created, last used, expiry
+  vqlq token revoke N           revoke a token: refused at once, its open streams end
   vqlq help [NAME]              list plugins and functions, or describe one
 
 Flags:
