@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -98,4 +99,16 @@ func (s *Server) dropOldest(match func(*remoteSession) bool) {
 		}
 	}
 	delete(s.sessions, oldestKey)
+}
+
+// dropSessions forgets the kept sessions of a token (it was revoked): its
+// LETs go with it.
+func (s *Server) dropSessions(tokenID string) {
+	s.sessionsMu.Lock()
+	defer s.sessionsMu.Unlock()
+	for k, rs := range s.sessions {
+		if strings.HasPrefix(rs.owner, tokenID+"\x00") {
+			delete(s.sessions, k)
+		}
+	}
 }

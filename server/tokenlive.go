@@ -215,6 +215,7 @@ func (s *Server) RevokeToken(ctx context.Context, org, name, principal string) (
 		delete(s.live.written, t.ID)
 		delete(s.live.keys, t.ID)
 		s.live.mu.Unlock()
+		s.dropSessions(t.ID)
 	}
 	return gone, err
 }
