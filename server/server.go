@@ -7,12 +7,10 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
-
-	"github.com/Velocidex/ordereddict"
+	"time"
 
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/queues"
@@ -30,8 +28,19 @@ type Options struct {
 	// Engine runs the queries of every org: each request's session holds
 	// the org, principal and permissions of its token.
 	Engine *vql.Engine
-	// MaxRowBytes limits one event sent through the API (default 1 MB).
+	// MaxRowBytes limits one event sent through the API (default 1 MB;
+	// --max-row-bytes).
 	MaxRowBytes int
+	// MaxBody limits the body of one request, read as it arrives (default
+	// DefaultMaxBody, 16 MB; --max-body).
+	MaxBody int64
+	// MaxHeaderBytes limits a request's line and headers on the network
+	// listener (default DefaultMaxHeaderBytes, 64 KB); see HTTPServer.
+	MaxHeaderBytes int
+	// AuditLimits bound the audit rows of refusals.
+	AuditLimits AuditLimits
+	// Now replaces the clock of the audit limits in tests.
+	Now func() time.Time
 }
 
 // Server serves the API. Its zero value is not usable; call New.
@@ -47,6 +56,8 @@ type Server struct {
 
 	sessionsMu sync.Mutex
 	sessions   map[string]*remoteSession
+
+	refusals *refusals
 }
 
 // New builds a server.
@@ -54,7 +65,14 @@ func New(opts Options) *Server {
 	if opts.MaxRowBytes <= 0 {
 		opts.MaxRowBytes = DefaultMaxRowBytes
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux(), draining: make(chan struct{}), sessions: map[string]*remoteSession{}}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), draining: make(chan struct{}), sessions: map[string]*remoteSession{},
+		refusals: newRefusals(opts.Manager, opts.AuditLimits, opts.Now)}
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleSend))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleWatch))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query", s.auth(s.handleQuery))
@@ -62,7 +80,7 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/tokens", s.auth(s.handleCreateToken))
 	s.mux.Handle("GET /debug/queues", DebugHandler(opts.Manager))
 	s.mux.Handle("GET /debug/queues.json", DebugHandler(opts.Manager))
-	s.mux.Handle("GET /metrics", MetricsHandler(opts.Manager))
+	s.mux.Handle("GET /metrics", MetricsHandler(opts.Manager, s.refusals.collectors()...))
 	return s
 }
 
@@ -123,20 +141,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // refuse answers with a JSON error and records the refusal in
-// Server.Audit.Logs of the org concerned.
+// Server.Audit.Logs (see refuseAs), counted under the reason its status
+// implies.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, c *caller, status int, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	writeJSON(w, status, apiError{Error: msg, Status: status})
-	org := queues.DefaultOrg
-	principal := "anonymous"
-	if c != nil {
-		principal = c.principal()
-		if s.orgKnown(c.org) {
-			org = c.org
-		}
-	}
-	_ = s.opts.Manager.Audit(context.WithoutCancel(r.Context()), org, "refused", principal, ordereddict.NewDict().
-		Set("method", r.Method).Set("path", r.URL.Path).Set("status", int64(status)).Set("reason", msg))
+	s.refuseAs(w, r, c, status, reasonFor(status), format, args...)
 }
 
 // orgKnown reports whether an org exists: it has used queues, has
@@ -159,12 +167,12 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 		if !c.local {
 			secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || strings.TrimSpace(secret) == "" {
-				s.refuse(w, r, c, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+				s.refuseAs(w, r, c, http.StatusUnauthorized, reasonMissingToken, "missing bearer token: send Authorization: Bearer <token>")
 				return
 			}
 			t, ok := lookupToken(s.opts.KV, strings.TrimSpace(secret))
 			if !ok {
-				s.refuse(w, r, c, http.StatusUnauthorized, "invalid token")
+				s.refuseAs(w, r, c, http.StatusUnauthorized, reasonInvalidToken, "invalid token")
 				return
 			}
 			c.token = t
@@ -173,14 +181,14 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 			// request for another org needs the org list.
 			if t.Org != org {
 				if err := queues.CheckOrg(org); err != nil || !s.orgKnown(org) {
-					s.refuse(w, r, c, http.StatusNotFound, "org %s not known", org)
+					s.refuseAs(w, r, c, http.StatusNotFound, reasonUnknownOrg, "org %s not known", org)
 					return
 				}
-				s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", t.Name, org)
+				s.refuseAs(w, r, c, http.StatusForbidden, reasonWrongOrg, "token %s is not valid in org %s", t.Name, org)
 				return
 			}
 		} else if err := queues.CheckOrg(org); err != nil {
-			s.refuse(w, r, c, http.StatusNotFound, "%v", err)
+			s.refuseAs(w, r, c, http.StatusNotFound, reasonUnknownOrg, "%v", err)
 			return
 		}
 		h(w, r, c)
@@ -188,9 +196,11 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 }
 
 // Shutdown stops accepting sends and waits for the ones in flight to be
-// stored (or ctx to end). Watchers and queries end with their requests,
-// which the http.Server's own Shutdown cancels.
+// stored (or ctx to end), and writes the last summary of suppressed audit
+// rows. Watchers and queries end with their requests, which the
+// http.Server's own Shutdown cancels.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.refusals.limiter.close()
 	s.drainMu.Lock()
 	select {
 	case <-s.draining:

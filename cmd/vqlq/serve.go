@@ -28,7 +28,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	var flags runner.StoreFlags
 	flags.Register(fs)
 	listen := fs.String("listen", "127.0.0.1:8889", "address of the HTTP API")
-	maxRow := fs.Int("max-row-bytes", server.DefaultMaxRowBytes, "largest event accepted from the API")
+	maxRow := fs.Int("max-row-bytes", server.DefaultMaxRowBytes, "largest event (one row) accepted from the API, in bytes")
+	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest request body accepted from the API, in bytes: reading stops there with a 413")
 	var monitor multiFlag
 	fs.Var(&monitor, "monitor", "add a SERVER_EVENT artifact to the monitoring table (repeatable)")
 	if err := fs.Parse(flagsFirst(args)); err != nil {
@@ -50,6 +51,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		Manager:     m,
 		KV:          kv,
 		MaxRowBytes: *maxRow,
+		MaxBody:     *maxBody,
 		Engine:      b.Engine(),
 	})
 	mon, err := startMonitoring(b, m, kv, monitor)
@@ -77,9 +79,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		return exitRuntime
 	}
 	os.Chmod(sockPath, 0o600)
-	api := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	api := srv.HTTPServer()
 	local := &http.Server{Handler: srv.LocalHandler()}
-	go api.Serve(tcp)
+	go api.Serve(srv.CountRefusals(tcp))
 	go local.Serve(unix)
 	fmt.Fprintf(stdout, "vqlq serve: listening on http://%s (data folder %s, socket %s)\n", tcp.Addr(), flags.DataDir, sockPath)
 
