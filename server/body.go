@@ -66,11 +66,21 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *body
 		return nil, berr
 	}
 	defer http.NewResponseController(w).SetReadDeadline(time.Time{})
-	b, err := io.ReadAll(body)
-	if err != nil {
-		return nil, s.readError(err)
+	// In pieces, joined once it is all in: a body refused at the limit has
+	// cost the limit, not the copies of a growing buffer.
+	var parts [][]byte
+	for {
+		part := make([]byte, 64<<10)
+		n, err := io.ReadFull(body, part)
+		parts = append(parts, part[:n])
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, s.readError(err)
+		}
 	}
-	return b, nil
+	return bytes.Join(parts, nil), nil
 }
 
 // readRows reads a send request's body as it arrives: NDJSON, one row a
@@ -177,6 +187,11 @@ func truncated(line []byte) bool {
 // rowError says what is wrong with a row that is not a JSON object.
 func rowError(n int, line []byte) *bodyError {
 	v, err := value.DecodeJSON(line)
+	if err == nil && !json.Valid(line) {
+		// DecodeJSON lets some trailing text pass; the row check does not.
+		var raw json.RawMessage
+		err = json.Unmarshal(line, &raw)
+	}
 	if err != nil {
 		return badBody("row %d: malformed JSON: %v", n, err)
 	}
@@ -184,7 +199,7 @@ func rowError(n int, line []byte) *bodyError {
 }
 
 func (s *Server) rowTooLarge(n int, long *lineTooLong) *bodyError {
-	size := fmt.Sprintf("more than %d", long.read)
+	size := fmt.Sprintf("more than %d", s.opts.MaxRowBytes)
 	if long.whole {
 		size = fmt.Sprint(long.read)
 	}
@@ -193,7 +208,7 @@ func (s *Server) rowTooLarge(n int, long *lineTooLong) *bodyError {
 }
 
 // lineTooLong is a line over the limit; read is how much of it was read
-// (all of it if whole).
+// (its length if whole).
 type lineTooLong struct {
 	read  int
 	whole bool

@@ -121,7 +121,8 @@ type AuditLimits struct {
 	GlobalBurst int           // default 200
 	Interval    time.Duration // default 10 s
 	// Addresses is how many remote addresses are tracked at once (default
-	// 10,000); further ones share one bucket, summarised as "other".
+	// 10,000); further ones share one bucket, summarised as "untracked
+	// addresses".
 	Addresses int
 	// Summaries is how many addresses get a summary row of their own per
 	// interval (default 100); the rest share one row.
@@ -298,6 +299,10 @@ func (l *auditLimiter) close() {
 	l.flush()
 }
 
+// untrackedAddresses is the remote of the bucket shared by the addresses
+// beyond the table.
+const untrackedAddresses = "untracked addresses"
+
 // summary is one address's suppressed refusals in one org.
 type summary struct {
 	addr      string
@@ -336,7 +341,7 @@ func (l *auditLimiter) flush() {
 			delete(l.addrs, addr) // idle: a new bucket would be the same
 		}
 	}
-	collect("other", l.other)
+	collect(untrackedAddresses, l.other)
 	l.mu.Unlock()
 
 	sort.Slice(out, func(i, j int) bool {
