@@ -90,9 +90,9 @@ func limitsTestMetric(t *testing.T, local *httptest.Server, sample string) float
 type heapWatch struct {
 	base  uint64
 	alloc uint64 // TotalAlloc at the start
-	peak atomic.Uint64
-	stop chan struct{}
-	done chan struct{}
+	peak  atomic.Uint64
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 func watchHeap() *heapWatch {
