@@ -28,7 +28,7 @@ type Options struct {
 	// artifacts.Storage.
 	Disk Store
 	// Memory holds INTERNAL queues (default: a MemoryStore of 10,000 events
-	// per queue).
+	// and 16 MB per queue).
 	Memory Store
 	// Definitions is a folder of extra artifact YAML files.
 	Definitions string
@@ -96,7 +96,7 @@ func New(opts Options) (*Manager, error) {
 		return nil, fmt.Errorf("queues: no disk store")
 	}
 	if opts.Memory == nil {
-		opts.Memory = NewMemoryStore(10000)
+		opts.Memory = NewMemoryStoreWith(MemoryOptions{})
 	}
 	if opts.Retention <= 0 {
 		opts.Retention = 30 * 24 * time.Hour

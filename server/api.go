@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -23,9 +22,6 @@ import (
 	"github.com/vqlq/vqlq/vql/value"
 )
 
-// maxBodyRows bounds one send request.
-const maxBodyRows = 100000
-
 // handleSend stores one JSON object, or NDJSON of many, in a SERVER_EVENT
 // queue, and answers with the stamped rows once they are durable. Every row
 // is checked before any is stored.
@@ -40,9 +36,9 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	defer s.inflight.Done()
-	rows, status, err := s.readRows(r)
-	if err != nil {
-		s.refuse(w, r, c, status, "%v", err)
+	rows, berr := s.readRows(w, r)
+	if berr != nil {
+		s.refuseAs(w, r, c, berr.status, berr.reason, "%s", berr.msg)
 		return
 	}
 	if _, err := s.opts.Manager.CheckSend(c.org, queue, queues.Sender{Principal: c.identity().Principal}); err != nil {
@@ -68,67 +64,6 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 		bw.WriteByte('\n')
 	}
 	bw.Flush()
-}
-
-// readRows reads a send request's body: one JSON object, or NDJSON.
-func (s *Server) readRows(r *http.Request) ([]any, int, error) {
-	limit := int64(s.opts.MaxRowBytes)
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit*int64(maxBodyRows)+1))
-	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("reading the body: %v", err)
-	}
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return nil, http.StatusBadRequest, fmt.Errorf("empty body: send one JSON object or NDJSON")
-	}
-	// One JSON value (a pretty-printed object may span lines) is one row;
-	// anything else is NDJSON. The value decoded here is not decoded again.
-	if v, err := value.DecodeJSON(trimmed); err == nil {
-		if _, isDict := v.(*ordereddict.Dict); isDict || !bytes.Contains(trimmed, []byte("\n")) {
-			row, status, err := s.checkRow(1, trimmed, v)
-			if err != nil {
-				return nil, status, err
-			}
-			return []any{row}, 0, nil
-		}
-	}
-	var lines [][]byte
-	for _, l := range bytes.Split(trimmed, []byte("\n")) {
-		if l = bytes.TrimSpace(l); len(l) > 0 {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) > maxBodyRows {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("more than %d rows in one request", maxBodyRows)
-	}
-	rows := make([]any, 0, len(lines))
-	for i, l := range lines {
-		if len(l) > s.opts.MaxRowBytes {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("row %d is %d bytes, over the limit of %d", i+1, len(l), s.opts.MaxRowBytes)
-		}
-		v, err := value.DecodeJSON(l)
-		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("row %d: malformed JSON: %v", i+1, err)
-		}
-		row, status, err := s.checkRow(i+1, l, v)
-		if err != nil {
-			return nil, status, err
-		}
-		rows = append(rows, row)
-	}
-	return rows, 0, nil
-}
-
-// checkRow applies the per-row rules to a decoded row: within the size
-// limit, and a dict.
-func (s *Server) checkRow(n int, raw []byte, v any) (any, int, error) {
-	if len(raw) > s.opts.MaxRowBytes {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("row %d is %d bytes, over the limit of %d", n, len(raw), s.opts.MaxRowBytes)
-	}
-	if _, ok := v.(*ordereddict.Dict); !ok {
-		return nil, http.StatusBadRequest, fmt.Errorf("send_event: row must be a dict, not %s", value.TypeName(v))
-	}
-	return v, 0, nil
 }
 
 // streamWriter writes NDJSON or Server-Sent Events, flushing each message.
@@ -261,9 +196,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not query", c.principal())
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
-	if err != nil {
-		s.refuse(w, r, c, http.StatusBadRequest, "reading the body: %v", err)
+	body, berr := s.readBody(w, r)
+	if berr != nil {
+		s.refuseAs(w, r, c, berr.status, berr.reason, "%s", berr.msg)
 		return
 	}
 	req := QueryRequest{Query: string(body)}

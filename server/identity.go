@@ -55,7 +55,7 @@ func (s *Server) auditDenied(c *caller) func(vql.Denial) {
 			return
 		}
 		_ = s.opts.Manager.Audit(context.Background(), c.identity().Org, "refused", c.principal(), ordereddict.NewDict().
-			Set("call", d.Call).Set("permission", string(d.Permission)).Set("query", d.Query).
+			Set("call", d.Call).Set("permission", string(d.Permission)).Set("query", clip(d.Query, 4*auditClip)).
 			Set("reason", d.Call+": permission denied: lacks "+string(d.Permission)))
 	}
 }

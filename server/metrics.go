@@ -22,13 +22,17 @@ import (
 //	vqlq_queue_events_stored           gauge    events held by the store now
 //	vqlq_queue_watchers                gauge    running watchers
 //	vqlq_queue_backlog_events          gauge    events the slowest watcher has still to read
-func MetricsHandler(m *queues.Manager) http.Handler {
+//
+// extra collectors are registered too: the Server passes its own
+// (vqlq_http_refused_total, vqlq_audit_suppressed_total).
+func MetricsHandler(m *queues.Manager, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		metricsCollector{m: m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	reg.MustRegister(extra...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }
 

@@ -7,12 +7,9 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/queues"
@@ -30,8 +27,19 @@ type Options struct {
 	// Engine runs the queries of every org: each request's session holds
 	// the org, principal and permissions of its token.
 	Engine *vql.Engine
-	// MaxRowBytes limits one event sent through the API (default 1 MB).
+	// MaxRowBytes limits one event sent through the API (default 1 MB;
+	// --max-row-bytes).
 	MaxRowBytes int
+	// MaxBody limits the body of one request, read as it arrives (default
+	// DefaultMaxBody, 16 MB; --max-body).
+	MaxBody int64
+	// MaxHeaderBytes limits a request's line and headers on the network
+	// listener (default DefaultMaxHeaderBytes, 64 KB); see HTTPServer.
+	MaxHeaderBytes int
+	// AuditLimits bound the audit rows of refusals.
+	AuditLimits AuditLimits
+	// Now replaces the clock of the audit limits in tests.
+	Now func() time.Time
 }
 
 // Server serves the API. Its zero value is not usable; call New.
@@ -50,6 +58,8 @@ type Server struct {
 
 	// live tracks the tokens in use: last use, open streams.
 	live tokenLive
+
+	refusals *refusals
 }
 
 // New builds a server.
@@ -57,7 +67,14 @@ func New(opts Options) *Server {
 	if opts.MaxRowBytes <= 0 {
 		opts.MaxRowBytes = DefaultMaxRowBytes
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux(), draining: make(chan struct{}), sessions: map[string]*remoteSession{}}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), draining: make(chan struct{}), sessions: map[string]*remoteSession{},
+		refusals: newRefusals(opts.Manager, opts.AuditLimits, opts.Now)}
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleSend))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleWatch))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query", s.auth(s.handleQuery))
@@ -67,7 +84,7 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("DELETE /api/v1/orgs/{org}/tokens/{name}", s.auth(s.handleRevokeToken))
 	s.mux.Handle("GET /debug/queues", DebugHandler(opts.Manager))
 	s.mux.Handle("GET /debug/queues.json", DebugHandler(opts.Manager))
-	s.mux.Handle("GET /metrics", MetricsHandler(opts.Manager))
+	s.mux.Handle("GET /metrics", MetricsHandler(opts.Manager, s.refusals.collectors()...))
 	return s
 }
 
@@ -128,20 +145,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // refuse answers with a JSON error and records the refusal in
-// Server.Audit.Logs of the org concerned.
+// Server.Audit.Logs (see refuseAs), counted under the reason its status
+// implies.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, c *caller, status int, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	writeJSON(w, status, apiError{Error: msg, Status: status})
-	org := queues.DefaultOrg
-	principal := "anonymous"
-	if c != nil {
-		principal = c.principal()
-		if s.orgKnown(c.org) {
-			org = c.org
-		}
-	}
-	_ = s.opts.Manager.Audit(context.WithoutCancel(r.Context()), org, "refused", principal, ordereddict.NewDict().
-		Set("method", r.Method).Set("path", r.URL.Path).Set("status", int64(status)).Set("reason", msg))
+	s.refuseAs(w, r, c, status, reasonFor(status), format, args...)
 }
 
 // orgKnown reports whether an org exists: it has used queues, has
@@ -164,30 +171,30 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 		if !c.local {
 			secret, ok := bearerToken(r.Header.Get("Authorization"))
 			if !ok {
-				s.refuse(w, r, c, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+				s.refuseAs(w, r, c, http.StatusUnauthorized, reasonMissingToken, "missing bearer token: send Authorization: Bearer <token>")
 				return
 			}
 			t, ok := lookupToken(s.opts.KV, secret)
 			if !ok {
-				s.refuse(w, r, c, http.StatusUnauthorized, "invalid token")
+				s.refuseAs(w, r, c, http.StatusUnauthorized, reasonInvalidToken, "invalid token")
 				return
 			}
 			c.token = t
 			c.key = t.ID
 			if t.Expired(time.Now()) {
-				s.refuse(w, r, c, http.StatusUnauthorized, "%s", expiredMessage(t))
+				s.refuseAs(w, r, c, http.StatusUnauthorized, reasonInvalidToken, "%s", expiredMessage(t))
 				return
 			}
 		}
 		if err := queues.CheckOrg(org); err != nil {
-			s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+			s.refuseAs(w, r, c, http.StatusBadRequest, reasonBadRequest, "%v", err)
 			return
 		}
 		// A token acts in its own org only. Whether another org exists is
 		// not said: a token cannot learn the names of other orgs.
 		if c.token != nil {
 			if c.token.Org != org {
-				s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", c.token.Name, org)
+				s.refuseAs(w, r, c, http.StatusForbidden, reasonWrongOrg, "token %s is not valid in org %s", c.token.Name, org)
 				return
 			}
 			s.touch(c.token)
@@ -197,11 +204,13 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 }
 
 // Shutdown stops accepting sends and waits for the ones in flight to be
-// stored (or ctx to end). Watchers and queries end with their requests,
-// which the http.Server's own Shutdown cancels. The tokens' last uses are
-// written to the store.
+// stored (or ctx to end), and writes the last summary of suppressed audit
+// rows. Watchers and queries end with their requests, which the
+// http.Server's own Shutdown cancels. The tokens' last uses are written to
+// the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	defer s.flushLastUsed()
+	defer s.refusals.limiter.close()
 	s.drainMu.Lock()
 	select {
 	case <-s.draining:

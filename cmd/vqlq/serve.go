@@ -33,7 +33,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	var flags runner.StoreFlags
 	flags.Register(fs)
 	listen := fs.String("listen", "127.0.0.1:8889", "address of the HTTP API")
-	maxRow := fs.Int("max-row-bytes", server.DefaultMaxRowBytes, "largest event accepted from the API")
+	maxRow := fs.Int("max-row-bytes", server.DefaultMaxRowBytes, "largest event (one row) accepted from the API, in bytes")
+	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest request body accepted from the API, in bytes: reading stops there with a 413")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	var monitor multiFlag
@@ -62,6 +63,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		Manager:     m,
 		KV:          kv,
 		MaxRowBytes: *maxRow,
+		MaxBody:     *maxBody,
 		Engine:      b.Engine(),
 	})
 	mon, err := startMonitoring(b, m, kv, monitor)
@@ -91,17 +93,18 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		b.Close()
 		return exitRuntime
 	}
-	api := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
+	api := srv.HTTPServer()
+	api.TLSConfig = tlsConfig
 	local := &http.Server{Handler: srv.LocalHandler()}
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
-		go api.ServeTLS(tcp, "", "") // the certificate is in TLSConfig
+		go api.ServeTLS(srv.CountRefusals(tcp), "", "") // the certificate is in TLSConfig
 	} else {
 		if !isLoopback(tcp.Addr()) {
 			fmt.Fprintf(stderr, "vqlq serve: warning: listening on %s without TLS: API tokens and events travel in clear text; use --tls-cert and --tls-key, or listen on 127.0.0.1\n", shownAddr(*listen, tcp.Addr()))
 		}
-		go api.Serve(tcp)
+		go api.Serve(srv.CountRefusals(tcp))
 	}
 	go local.Serve(unix)
 	fmt.Fprintf(stdout, "vqlq serve: listening on %s://%s (data folder %s, socket %s)\n", scheme, tcp.Addr(), flags.DataDir, sockPath)
