@@ -21,9 +21,10 @@ func NewEngine() *vql.Engine {
 // NewQueueEngine returns NewEngine plus the event-queue plugins and
 // functions (send_event, watch_monitoring, source, alert, artifact_set, …)
 // and the Artifact.X plugins, all bound to the manager the provider
-// returns, with the org in scope. The command, the server and the tests
+// returns. The org a query works in is its session's (vql.Identity), so
+// one engine serves every org. The command, the server and the tests
 // build their engines with it.
-func NewQueueEngine(manager queues.Provider, org string) *vql.Engine {
+func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	e := NewEngine()
 	for _, p := range plugins.Queues(manager) {
 		e.AddPlugin(p)
@@ -32,6 +33,6 @@ func NewQueueEngine(manager queues.Provider, org string) *vql.Engine {
 		e.AddFunction(f)
 	}
 	e.AddResolver(plugins.ArtifactResolver(manager))
-	e.SetVar(queues.OrgVar, org)
+	e.NoteVar("OrgId", "setting OrgId does not change the org: a query runs in its session's org (see org())")
 	return e
 }

@@ -31,6 +31,12 @@ func fn(name, doc string, args []vql.ArgSpec, body func(c call) any) vql.Functio
 	}
 }
 
+// needs declares the permissions a function's caller must hold.
+func needs(f vql.FunctionFunc, perms ...vql.Permission) vql.FunctionFunc {
+	f.Meta.Permissions = perms
+	return f
+}
+
 func arg(name string, t vql.ArgType, required bool, doc string) vql.ArgSpec {
 	return vql.ArgSpec{Name: name, Type: t, Required: required, Doc: doc}
 }

@@ -55,7 +55,7 @@ var httpClient = &http.Client{
 // A failed request (bad URL or method, connection refused, timeout) is
 // logged and returns Response 0 with the cause in Error, so a query that
 // forwards rows sees each failure.
-var HTTPClient = fn("http_client",
+var HTTPClient = needs(fn("http_client",
 	"Make an HTTP request; returns {Url, Method, Response, Content, Headers}, "+
 		"or Response 0 and the cause in Error when the request fails.",
 	[]vql.ArgSpec{
@@ -66,7 +66,7 @@ var HTTPClient = fn("http_client",
 		arg("data", vql.TypeAny, false, "The request body: a string is sent as is, a dict or list as JSON (Content-Type application/json unless headers set one)."),
 		arg("timeout", vql.TypeFloat, false, "Seconds the whole request may take, body included (default 30; 0 or less: no limit)."),
 		arg("user_agent", vql.TypeString, false, "The User-Agent header (default vqlq); one given in headers wins."),
-	}, httpClientCall)
+	}, httpClientCall), vql.PermNetwork)
 
 // httpFailure is a request that could not be made or completed: shown is
 // the URL as it may appear in the log.

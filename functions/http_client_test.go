@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,7 +92,7 @@ func runHTTP(ctx context.Context, vars map[string]any, query string) (string, []
 	}
 	var mu sync.Mutex
 	var logs []vql.Message
-	s := e.NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
+	s := e.NewSession(vql.SessionOptions{Identity: vql.Identity{Granted: []vql.Permission{vql.PermNetwork}}, OnLog: func(m vql.Message) {
 		mu.Lock()
 		logs = append(logs, m)
 		mu.Unlock()
@@ -354,5 +355,28 @@ func TestHTTPClientDirect(t *testing.T) {
 	}
 	if e, ok := got.Get("Error"); ok {
 		t.Errorf("a request that got a response has Error %#v", e)
+	}
+}
+
+// A session without NETWORK makes no request: the server never sees one.
+func TestHTTPClientNeedsNetwork(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	var logs []string
+	s := vqlq.NewEngine().NewSession(vql.SessionOptions{OnLog: func(m vql.Message) { logs = append(logs, m.String()) }})
+	results, err := s.RunText(context.Background(), "SELECT http_client(url=URL) AS r FROM scope()")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Scope().Set("URL", srv.URL)
+	var rows []string
+	for r := range results {
+		b, _ := json.Marshal(r.Row)
+		rows = append(rows, string(b))
+	}
+	if hits.Load() != 0 || len(rows) != 1 || rows[0] != `{"r":null}` ||
+		len(logs) != 1 || logs[0] != "ERROR:http_client: permission denied: this session lacks NETWORK" {
+		t.Errorf("hits %d, rows %v, logs %v", hits.Load(), rows, logs)
 	}
 }

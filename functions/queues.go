@@ -17,7 +17,14 @@ import (
 // Queues returns the functions that send to event queues and change the
 // artifact repository. The manager is fetched on first use.
 func Queues(provider queues.Provider) []vql.Function {
-	return []vql.Function{sendEvent(provider), alert(provider), artifactSet(provider), artifactDelete(provider), collect(provider)}
+	return []vql.Function{
+		needs(sendEvent(provider), vql.PermPublish),
+		needs(alert(provider), vql.PermPublish),
+		needs(artifactSet(provider), vql.PermArtifactWriter),
+		needs(artifactDelete(provider), vql.PermArtifactWriter),
+		needs(collect(provider), vql.PermCollectServer),
+		orgFunction,
+	}
 }
 
 func manager(provider queues.Provider, scope *vql.Scope, name string) *queues.Manager {
@@ -29,7 +36,7 @@ func manager(provider queues.Provider, scope *vql.Scope, name string) *queues.Ma
 	return m
 }
 
-func sendEvent(provider queues.Provider) vql.Function {
+func sendEvent(provider queues.Provider) vql.FunctionFunc {
 	return fn("send_event", "Send row to the SERVER_EVENT queue artifact; returns the row as stamped (_ts, _Source) once stored.",
 		[]vql.ArgSpec{
 			arg("artifact", vql.TypeString, true, "The SERVER_EVENT artifact (queue) to send to."),
@@ -44,7 +51,7 @@ func sendEvent(provider queues.Provider) vql.Function {
 			if m == nil {
 				return nil
 			}
-			out, err := m.Send(c.ctx, plugins.OrgOf(c.ctx, c.scope), name, row, queues.ServerSender)
+			out, err := m.Send(c.ctx, plugins.OrgOf(c.scope), name, row, plugins.SenderOf(c.scope))
 			if err != nil {
 				c.scope.Errorf("%v", err)
 				return nil
@@ -53,7 +60,7 @@ func sendEvent(provider queues.Provider) vql.Function {
 		})
 }
 
-func alert(provider queues.Provider) vql.Function {
+func alert(provider queues.Provider) vql.FunctionFunc {
 	return vql.FunctionFunc{
 		Meta: vql.Info{
 			Name:     "alert",
@@ -89,7 +96,7 @@ func alert(provider queues.Provider) vql.Function {
 				return nil
 			}
 			window := time.Duration(dedup) * time.Second
-			sent, ago, err := m.SendAlert(ctx, plugins.OrgOf(ctx, scope), queues.Alert{Name: name, Artifact: artifact, Dedup: window, EventData: data})
+			sent, ago, err := m.SendAlert(ctx, plugins.OrgOf(scope), queues.Alert{Name: name, Artifact: artifact, Dedup: window, EventData: data})
 			if err != nil {
 				scope.Errorf("alert: %v", err)
 				return nil
@@ -105,7 +112,7 @@ func alert(provider queues.Provider) vql.Function {
 	}
 }
 
-func artifactSet(provider queues.Provider) vql.Function {
+func artifactSet(provider queues.Provider) vql.FunctionFunc {
 	return fn("artifact_set", "Add or replace an artifact from its YAML definition; it is stored and its queues exist at once.",
 		[]vql.ArgSpec{arg("definition", vql.TypeString, true, "The artifact's YAML.")},
 		func(c call) any {
@@ -117,7 +124,7 @@ func artifactSet(provider queues.Provider) vql.Function {
 			if m == nil {
 				return nil
 			}
-			a, err := m.SetArtifact(c.ctx, plugins.OrgOf(c.ctx, c.scope), text, "server")
+			a, err := m.SetArtifact(c.ctx, plugins.OrgOf(c.scope), text, plugins.SenderOf(c.scope).Principal)
 			if err != nil {
 				c.scope.Errorf("artifact_set: %v", err)
 				return nil
@@ -126,7 +133,7 @@ func artifactSet(provider queues.Provider) vql.Function {
 		})
 }
 
-func artifactDelete(provider queues.Provider) vql.Function {
+func artifactDelete(provider queues.Provider) vql.FunctionFunc {
 	return fn("artifact_delete", "Remove an artifact added at run time; its queues close.",
 		[]vql.ArgSpec{arg("name", vql.TypeString, true, "The artifact's name.")},
 		func(c call) any {
@@ -138,7 +145,7 @@ func artifactDelete(provider queues.Provider) vql.Function {
 			if m == nil {
 				return nil
 			}
-			if err := m.DeleteArtifact(c.ctx, plugins.OrgOf(c.ctx, c.scope), name, "server"); err != nil {
+			if err := m.DeleteArtifact(c.ctx, plugins.OrgOf(c.scope), name, plugins.SenderOf(c.scope).Principal); err != nil {
 				c.scope.Errorf("artifact_delete: %v", err)
 				return nil
 			}
@@ -149,7 +156,7 @@ func artifactDelete(provider queues.Provider) vql.Function {
 // collect runs a CLIENT or SERVER artifact here, now, as a flow: it gets an
 // id, its rows are returned, and System.Flow.Completion is sent when it
 // ends.
-func collect(provider queues.Provider) vql.Function {
+func collect(provider queues.Provider) vql.FunctionFunc {
 	return fn("collect", "Run a CLIENT or SERVER artifact as a flow; returns {FlowId, Artifact, TotalRows, State, Duration, Results} and sends System.Flow.Completion.",
 		[]vql.ArgSpec{
 			arg("artifact", vql.TypeString, true, "The artifact to collect."),
@@ -167,7 +174,7 @@ func collect(provider queues.Provider) vql.Function {
 			if m == nil {
 				return nil
 			}
-			org := plugins.OrgOf(c.ctx, c.scope)
+			org := plugins.OrgOf(c.scope)
 			a, ok := m.Repository().Get(org, name)
 			if !ok {
 				c.scope.Errorf("collect: artifact %s not known", name)
@@ -197,6 +204,12 @@ func collect(provider queues.Provider) vql.Function {
 			return completion.Copy().Set("Results", results)
 		})
 }
+
+// orgFunction tells a query which org it runs in; it is read from the
+// session, which no query can change.
+var orgFunction = fn("org", "The org this query runs in: {OrgId, Name}.", nil, func(c call) any {
+	return plugins.OrgRow(plugins.OrgOf(c.scope))
+})
 
 func newFlowID() string {
 	b := make([]byte, 8)

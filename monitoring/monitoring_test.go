@@ -77,10 +77,10 @@ func (e *env) restart() {
 
 // engine is the factory the service runs its queries with, built like
 // runner.Backend.Engine over this env's manager, plus the monitoring VQL.
-func (e *env) engine(org string) *vql.Engine {
+func (e *env) engine() *vql.Engine {
 	provider := func() (*queues.Manager, error) { return e.m, nil }
 	svc := func() (*monitoring.Service, error) { return e.svc, nil }
-	eng := vqlq.NewQueueEngine(provider, org)
+	eng := vqlq.NewQueueEngine(provider)
 	for _, p := range monitoring.Plugins(svc) {
 		eng.AddPlugin(p)
 	}
@@ -199,7 +199,7 @@ func (e *env) run(org, text string) ([]string, []string) {
 	defer cancel()
 	var mu sync.Mutex
 	var logs []string
-	s := e.engine(org).NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
+	s := e.engine().NewSession(vql.SessionOptions{Identity: vql.Identity{Org: org, Principal: "server", All: true}, OnLog: func(m vql.Message) {
 		mu.Lock()
 		logs = append(logs, m.String())
 		mu.Unlock()

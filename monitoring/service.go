@@ -100,7 +100,7 @@ type Entry struct {
 type Service struct {
 	m      *queues.Manager
 	kv     artifacts.Storage
-	engine func(org string) *vql.Engine
+	engine func() *vql.Engine
 	opts   Options
 
 	mu      sync.Mutex
@@ -113,14 +113,15 @@ type Service struct {
 }
 
 // New returns a service over a queue manager. kv is the store the tables
-// are kept in (the manager's disk store); engine returns an engine whose
-// sessions run in the given org. Nothing runs until Start.
-func New(m *queues.Manager, kv artifacts.Storage, engine func(org string) *vql.Engine) *Service {
+// are kept in (the manager's disk store); engine returns the engine the
+// monitoring queries run on (each in a session of its artifact's org).
+// Nothing runs until Start.
+func New(m *queues.Manager, kv artifacts.Storage, engine func() *vql.Engine) *Service {
 	return NewWithOptions(m, kv, engine, Options{})
 }
 
 // NewWithOptions is New with tuning (tests shorten the backoff).
-func NewWithOptions(m *queues.Manager, kv artifacts.Storage, engine func(org string) *vql.Engine, opts Options) *Service {
+func NewWithOptions(m *queues.Manager, kv artifacts.Storage, engine func() *vql.Engine, opts Options) *Service {
 	return &Service{m: m, kv: kv, engine: engine, opts: opts.withDefaults(), tables: map[string]map[string]*entry{}}
 }
 

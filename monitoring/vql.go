@@ -39,8 +39,9 @@ func addFunction(provider func() (*Service, error)) vql.Function {
 	const name = "add_server_monitoring"
 	return vql.FunctionFunc{
 		Meta: vql.Info{
-			Name: name,
-			Doc:  "Add a SERVER_EVENT artifact to the server monitoring table (or change its parameters); its sources run on the server and their rows go to its queue. Returns TRUE.",
+			Name:        name,
+			Permissions: []vql.Permission{vql.PermServerAdmin},
+			Doc:         "Add a SERVER_EVENT artifact to the server monitoring table (or change its parameters); its sources run on the server and their rows go to its queue. Returns TRUE.",
 			Args: []vql.ArgSpec{
 				{Name: "artifact", Type: vql.TypeString, Required: true, Doc: "The SERVER_EVENT artifact to run."},
 				{Name: "parameters", Type: vql.TypeDict, Doc: "Values of the artifact's parameters, as a dict (default: the artifact's defaults)."},
@@ -64,7 +65,7 @@ func addFunction(provider func() (*Service, error)) vql.Function {
 			if s == nil {
 				return nil
 			}
-			if err := s.Add(ctx, plugins.OrgOf(ctx, scope), artifact, params); err != nil {
+			if err := s.Add(ctx, plugins.OrgOf(scope), artifact, params); err != nil {
 				scope.Errorf("%s: %v", name, err)
 				return nil
 			}
@@ -77,8 +78,9 @@ func rmFunction(provider func() (*Service, error)) vql.Function {
 	const name = "rm_server_monitoring"
 	return vql.FunctionFunc{
 		Meta: vql.Info{
-			Name: name,
-			Doc:  "Remove an artifact from the server monitoring table and stop its queries. Returns TRUE.",
+			Name:        name,
+			Permissions: []vql.Permission{vql.PermServerAdmin},
+			Doc:         "Remove an artifact from the server monitoring table and stop its queries. Returns TRUE.",
 			Args: []vql.ArgSpec{
 				{Name: "artifact", Type: vql.TypeString, Required: true, Doc: "The artifact to stop running."},
 			},
@@ -92,7 +94,7 @@ func rmFunction(provider func() (*Service, error)) vql.Function {
 			if s == nil {
 				return nil
 			}
-			if err := s.Remove(ctx, plugins.OrgOf(ctx, scope), artifact); err != nil {
+			if err := s.Remove(ctx, plugins.OrgOf(scope), artifact); err != nil {
 				scope.Errorf("%s: %v", name, err)
 				return nil
 			}
@@ -114,7 +116,7 @@ func getFunction(provider func() (*Service, error)) vql.Function {
 				return nil
 			}
 			out := []any{}
-			for _, e := range s.List(plugins.OrgOf(ctx, scope)) {
+			for _, e := range s.List(plugins.OrgOf(scope)) {
 				params := e.Parameters
 				if params == nil {
 					params = ordereddict.NewDict()
@@ -151,7 +153,7 @@ func logsPlugin(provider func() (*Service, error)) vql.Plugin {
 			if s == nil {
 				return none
 			}
-			org := plugins.OrgOf(ctx, scope)
+			org := plugins.OrgOf(scope)
 			if !s.has(org, artifact) {
 				scope.Errorf("%s: %s is not in the server monitoring table", name, artifact)
 				return none

@@ -22,7 +22,7 @@ import (
 // repository. The manager is fetched on first use.
 func Queues(provider queues.Provider) []vql.Plugin {
 	return []vql.Plugin{
-		watchMonitoring(provider), sourcePlugin(provider), queuesPlugin(provider), artifactDefinitions(provider),
+		watchMonitoring(provider), sourcePlugin(provider), queuesPlugin(provider), artifactDefinitions(provider), orgsPlugin(provider),
 	}
 }
 
@@ -83,8 +83,9 @@ func yieldDicts(seq iter.Seq[*ordereddict.Dict]) iter.Seq[vql.Row] {
 func watchMonitoring(provider queues.Provider) vql.Plugin {
 	return vql.PluginFunc{
 		Meta: vql.Info{
-			Name: "watch_monitoring",
-			Doc:  "Stream the events of an event queue as they arrive; never ends by itself.",
+			Name:        "watch_monitoring",
+			Permissions: []vql.Permission{vql.PermReadResults},
+			Doc:         "Stream the events of an event queue as they arrive; never ends by itself.",
 			Args: []vql.ArgSpec{
 				{Name: "artifact", Type: vql.TypeString, Required: true, Doc: "The queue (artifact name, or Artifact/Source)."},
 				{Name: "start_time", Type: vql.TypeAny, Doc: "Replay stored events since this time first (epoch, RFC 3339 or timestamp)."},
@@ -109,8 +110,9 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 				if consumer != "" {
 					describe += " [consumer " + consumer + "]"
 				}
-				seq, err := m.Watch(ctx, OrgOf(ctx, scope), name, queues.WatchOptions{
+				seq, err := m.Watch(ctx, OrgOf(scope), name, queues.WatchOptions{
 					StartTime: start, Consumer: consumer, Describe: describe,
+					Principal: SenderOf(scope).Principal, Override: scope.Identity().All,
 					OnDrop: func(n uint64) {
 						scope.Log(vql.LevelWarn, "watch_monitoring: dropped %d events from %s: watcher too slow", n, name)
 					},
@@ -128,8 +130,9 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 func sourcePlugin(provider queues.Provider) vql.Plugin {
 	return vql.PluginFunc{
 		Meta: vql.Info{
-			Name: "source",
-			Doc:  "Read the stored events of a disk-backed queue, in order, then end.",
+			Name:        "source",
+			Permissions: []vql.Permission{vql.PermReadResults},
+			Doc:         "Read the stored events of a disk-backed queue, in order, then end.",
 			Args: []vql.ArgSpec{
 				{Name: "artifact", Type: vql.TypeString, Required: true, Doc: "The queue (artifact name, or Artifact/Source)."},
 				{Name: "start_time", Type: vql.TypeAny, Doc: "Only events at or after this time."},
@@ -150,7 +153,7 @@ func sourcePlugin(provider queues.Provider) vql.Plugin {
 				return none
 			}
 			return withManager(provider, scope, "source", func(m *queues.Manager) iter.Seq[vql.Row] {
-				seq, err := m.Source(ctx, OrgOf(ctx, scope), name, start, end)
+				seq, err := m.Source(ctx, OrgOf(scope), name, start, end)
 				if err != nil {
 					scope.Errorf("%v", err)
 					return none
@@ -167,7 +170,7 @@ func queuesPlugin(provider queues.Provider) vql.Plugin {
 		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 			return withManager(provider, scope, "queues", func(m *queues.Manager) iter.Seq[vql.Row] {
 				return func(yield func(vql.Row) bool) {
-					for _, q := range m.Queues(OrgOf(ctx, scope)) {
+					for _, q := range m.Queues(OrgOf(scope)) {
 						var last any
 						if !q.LastEvent.IsZero() {
 							last = q.LastEvent
@@ -238,7 +241,7 @@ func artifactDefinitions(provider queues.Provider) vql.Plugin {
 				return none
 			}
 			return withManager(provider, scope, "artifact_definitions", func(m *queues.Manager) iter.Seq[vql.Row] {
-				org := OrgOf(ctx, scope)
+				org := OrgOf(scope)
 				repo := m.Repository()
 				var list []*artifacts.Artifact
 				if len(names) == 0 {

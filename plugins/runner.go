@@ -154,7 +154,7 @@ func ArtifactResolver(provider queues.Provider) func(name string) (vql.Plugin, b
 					scope.Errorf("%s: %v", name, err)
 					return none
 				}
-				a, ok := m.Repository().Get(OrgOf(ctx, scope), artName)
+				a, ok := m.Repository().Get(OrgOf(scope), artName)
 				if !ok {
 					scope.Errorf("Plugin %s not found: no artifact %s", name, artName)
 					return none
@@ -165,13 +165,21 @@ func ArtifactResolver(provider queues.Provider) func(name string) (vql.Plugin, b
 	}
 }
 
-// OrgOf reads the org a query runs in (the OrgId variable; the default org
-// when unset). Every queue plugin and function asks it.
-func OrgOf(ctx context.Context, scope *vql.Scope) string {
-	if v, ok := scope.Var(ctx, queues.OrgVar); ok {
-		if s, ok := v.(string); ok && s != "" {
-			return s
-		}
+// OrgOf is the org a query runs in: its session's (the default org when
+// the host named none). Every queue plugin and function asks it; no
+// variable a query sets can change it.
+func OrgOf(scope *vql.Scope) string {
+	if org := scope.Org(); org != "" {
+		return org
 	}
 	return queues.DefaultOrg
+}
+
+// SenderOf is who a query's events come from: its session's principal
+// ("server" for the folder's owner).
+func SenderOf(scope *vql.Scope) queues.Sender {
+	if p := scope.Identity().Principal; p != "" {
+		return queues.Sender{Principal: p}
+	}
+	return queues.ServerSender
 }

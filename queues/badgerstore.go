@@ -15,6 +15,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/vqlq/vqlq/internal/private"
 )
 
 // SyncMode says when Append returns relative to the disk.
@@ -72,8 +74,18 @@ func eventKey(queue string, seq uint64) []byte {
 }
 
 // tailSize is how many recent events of each queue are kept in memory, so
-// that live watchers are served without touching the disk.
-const tailSize = 1024
+// that live watchers are served without touching the disk; tailBytes
+// bounds their data (large events leave the tail sooner and are read from
+// disk).
+const (
+	tailSize  = 1024
+	tailBytes = 4 << 20
+)
+
+// readBytes bounds the event data one Read from disk returns (it always
+// returns at least one event): a watcher of a queue of large events does
+// not hold readBatch of them at once.
+const readBytes = 4 << 20
 
 // maxGroup bounds how many append requests one group commit takes.
 const maxGroup = 4096
@@ -102,11 +114,12 @@ type diskQueue struct {
 	tail        tailRing // the most recent committed events
 }
 
-// tailRing holds the last tailSize events of a queue in a fixed buffer,
-// indexed by sequence number.
+// tailRing holds the last tailSize events of a queue, and at most
+// tailBytes of their data, in a fixed buffer indexed by sequence number.
 type tailRing struct {
 	buf         []Event
 	first, last uint64 // bounds held (first == 0: empty)
+	bytes       int64  // data held by first..last
 }
 
 func (r *tailRing) push(ev Event) {
@@ -114,13 +127,32 @@ func (r *tailRing) push(ev Event) {
 		r.buf = make([]Event, tailSize)
 	}
 	if r.first == 0 || ev.Seq != r.last+1 {
-		r.first = ev.Seq // empty, or a gap after a reload: start again
+		// Empty, or a gap after a reload: start again.
+		clear(r.buf)
+		r.first, r.bytes = ev.Seq, 0
 	}
 	r.last = ev.Seq
-	if r.last-r.first >= tailSize {
-		r.first = r.last - tailSize + 1
+	for r.last-r.first >= tailSize {
+		r.dropFirst()
 	}
 	r.buf[ev.Seq%tailSize] = ev
+	r.bytes += int64(len(ev.Data))
+	for r.bytes > tailBytes && r.first <= r.last {
+		r.dropFirst()
+	}
+	if r.first > r.last {
+		r.first, r.bytes = 0, 0
+	}
+}
+
+// dropFirst forgets the oldest event held, releasing its data.
+func (r *tailRing) dropFirst() {
+	ev := &r.buf[r.first%tailSize]
+	if ev.Seq == r.first {
+		r.bytes -= int64(len(ev.Data))
+	}
+	*ev = Event{}
+	r.first++
 }
 
 // from copies up to max events starting at seq, if the ring holds seq.
@@ -138,11 +170,14 @@ func (r *tailRing) from(seq uint64, max int) ([]Event, bool) {
 
 // dropBefore forgets events before seq (they were trimmed).
 func (r *tailRing) dropBefore(seq uint64) {
-	if r.first != 0 && r.first < seq {
-		r.first = seq
-		if r.first > r.last {
-			r.first = 0
-		}
+	if r.first == 0 {
+		return
+	}
+	for r.first < seq && r.first <= r.last {
+		r.dropFirst()
+	}
+	if r.first > r.last {
+		r.first, r.bytes = 0, 0
 	}
 }
 
@@ -157,8 +192,13 @@ type appendReq struct {
 // lockFile names the process holding the data folder.
 const lockFile = "vqlq.pid"
 
-// OpenBadger opens (or creates) the store in dir.
+// OpenBadger opens (or creates) the store in dir. The folder is created
+// 0700 and every file in it 0600: badger creates its tables, value logs
+// and memtables with mode 0666 and has no option for it, so OpenBadger
+// sets the umask of the whole process to 0o077 first (private.Restrict)
+// and leaves it so.
 func OpenBadger(dir string, mode SyncMode) (*BadgerStore, error) {
+	private.Restrict()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -415,9 +455,10 @@ func (s *BadgerStore) Read(ctx context.Context, queue string, from uint64, max i
 	var out []Event
 	prefix := eventPrefix(queue)
 	err = s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(max, 256)})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(max, 64)})
 		defer it.Close()
-		for it.Seek(eventKey(queue, from)); it.Valid() && len(out) < max; it.Next() {
+		size := 0
+		for it.Seek(eventKey(queue, from)); it.Valid() && len(out) < max && (len(out) == 0 || size < readBytes); it.Next() {
 			item := it.Item()
 			seq := binary.BigEndian.Uint64(item.Key()[len(prefix):])
 			if seq > last {
@@ -431,6 +472,7 @@ func (s *BadgerStore) Read(ctx context.Context, queue string, from uint64, max i
 				return fmt.Errorf("queue %s: event %d is corrupt", queue, seq)
 			}
 			out = append(out, Event{Seq: seq, Time: time.Unix(0, int64(binary.BigEndian.Uint64(v))), Data: v[8:]})
+			size += len(v)
 		}
 		return nil
 	})

@@ -46,7 +46,7 @@ func BenchmarkSendEventVQL(b *testing.B) {
 			prog, _ := parser.Parse(fmt.Sprintf(`SELECT send_event(artifact='Server.Events.Receive', row=dict(i=_value, host='web-1', msg='login failed')) AS s FROM range(end=%d)`, n), "")
 			b.ResetTimer()
 			for b.Loop() {
-				s := e.engine("root").NewSession(vql.SessionOptions{OnLog: func(msg vql.Message) { b.Fatal(msg) }})
+				s := e.engine().NewSession(vql.SessionOptions{Identity: owner("root"), OnLog: func(msg vql.Message) { b.Fatal(msg) }})
 				for range s.Run(context.Background(), prog) {
 				}
 			}

@@ -6,6 +6,7 @@
 package queues
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -27,7 +28,7 @@ type Options struct {
 	// artifacts.Storage.
 	Disk Store
 	// Memory holds INTERNAL queues (default: a MemoryStore of 10,000 events
-	// per queue).
+	// and 16 MB per queue).
 	Memory Store
 	// Definitions is a folder of extra artifact YAML files.
 	Definitions string
@@ -46,6 +47,7 @@ type Manager struct {
 	now       func() time.Time
 
 	artifactMu sync.Mutex // serialises artifact_set / artifact_delete
+	consumerMu sync.Mutex // serialises claims of named consumers
 
 	mu     sync.Mutex
 	states map[string]*queueState // by org|queue
@@ -67,12 +69,23 @@ type queueState struct {
 	closed    chan struct{}
 }
 
-var orgPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+// OrgRule is the alphabet of org ids, as refusals quote it.
+const OrgRule = "an org id is 1 to 64 letters, digits, '_' or '-'"
+
+var orgPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ErrInvalidOrg is returned for an org id outside OrgRule, wherever it
+// enters: a flag, a URL, a token, a VQL argument.
+var ErrInvalidOrg = errors.New(OrgRule)
 
 // CheckOrg validates an org id.
 func CheckOrg(org string) error {
 	if !orgPattern.MatchString(org) {
-		return fmt.Errorf("invalid org id %q: use letters, digits, '.', '_' and '-'", org)
+		shown := org
+		if len(shown) > 70 {
+			shown = shown[:64] + "…"
+		}
+		return fmt.Errorf("invalid org id %q: %w", shown, ErrInvalidOrg)
 	}
 	return nil
 }
@@ -83,7 +96,7 @@ func New(opts Options) (*Manager, error) {
 		return nil, fmt.Errorf("queues: no disk store")
 	}
 	if opts.Memory == nil {
-		opts.Memory = NewMemoryStore(10000)
+		opts.Memory = NewMemoryStoreWith(MemoryOptions{})
 	}
 	if opts.Retention <= 0 {
 		opts.Retention = 30 * 24 * time.Hour
@@ -137,7 +150,18 @@ func storeKey(org, queue string) string { return org + "|" + queue }
 // retention reaches all of them after a restart.
 const orgKey = "orgs/"
 
-// Orgs lists the orgs that have used queues or have run-time artifacts
+// recordOrg remembers, in the store, an org that stores events: only a
+// send does this, so that reading or listing never creates an org.
+func (m *Manager) recordOrg(org string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.orgs[org] {
+		m.orgs[org] = true
+		_ = m.kv.Put(orgKey+org, []byte{1})
+	}
+}
+
+// Orgs lists the orgs that have stored events or have run-time artifacts
 // (the default org always). The store is read once, at start; later orgs
 // are recorded as they appear.
 func (m *Manager) Orgs() []string {
@@ -161,10 +185,6 @@ func (m *Manager) Orgs() []string {
 func (m *Manager) state(org, queue string) *queueState {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.orgs[org] {
-		m.orgs[org] = true
-		_ = m.kv.Put(orgKey+org, []byte{1})
-	}
 	k := storeKey(org, queue)
 	st, ok := m.states[k]
 	if !ok {
@@ -177,6 +197,9 @@ func (m *Manager) state(org, queue string) *queueState {
 // resolve finds the artifact behind a queue name (`Artifact` or
 // `Artifact/Source`).
 func (m *Manager) resolve(org, queue, caller string) (*artifacts.Artifact, error) {
+	if err := CheckOrg(org); err != nil {
+		return nil, fmt.Errorf("%s: %w", caller, err)
+	}
 	name, sourceName, hasSource := strings.Cut(queue, "/")
 	a, ok := m.repo.Get(org, name)
 	if !ok {
@@ -270,9 +293,6 @@ func (m *Manager) closeQueues(org string, names []string) {
 		}
 	}
 }
-
-// OrgVar is the scope variable holding the org a query runs in.
-const OrgVar = "OrgId"
 
 // ArtifactVar is the scope variable holding the name of the artifact whose
 // source is running (alert() reports it).

@@ -9,32 +9,58 @@ import (
 
 // MemoryStore keeps each queue's most recent events in a ring in memory:
 // the store of INTERNAL queues, which carry events between parts of the
-// server and are never written to disk. A reader that falls more than the
-// ring's capacity behind loses the overflow (and can count it from the gap
-// in sequence numbers).
+// server and are never written to disk. A queue holds at most a number of
+// events and a number of bytes of event data, whichever is reached first;
+// the oldest events make room. A reader that falls behind what is held
+// loses the overflow (and can count it from the gap in sequence numbers).
 type MemoryStore struct {
 	capacity int
+	maxBytes int64
 	mu       sync.Mutex
 	queues   map[string]*ring
 	cursors  map[string]uint64
 	closed   bool
 }
 
+// Default bounds of a MemoryStore's queues.
+const (
+	DefaultMemoryEvents = 10000
+	DefaultMemoryBytes  = 16 << 20
+)
+
+// MemoryOptions bound each queue of a MemoryStore.
+type MemoryOptions struct {
+	// Events is how many events a queue keeps (default 10,000).
+	Events int
+	// Bytes is how many bytes of event data a queue keeps (default 16 MB).
+	// The newest event is kept even when it alone is larger.
+	Bytes int64
+}
+
 type ring struct {
 	events   []Event // grows to capacity, then circular
 	first    uint64  // oldest seq held
 	last     uint64  // last seq assigned
+	bytes    int64   // data held by events first..last
 	lastTime time.Time
 	notify   chan struct{}
 }
 
 // NewMemoryStore returns a store that holds up to capacity events per
-// queue.
+// queue, and up to DefaultMemoryBytes of their data.
 func NewMemoryStore(capacity int) *MemoryStore {
-	if capacity <= 0 {
-		capacity = 10000
+	return NewMemoryStoreWith(MemoryOptions{Events: capacity})
+}
+
+// NewMemoryStoreWith returns a store whose queues are bounded by opts.
+func NewMemoryStoreWith(opts MemoryOptions) *MemoryStore {
+	if opts.Events <= 0 {
+		opts.Events = DefaultMemoryEvents
 	}
-	return &MemoryStore{capacity: capacity, queues: map[string]*ring{}, cursors: map[string]uint64{}}
+	if opts.Bytes <= 0 {
+		opts.Bytes = DefaultMemoryBytes
+	}
+	return &MemoryStore{capacity: opts.Events, maxBytes: opts.Bytes, queues: map[string]*ring{}, cursors: map[string]uint64{}}
 }
 
 func (m *MemoryStore) queue(name string) *ring {
@@ -66,14 +92,29 @@ func (m *MemoryStore) Append(ctx context.Context, queue string, data [][]byte) (
 		if len(q.events) < m.capacity {
 			q.events = append(q.events, ev)
 		} else {
+			// The slot holds seq last-capacity: drop it if still held.
+			for q.first+uint64(m.capacity) <= q.last {
+				q.dropFirst(m.capacity)
+			}
 			q.events[int((q.last-1)%uint64(m.capacity))] = ev
-			q.first = q.last - uint64(m.capacity) + 1
+		}
+		q.bytes += int64(len(d))
+		for q.bytes > m.maxBytes && q.first < q.last {
+			q.dropFirst(m.capacity)
 		}
 		out[i] = ev
 	}
 	close(q.notify)
 	q.notify = make(chan struct{})
 	return out, nil
+}
+
+// dropFirst forgets the oldest event held, releasing its data.
+func (q *ring) dropFirst(capacity int) {
+	ev := q.atIndex(q.first, capacity)
+	q.bytes -= int64(len(ev.Data))
+	ev.Data = nil
+	q.first++
 }
 
 // Read implements Store.
@@ -152,14 +193,16 @@ func (m *MemoryStore) Trim(ctx context.Context, queue string, before time.Time) 
 	q := m.queue(queue)
 	n := 0
 	for q.first <= q.last && q.atIndex(q.first, m.capacity).Time.Before(before) {
-		q.first++
+		q.dropFirst(m.capacity)
 		n++
 	}
 	return n, nil
 }
 
 // Features implements Store.
-func (m *MemoryStore) Features() Features { return Features{Persistent: false, Bounded: true} }
+func (m *MemoryStore) Features() Features {
+	return Features{Persistent: false, Bounded: true, MaxQueueBytes: m.maxBytes}
+}
 
 // Close implements Store.
 func (m *MemoryStore) Close() error {

@@ -68,6 +68,9 @@ func (m *Manager) SendMany(ctx context.Context, org, queue string, rows []any, f
 		stamped[i] = s
 		data[i] = b
 	}
+	if a.Persisted() {
+		m.recordOrg(org)
+	}
 	if _, err := m.storeFor(a).Append(ctx, storeKey(org, queue), data); err != nil {
 		return nil, fmt.Errorf("send_event: %s: %w", queue, err)
 	}

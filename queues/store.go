@@ -27,7 +27,9 @@ type Store interface {
 	Append(ctx context.Context, queue string, data [][]byte) ([]Event, error)
 	// Read returns up to max events of a queue with Seq >= from, in order.
 	// A result that starts after from means events in between are gone
-	// (retention, or a bounded store that overwrote them).
+	// (retention, or a bounded store that overwrote them). A store may
+	// return fewer than max to bound the memory one read takes (large
+	// events); only an empty result means there is nothing more now.
 	Read(ctx context.Context, queue string, from uint64, max int) ([]Event, error)
 	// Bounds returns the first stored sequence number and the last one
 	// assigned. An empty queue has first == last+1.
@@ -58,6 +60,10 @@ type Features struct {
 	// Bounded stores keep only the most recent events of each queue; a
 	// reader that falls further behind loses the overflow.
 	Bounded bool
+	// MaxQueueBytes is, for a bounded store, how many bytes of event data
+	// it keeps per queue (the newest event is kept even when larger);
+	// 0 when only the number of events is bounded.
+	MaxQueueBytes int64
 }
 
 // ErrClosed is returned by a store used after Close.

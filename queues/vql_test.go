@@ -71,8 +71,14 @@ func (e *env) restart() {
 	e.open()
 }
 
-func (e *env) engine(org string) *vql.Engine {
-	return vqlq.NewQueueEngine(func() (*queues.Manager, error) { return e.m, nil }, org)
+func (e *env) engine() *vql.Engine {
+	return vqlq.NewQueueEngine(func() (*queues.Manager, error) { return e.m, nil })
+}
+
+// owner is the identity of the data folder's owner in an org, as the
+// command line has it.
+func owner(org string) vql.Identity {
+	return vql.Identity{Org: org, Principal: "server", All: true, AllOrgs: true}
 }
 
 // run runs VQL in an org and returns the rows of the last SELECT as JSON
@@ -92,7 +98,7 @@ func (e *env) runCtx(ctx context.Context, org, text string) ([]string, []string)
 	}
 	var mu sync.Mutex
 	var logs []string
-	s := e.engine(org).NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
+	s := e.engine().NewSession(vql.SessionOptions{Identity: owner(org), OnLog: func(m vql.Message) {
 		mu.Lock()
 		logs = append(logs, m.String())
 		mu.Unlock()

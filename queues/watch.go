@@ -19,6 +19,11 @@ type WatchOptions struct {
 	// event a watcher of that name handed downstream, and stores its
 	// position after each event.
 	Consumer string
+	// Principal is who watches: a named consumer belongs to the principal
+	// that first used it, and no other may read from it or move it…
+	Principal string
+	// …unless Override is set (an admin, the folder's owner).
+	Override bool
 	// Describe says who is watching (the query), for queues() and the
 	// debug page.
 	Describe string
@@ -57,6 +62,11 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 		return nil, err
 	}
 	next := last + 1
+	if opts.Consumer != "" {
+		if err := m.claimConsumer(org, queue, opts.Consumer, opts.Principal, opts.Override); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case opts.Consumer != "":
 		if pos, ok, err := store.Cursor(key, opts.Consumer); err != nil {

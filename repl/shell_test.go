@@ -113,7 +113,7 @@ func TestDotCommands(t *testing.T) {
 	// .org switches the org and keeps the session's LETs.
 	feed(s, ".format jsonl", ".timing off", "LET Kept = 1", ".org acme")
 	out.Reset()
-	feed(s, "SELECT Kept, OrgId FROM scope()")
+	feed(s, "SELECT Kept, org().OrgId AS OrgId FROM scope()")
 	if out.String() != "{\"Kept\":1,\"OrgId\":\"acme\"}\n" || s.Prompt() != "vqlq(acme)> " {
 		t.Errorf("after .org: %q %q", out.String(), s.Prompt())
 	}

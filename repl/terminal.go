@@ -11,6 +11,8 @@ import (
 
 	"github.com/ergochat/readline"
 	"golang.org/x/term"
+
+	"github.com/vqlq/vqlq/internal/private"
 )
 
 // HistoryFile is the name of the history file in the data folder.
@@ -46,7 +48,9 @@ func RunTerminal(cfg Config) int {
 	s := New(cfg)
 	defer s.Close()
 	history := ""
-	if err := os.MkdirAll(cfg.Flags.DataDir, 0o700); err == nil {
+	// The history lives in the data folder, which is private (see
+	// internal/private): readline creates the file 0666 minus the umask.
+	if err := private.Prepare(cfg.Flags.DataDir, cfg.Err); err == nil {
 		history = filepath.Join(cfg.Flags.DataDir, HistoryFile)
 	}
 	rl, err := readline.NewFromConfig(&readline.Config{

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/internal/private"
 	"github.com/vqlq/vqlq/monitoring"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
@@ -74,6 +75,9 @@ type Backend struct {
 	Flags *StoreFlags
 	disk  *queues.BadgerStore
 
+	engineOnce sync.Once
+	engine     *vql.Engine
+
 	monOnce sync.Once
 	mon     *monitoring.Service
 	once    sync.Once
@@ -87,6 +91,12 @@ func (b *Backend) Manager() (*queues.Manager, error) {
 	b.once.Do(func() {
 		mode, err := queues.ParseSyncMode(b.Flags.Sync)
 		if err != nil {
+			b.err = err
+			return
+		}
+		// The folder is private: umask 0o077 from here on, the folder
+		// created 0700, a warning if an existing one is open to others.
+		if err := private.Prepare(b.Flags.DataDir, os.Stderr); err != nil {
 			b.err = err
 			return
 		}
@@ -126,7 +136,14 @@ func (b *Backend) Target(onLog func(vql.Message)) Target {
 		}
 		return r
 	}
-	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog})}
+	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(b.Flags.Org)})}
+}
+
+// Owner is the identity of the data folder's owner working in an org: the
+// local command line, the socket, server monitoring. It holds every
+// permission and sees every org; its events come from "server".
+func (b *Backend) Owner(org string) vql.Identity {
+	return vql.Identity{Org: org, Principal: queues.ServerSender.Principal, Role: "owner", All: true, AllOrgs: true}
 }
 
 // Monitoring returns the server monitoring service of the data folder
@@ -138,7 +155,7 @@ func (b *Backend) Monitoring() (*monitoring.Service, error) {
 		return nil, err
 	}
 	b.monOnce.Do(func() {
-		b.mon = monitoring.New(m, b.disk, b.EngineFor)
+		b.mon = monitoring.New(m, b.disk, b.Engine)
 	})
 	return b.mon, nil
 }
@@ -152,18 +169,19 @@ func (b *Backend) Store() queues.Store {
 	return b.disk
 }
 
-// Engine returns an engine with every built-in, the queue plugins and
-// functions bound to this backend, and the flags' org in scope.
-func (b *Backend) Engine() *vql.Engine { return b.EngineFor(b.Flags.Org) }
-
-// EngineFor is Engine for another org (the server runs every org).
-func (b *Backend) EngineFor(org string) *vql.Engine {
-	e := vqlq.NewQueueEngine(b.Manager, org)
-	for _, f := range monitoring.Functions(b.Monitoring) {
-		e.AddFunction(f)
-	}
-	for _, p := range monitoring.Plugins(b.Monitoring) {
-		e.AddPlugin(p)
-	}
-	return e
+// Engine returns the engine every session of this backend uses: every
+// built-in, and the queue and monitoring plugins and functions bound to
+// this backend. Which org a query works in is its session's identity.
+func (b *Backend) Engine() *vql.Engine {
+	b.engineOnce.Do(func() {
+		e := vqlq.NewQueueEngine(b.Manager)
+		for _, f := range monitoring.Functions(b.Monitoring) {
+			e.AddFunction(f)
+		}
+		for _, p := range monitoring.Plugins(b.Monitoring) {
+			e.AddPlugin(p)
+		}
+		b.engine = e
+	})
+	return b.engine
 }

@@ -145,19 +145,42 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 	}
 }
 
-// CreateToken asks the server to create an API token in the remote's org.
-func (r *Remote) CreateToken(ctx context.Context, name, role string, queues []string) (string, error) {
-	resp, err := r.Do(ctx, http.MethodPost, "/tokens", map[string]any{"name": name, "role": role, "queues": queues})
+// Call sends a request to the server and decodes its JSON answer into
+// out (when not nil); a refusal is returned as an error with the server's
+// message.
+func (r *Remote) Call(ctx context.Context, method, path string, in, out any) error {
+	resp, err := r.Do(ctx, method, path, in)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer resp.Body.Close()
-	var out struct{ Token, Error string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return "", err
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s", out.Error)
+		var e struct{ Error string }
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e.Error = fmt.Sprintf("%s (status %d)", bytes.TrimSpace(b), resp.StatusCode)
+		}
+		return fmt.Errorf("%s", e.Error)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+// CreateToken asks the server to create an API token in the remote's org;
+// a zero expires is never.
+func (r *Remote) CreateToken(ctx context.Context, name, role string, queues []string, expires time.Time) (string, error) {
+	req := map[string]any{"name": name, "role": role, "queues": queues}
+	if !expires.IsZero() {
+		req["expires"] = expires
+	}
+	var out struct{ Token string }
+	if err := r.Call(ctx, http.MethodPost, "/tokens", req, &out); err != nil {
+		return "", err
 	}
 	return out.Token, nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/output"
-	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/ast"
 )
@@ -56,7 +55,11 @@ func (l *Local) Statement(ctx context.Context, stmt ast.Statement, w output.Writ
 }
 
 // SetOrg implements Target.
-func (l *Local) SetOrg(org string) { l.Session.Scope().Set(queues.OrgVar, org) }
+func (l *Local) SetOrg(org string) {
+	id := l.Session.Identity()
+	id.Org = org
+	l.Session.SetIdentity(id)
+}
 
 // pump writes rows as they arrive. A table is flushed when rows pause, so
 // an event query shows each event when it comes.

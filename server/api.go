@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
-	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/ast"
@@ -23,9 +21,6 @@ import (
 	"github.com/vqlq/vqlq/vql/source"
 	"github.com/vqlq/vqlq/vql/value"
 )
-
-// maxBodyRows bounds one send request.
-const maxBodyRows = 100000
 
 // handleSend stores one JSON object, or NDJSON of many, in a SERVER_EVENT
 // queue, and answers with the stamped rows once they are durable. Every row
@@ -41,12 +36,12 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	defer s.inflight.Done()
-	rows, status, err := s.readRows(r)
-	if err != nil {
-		s.refuse(w, r, c, status, "%v", err)
+	rows, berr := s.readRows(w, r)
+	if berr != nil {
+		s.refuseAs(w, r, c, berr.status, berr.reason, "%s", berr.msg)
 		return
 	}
-	if _, err := s.opts.Manager.CheckSend(c.org, queue, queues.Sender{Principal: c.principal()}); err != nil {
+	if _, err := s.opts.Manager.CheckSend(c.org, queue, queues.Sender{Principal: c.identity().Principal}); err != nil {
 		status := http.StatusBadRequest
 		if strings.HasSuffix(err.Error(), "not known") {
 			status = http.StatusNotFound
@@ -56,7 +51,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 	}
 	// The rows go in even if the client hangs up now: it may retry, but
 	// what is acknowledged below is stored.
-	stamped, err := s.opts.Manager.SendMany(context.WithoutCancel(r.Context()), c.org, queue, rows, queues.Sender{Principal: c.principal()})
+	stamped, err := s.opts.Manager.SendMany(context.WithoutCancel(r.Context()), c.org, queue, rows, queues.Sender{Principal: c.identity().Principal})
 	if err != nil {
 		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
 		return
@@ -69,67 +64,6 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 		bw.WriteByte('\n')
 	}
 	bw.Flush()
-}
-
-// readRows reads a send request's body: one JSON object, or NDJSON.
-func (s *Server) readRows(r *http.Request) ([]any, int, error) {
-	limit := int64(s.opts.MaxRowBytes)
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit*int64(maxBodyRows)+1))
-	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("reading the body: %v", err)
-	}
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return nil, http.StatusBadRequest, fmt.Errorf("empty body: send one JSON object or NDJSON")
-	}
-	// One JSON value (a pretty-printed object may span lines) is one row;
-	// anything else is NDJSON. The value decoded here is not decoded again.
-	if v, err := value.DecodeJSON(trimmed); err == nil {
-		if _, isDict := v.(*ordereddict.Dict); isDict || !bytes.Contains(trimmed, []byte("\n")) {
-			row, status, err := s.checkRow(1, trimmed, v)
-			if err != nil {
-				return nil, status, err
-			}
-			return []any{row}, 0, nil
-		}
-	}
-	var lines [][]byte
-	for _, l := range bytes.Split(trimmed, []byte("\n")) {
-		if l = bytes.TrimSpace(l); len(l) > 0 {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) > maxBodyRows {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("more than %d rows in one request", maxBodyRows)
-	}
-	rows := make([]any, 0, len(lines))
-	for i, l := range lines {
-		if len(l) > s.opts.MaxRowBytes {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("row %d is %d bytes, over the limit of %d", i+1, len(l), s.opts.MaxRowBytes)
-		}
-		v, err := value.DecodeJSON(l)
-		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("row %d: malformed JSON: %v", i+1, err)
-		}
-		row, status, err := s.checkRow(i+1, l, v)
-		if err != nil {
-			return nil, status, err
-		}
-		rows = append(rows, row)
-	}
-	return rows, 0, nil
-}
-
-// checkRow applies the per-row rules to a decoded row: within the size
-// limit, and a dict.
-func (s *Server) checkRow(n int, raw []byte, v any) (any, int, error) {
-	if len(raw) > s.opts.MaxRowBytes {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("row %d is %d bytes, over the limit of %d", n, len(raw), s.opts.MaxRowBytes)
-	}
-	if _, ok := v.(*ordereddict.Dict); !ok {
-		return nil, http.StatusBadRequest, fmt.Errorf("send_event: row must be a dict, not %s", value.TypeName(v))
-	}
-	return v, 0, nil
 }
 
 // streamWriter writes NDJSON or Server-Sent Events, flushing each message.
@@ -172,10 +106,15 @@ func (sw *streamWriter) send(v any) error {
 }
 
 // requestContext is the context of a long-running request (a watch, a
-// query): it ends when the client goes away or the server shuts down.
+// query): it ends when the client goes away, the server shuts down, or its
+// token is revoked or expires (the cause is then ErrTokenRevoked or
+// ErrTokenExpired).
 func (s *Server) requestContext(r *http.Request) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(r.Context())
+	ctx, cancelCause := context.WithCancelCause(r.Context())
+	cancel := func() { cancelCause(context.Canceled) }
+	untrack := s.track(r, cancelCause)
 	go func() {
+		defer untrack()
 		select {
 		case <-s.draining:
 			cancel()
@@ -192,7 +131,9 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not watch", c.principal())
 		return
 	}
+	id := c.identity()
 	opts := queues.WatchOptions{Consumer: r.URL.Query().Get("consumer"),
+		Principal: id.Principal, Override: id.All,
 		Describe: fmt.Sprintf("HTTP watch by %s from %s", c.principal(), r.RemoteAddr)}
 	if st := r.URL.Query().Get("start_time"); st != "" {
 		t, err := parseTime(st)
@@ -207,7 +148,12 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 	seq, err := s.opts.Manager.Watch(ctx, c.org, queue, opts)
 	if err != nil {
 		status := http.StatusBadRequest
-		if strings.Contains(err.Error(), "not known") {
+		switch {
+		case errors.Is(err, queues.ErrConsumerOwned):
+			status = http.StatusForbidden
+		case errors.Is(err, queues.ErrTooManyConsumers):
+			status = http.StatusConflict
+		case strings.Contains(err.Error(), "not known"):
 			status = http.StatusNotFound
 		}
 		s.refuse(w, r, c, status, "%v", err)
@@ -250,9 +196,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not query", c.principal())
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
-	if err != nil {
-		s.refuse(w, r, c, http.StatusBadRequest, "reading the body: %v", err)
+	body, berr := s.readBody(w, r)
+	if berr != nil {
+		s.refuseAs(w, r, c, berr.status, berr.reason, "%s", berr.msg)
 		return
 	}
 	req := QueryRequest{Query: string(body)}
@@ -282,8 +228,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.logs = logf
-	// An attached REPL may switch orgs (.org) and keep its LETs.
-	rs.session.Scope().Set(queues.OrgVar, c.org)
+	// The folder's owner may switch orgs (.org in an attached REPL) and
+	// keep its LETs; a token's session is in its own org, always.
+	rs.session.SetIdentity(c.identity())
 	for i, stmt := range prog.Statements {
 		_, isSelect := stmt.(*ast.SelectStmt)
 		if isSelect && sw.send(ordereddict.NewDict().Set("type", "begin").Set("statement", int64(i))) != nil {
@@ -301,40 +248,6 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 	}
-}
-
-// session finds or makes the VQL session of a request. Requests without a
-// session id get a fresh one.
-func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSession {
-	readOnly := c.role() == RoleReader
-	make := func() *remoteSession {
-		rs := &remoteSession{org: c.org, lastUsed: time.Now()}
-		rs.logs = logf
-		rs.session = s.opts.Engine(c.org, readOnly).NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
-			if rs.logs != nil {
-				rs.logs(m)
-			}
-		}})
-		return rs
-	}
-	if id == "" {
-		return make()
-	}
-	key := c.principal() + "\x00" + id
-	s.sessionsMu.Lock()
-	defer s.sessionsMu.Unlock()
-	for k, rs := range s.sessions {
-		if time.Since(rs.lastUsed) > 12*time.Hour {
-			delete(s.sessions, k)
-		}
-	}
-	rs, ok := s.sessions[key]
-	if !ok {
-		rs = make()
-		s.sessions[key] = rs
-	}
-	rs.lastUsed = time.Now()
-	return rs
 }
 
 // QueueRow is one queue as GET /queues lists it.
@@ -362,49 +275,4 @@ func (s *Server) handleQueues(w http.ResponseWriter, r *http.Request, c *caller)
 		out = append(out, row)
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// TokenRequest creates a token through the local socket (vqlq token create
-// while the server owns the folder).
-type TokenRequest struct {
-	Name   string   `json:"name"`
-	Role   string   `json:"role"`
-	Queues []string `json:"queues"`
-}
-
-func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, c *caller) {
-	if !c.local {
-		s.refuse(w, r, c, http.StatusForbidden, "tokens are created with `vqlq token create` on the server's machine")
-		return
-	}
-	var req TokenRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
-		s.refuse(w, r, c, http.StatusBadRequest, "malformed JSON: %v", err)
-		return
-	}
-	secret, err := IssueToken(r.Context(), s.opts.Manager, s.opts.KV, Token{Name: req.Name, Role: req.Role, Org: c.org, Queues: req.Queues}, c.principal())
-	if err != nil {
-		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"token": secret})
-}
-
-// IssueToken creates a token and records it in Server.Audit.Logs.
-func IssueToken(ctx context.Context, m *queues.Manager, kv artifacts.Storage, t Token, principal string) (string, error) {
-	secret, err := CreateToken(kv, t)
-	if err != nil {
-		return "", err
-	}
-	_ = m.Audit(context.WithoutCancel(ctx), t.Org, "token_create", principal, ordereddict.NewDict().
-		Set("name", t.Name).Set("role", t.Role).Set("queues", toAny(t.Queues)))
-	return secret, nil
-}
-
-func toAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, x := range s {
-		out[i] = x
-	}
-	return out
 }

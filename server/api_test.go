@@ -16,7 +16,6 @@ import (
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/server"
-	"github.com/vqlq/vqlq/vql"
 )
 
 // apiEnv is a server on a real badger store, served over loopback HTTP.
@@ -43,14 +42,7 @@ func newAPIEnv(t *testing.T, maxRow int) *apiEnv {
 	}
 	e := &apiEnv{t: t, m: m, disk: disk, tokens: map[string]string{}}
 	provider := func() (*queues.Manager, error) { return m, nil }
-	e.srv = server.New(server.Options{Manager: m, KV: disk, MaxRowBytes: maxRow,
-		Engine: func(org string, readOnly bool) *vql.Engine {
-			eng := vqlq.NewQueueEngine(provider, org)
-			if readOnly {
-				server.DenyChanges(eng)
-			}
-			return eng
-		}})
+	e.srv = server.New(server.Options{Manager: m, KV: disk, MaxRowBytes: maxRow, Engine: vqlq.NewQueueEngine(provider)})
 	e.http = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(func() {
 		e.http.Close()
@@ -120,7 +112,9 @@ func TestSendRefusals(t *testing.T) {
 	}{
 		{"no token", send, "", `{"a":1}`, 401, "missing bearer token"},
 		{"wrong token", send, "nobody", `{"a":1}`, 401, "invalid token"},
-		{"unknown org", "/api/v1/orgs/nowhere/events/Server.Events.Receive", "admin", `{"a":1}`, 404, "org nowhere not known"},
+		{"unknown org", "/api/v1/orgs/nowhere/events/Server.Events.Receive", "admin", `{"a":1}`, 403, "token admin is not valid in org nowhere"},
+		{"invalid org", "/api/v1/orgs/no.dots/events/Server.Events.Receive", "admin", `{"a":1}`, 400, `invalid org id "no.dots": an org id is 1 to 64 letters, digits, '_' or '-'`},
+		{"org too long", "/api/v1/orgs/" + strings.Repeat("a", 65) + "/events/Server.Events.Receive", "admin", `{"a":1}`, 400, "an org id is 1 to 64 letters"},
 		{"other org's token", send, "acme-admin", `{"a":1}`, 403, "token acme-admin is not valid in org root"},
 		{"reader may not send", send, "reader", `{"a":1}`, 403, "token reader (reader) may not send to Server.Events.Receive"},
 		{"publisher not granted", "/api/v1/orgs/" + rootOrg + "/events/Server.Events.Other", "pub", `{"a":1}`, 403, "may not send to Server.Events.Other"},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
+	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/queues"
 )
 
@@ -106,12 +107,12 @@ const (
 // debugAuth is the login of the debug page.
 //
 // The cookie holds a random session id (256 bits), never the token. The
-// server maps it, in memory only, to the token's secret and an expiry (12 h
-// after login; at most debugMaxSessions sessions). Keeping the secret
-// rather than a copy of the token's record means every request re-checks
-// the token through lookupToken, the one place that knows the token store:
-// a token that is deleted, revoked or expired ends its sessions at once.
-// Nothing of a session is written to disk, so a restart logs everyone out.
+// server maps it, in memory only, to the token's store key (which holds the
+// SHA-256 of the secret, never the secret) and an expiry: 12 h after login,
+// at most debugMaxSessions sessions. Every request reads the token again
+// from the store, so a token that is revoked or expires ends its sessions
+// at the next request. Nothing of a session is written to disk, so a
+// restart logs everyone out.
 //
 // The cookie is HttpOnly (the page's script cannot read it), SameSite=Strict
 // (no other site's page can make the browser send it), Path=/debug, and
@@ -132,12 +133,13 @@ type debugAuth struct {
 }
 
 type debugSession struct {
-	secret  string
+	key     string // the token's store key, tokens/<sha256 hex>
 	expires time.Time
 }
 
 func newDebugAuth(s *Server) *debugAuth {
-	return &debugAuth{s: s, now: time.Now, sessions: map[string]debugSession{}, allMetrics: metricsHandler(s.opts.Manager, "")}
+	return &debugAuth{s: s, now: time.Now, sessions: map[string]debugSession{},
+		allMetrics: metricsHandler(s.opts.Manager, "", s.refusals.collectors()...)}
 }
 
 // routes adds the debug page, its login and /metrics to the server's mux.
@@ -155,8 +157,8 @@ func (d *debugAuth) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /metrics", d.handleMetrics)
 }
 
-// open starts a session for a token's secret and returns its id.
-func (d *debugAuth) open(secret string) (string, error) {
+// open starts a session for a token and returns its id.
+func (d *debugAuth) open(t *Token) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
@@ -179,11 +181,11 @@ func (d *debugAuth) open(secret string) (string, error) {
 		}
 		delete(d.sessions, first)
 	}
-	d.sessions[id] = debugSession{secret: secret, expires: now.Add(debugSessionTTL)}
+	d.sessions[id] = debugSession{key: t.key, expires: now.Add(debugSessionTTL)}
 	return id, nil
 }
 
-// session returns the secret of a live session.
+// session returns the token key of a live session.
 func (d *debugAuth) session(id string) (string, bool) {
 	if id == "" {
 		return "", false
@@ -198,7 +200,7 @@ func (d *debugAuth) session(id string) (string, bool) {
 		delete(d.sessions, id)
 		return "", false
 	}
-	return s.secret, true
+	return s.key, true
 }
 
 func (d *debugAuth) close(id string) {
@@ -217,53 +219,72 @@ const (
 	credSession                 // the login cookie
 )
 
+// tokenByKey reads the token stored under a key.
+func tokenByKey(kv artifacts.Storage, key string) (*Token, bool) {
+	if !strings.HasPrefix(key, tokenPrefix) {
+		return nil, false
+	}
+	data, ok, err := kv.Get(key)
+	if err != nil || !ok {
+		return nil, false
+	}
+	return decodeToken(key, data)
+}
+
 // caller finds who makes a request: the local socket, a bearer token, or
-// (when cookies is set) the session cookie. c is nil when the request
-// carries no valid credential; cred then says what it carried, and c an
-// anonymous caller for the audit log.
-func (d *debugAuth) caller(r *http.Request, cookies bool) (c *caller, cred debugCredential, ok bool) {
+// (when cookies is set) the session cookie. ok is false when the request
+// carries no valid credential; cred then says what it carried (and msg
+// why it is not valid), and c is an anonymous caller for the audit log.
+func (d *debugAuth) caller(r *http.Request, cookies bool) (c *caller, cred debugCredential, msg string, ok bool) {
 	c = &caller{org: queues.DefaultOrg}
 	if r.Context().Value(localKey{}) != nil {
 		c.local = true
-		return c, credLocal, true
+		return c, credLocal, "", true
 	}
-	var secret string
+	var t *Token
 	if h := r.Header.Get("Authorization"); h != "" {
 		cred = credBearer
-		s, isBearer := strings.CutPrefix(h, "Bearer ")
+		secret, isBearer := bearerToken(h)
 		if !isBearer {
-			return c, cred, false
+			return c, cred, "invalid token: send Authorization: Bearer <token>", false
 		}
-		secret = strings.TrimSpace(s)
+		if t, ok = lookupToken(d.s.opts.KV, secret); !ok {
+			return c, cred, "invalid token", false
+		}
 	} else if cookies {
 		ck, err := r.Cookie(debugCookie)
 		if err != nil {
-			return c, credNone, false
+			return c, credNone, "", false
 		}
 		cred = credSession
-		if secret, ok = d.session(ck.Value); !ok {
-			return c, cred, false
+		key, live := d.session(ck.Value)
+		if !live {
+			return c, cred, "session ended", false
+		}
+		if t, ok = tokenByKey(d.s.opts.KV, key); !ok {
+			// The token was revoked under a live session.
+			d.close(ck.Value)
+			return c, cred, "session ended: its token was revoked", false
 		}
 	} else {
-		return c, credNone, false
+		return c, credNone, "", false
 	}
-	t, found := lookupToken(d.s.opts.KV, secret)
-	if !found {
+	if t.Expired(d.now()) {
 		if cred == credSession {
-			// The token went away under a live session.
 			ck, _ := r.Cookie(debugCookie)
 			d.close(ck.Value)
 		}
-		return c, cred, false
+		return c, cred, expiredMessage(t), false
 	}
-	c.token, c.org = t, t.Org
-	return c, cred, true
+	c.token, c.key, c.org = t, t.ID, t.Org
+	d.s.touch(t)
+	return c, cred, "", true
 }
 
 // handlePage serves the page to those who may see it, and the login form
 // to the others.
 func (d *debugAuth) handlePage(w http.ResponseWriter, r *http.Request) {
-	c, cred, ok := d.caller(r, true)
+	c, cred, why, ok := d.caller(r, true)
 	if !ok {
 		switch cred {
 		case credNone:
@@ -273,11 +294,11 @@ func (d *debugAuth) handlePage(w http.ResponseWriter, r *http.Request) {
 			debugServeLogin(w, http.StatusUnauthorized, "")
 		case credSession:
 			debugClearCookie(w, r)
-			d.s.auditRefusal(r, c, http.StatusUnauthorized, "debug page: session ended")
+			d.s.recordRefusal(r, c, http.StatusUnauthorized, reasonInvalidToken, "debug page: "+why)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vqlq"`)
 			debugServeLogin(w, http.StatusUnauthorized, "Your session has ended: log in again.")
 		default:
-			d.s.auditRefusal(r, c, http.StatusUnauthorized, "invalid token")
+			d.s.recordRefusal(r, c, http.StatusUnauthorized, reasonInvalidToken, why)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vqlq", error="invalid_token"`)
 			debugServeLogin(w, http.StatusUnauthorized, "Invalid token.")
 		}
@@ -286,7 +307,7 @@ func (d *debugAuth) handlePage(w http.ResponseWriter, r *http.Request) {
 	a, allowed := debugAccessOf(c)
 	if !allowed {
 		msg := "token " + c.principal() + " (" + c.role() + ") may not see the debug page: log in with a reader or admin token"
-		d.s.auditRefusal(r, c, http.StatusForbidden, msg)
+		d.s.recordRefusal(r, c, http.StatusForbidden, reasonForbidden, msg)
 		if cred == credSession {
 			debugClearCookie(w, r)
 		}
@@ -299,18 +320,18 @@ func (d *debugAuth) handlePage(w http.ResponseWriter, r *http.Request) {
 
 // handleJSON serves the page's data, to the same callers as the page.
 func (d *debugAuth) handleJSON(w http.ResponseWriter, r *http.Request) {
-	c, cred, ok := d.caller(r, true)
+	c, cred, why, ok := d.caller(r, true)
 	if !ok {
-		msg := "missing credentials: log in at /debug/queues or send Authorization: Bearer <token>"
+		msg, reason := "missing credentials: log in at /debug/queues or send Authorization: Bearer <token>", reasonMissingToken
 		switch cred {
 		case credSession:
 			debugClearCookie(w, r)
-			msg = "session ended: log in again at /debug/queues"
+			msg, reason = why+": log in again at /debug/queues", reasonInvalidToken
 		case credBearer:
-			msg = "invalid token"
+			msg, reason = why, reasonInvalidToken
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vqlq"`)
-		d.s.refuse(w, r, c, http.StatusUnauthorized, "%s", msg)
+		d.s.refuseAs(w, r, c, http.StatusUnauthorized, reason, "%s", msg)
 		return
 	}
 	a, allowed := debugAccessOf(c)
@@ -349,7 +370,7 @@ func (d *debugAuth) handleLogin(w http.ResponseWriter, r *http.Request) {
 	anon := &caller{org: queues.DefaultOrg}
 	if !sameOrigin(r) {
 		msg := "debug login from another site refused (Origin " + r.Header.Get("Origin") + ")"
-		d.s.auditRefusal(r, anon, http.StatusForbidden, msg)
+		d.s.recordRefusal(r, anon, http.StatusForbidden, reasonForbidden, msg)
 		debugServeLogin(w, http.StatusForbidden, "Login refused: the form was not sent from this server's page.")
 		return
 	}
@@ -361,18 +382,24 @@ func (d *debugAuth) handleLogin(w http.ResponseWriter, r *http.Request) {
 	secret := strings.TrimSpace(r.PostForm.Get("token"))
 	t, ok := lookupToken(d.s.opts.KV, secret)
 	if !ok {
-		d.s.auditRefusal(r, anon, http.StatusUnauthorized, "debug login: invalid token")
+		d.s.recordRefusal(r, anon, http.StatusUnauthorized, reasonInvalidToken, "debug login: invalid token")
 		debugServeLogin(w, http.StatusUnauthorized, "Invalid token.")
 		return
 	}
-	c := &caller{token: t, org: t.Org}
+	c := &caller{token: t, key: t.ID, org: t.Org}
+	if t.Expired(d.now()) {
+		d.s.recordRefusal(r, c, http.StatusUnauthorized, reasonInvalidToken, "debug login: "+expiredMessage(t))
+		debugServeLogin(w, http.StatusUnauthorized, "The token has expired.")
+		return
+	}
 	if _, allowed := debugAccessOf(c); !allowed {
 		msg := "token " + t.Name + " (" + t.Role + ") may not see the debug page: log in with a reader or admin token"
-		d.s.auditRefusal(r, c, http.StatusForbidden, "debug login: "+msg)
+		d.s.recordRefusal(r, c, http.StatusForbidden, reasonForbidden, "debug login: "+msg)
 		debugServeLogin(w, http.StatusForbidden, msg+".")
 		return
 	}
-	id, err := d.open(secret)
+	d.s.touch(t)
+	id, err := d.open(t)
 	if err != nil {
 		debugServeLogin(w, http.StatusInternalServerError, "Could not open a session: "+err.Error())
 		return
@@ -413,16 +440,16 @@ func debugClearCookie(w http.ResponseWriter, r *http.Request) {
 // root) get every org and the Go and process metrics; others their org's
 // queues only.
 func (d *debugAuth) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	c, cred, ok := d.caller(r, false)
+	c, cred, why, ok := d.caller(r, false)
 	if !ok {
-		msg := "missing bearer token: send Authorization: Bearer <token> of a metrics or admin token"
+		msg, reason := "missing bearer token: send Authorization: Bearer <token> of a metrics or admin token", reasonMissingToken
 		challenge := `Bearer realm="vqlq"`
 		if cred == credBearer {
-			msg = "invalid token"
+			msg, reason = why, reasonInvalidToken
 			challenge = `Bearer realm="vqlq", error="invalid_token"`
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
-		d.s.refuse(w, r, c, http.StatusUnauthorized, "%s", msg)
+		d.s.refuseAs(w, r, c, http.StatusUnauthorized, reason, "%s", msg)
 		return
 	}
 	if role := c.role(); role != RoleMetrics && role != RoleAdmin {

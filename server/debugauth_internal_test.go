@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,13 +14,13 @@ import (
 func TestDebugSessionsExpire(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	d := &debugAuth{s: &Server{}, now: func() time.Time { return now }, sessions: map[string]debugSession{}}
-	id, err := d.open("vqlq_x")
+	id, err := d.open(&Token{key: tokenPrefix + "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(debugSessionTTL - time.Second)
-	if secret, ok := d.session(id); !ok || secret != "vqlq_x" {
-		t.Errorf("session before its end: %q %v", secret, ok)
+	if key, ok := d.session(id); !ok || key != tokenPrefix+"x" {
+		t.Errorf("session before its end: %q %v", key, ok)
 	}
 	now = now.Add(time.Second)
 	if _, ok := d.session(id); ok {
@@ -37,7 +38,7 @@ func TestDebugSessionsBounded(t *testing.T) {
 	d := &debugAuth{s: &Server{}, now: func() time.Time { return now }, sessions: map[string]debugSession{}}
 	var ids []string
 	for range debugMaxSessions + 5 {
-		id, err := d.open("vqlq_x")
+		id, err := d.open(&Token{key: tokenPrefix + "x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,32 +55,47 @@ func TestDebugSessionsBounded(t *testing.T) {
 	}
 }
 
-// TestDebugSessionFollowsToken checks that a session ends when its token
-// is gone from the store (revoked, deleted), at the next request.
+// TestDebugSessionFollowsToken checks that a session ends, at the next
+// request, when its token expires or is revoked (gone from the store).
 func TestDebugSessionFollowsToken(t *testing.T) {
 	kv := artifacts.NewMemoryStorage()
-	secret, err := CreateToken(kv, Token{Name: "ops", Role: RoleAdmin, Org: "root"})
-	if err != nil {
+	now := time.Now()
+	tk := Token{Name: "ops", Role: RoleAdmin, Org: "root", Expires: now.Add(time.Hour)}
+	if _, err := storeToken(kv, &tk); err != nil {
 		t.Fatal(err)
 	}
-	d := &debugAuth{s: &Server{opts: Options{KV: kv}}, now: time.Now, sessions: map[string]debugSession{}}
-	id, err := d.open(secret)
-	if err != nil {
+	d := &debugAuth{s: &Server{opts: Options{KV: kv}}, now: func() time.Time { return now }, sessions: map[string]debugSession{}}
+	request := func() *http.Request {
+		id, err := d.open(&tk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/debug/queues", nil)
+		req.AddCookie(&http.Cookie{Name: debugCookie, Value: id})
+		if c, cred, _, ok := d.caller(req, true); !ok || cred != credSession || c.token.Name != "ops" || c.org != "root" {
+			t.Fatalf("caller with a live session: %+v %v %v", c, cred, ok)
+		}
+		return req
+	}
+
+	req := request()
+	now = now.Add(time.Hour)
+	if _, cred, why, ok := d.caller(req, true); ok || cred != credSession || !strings.Contains(why, "expired") {
+		t.Errorf("the session outlived its token's expiry: %v %q", ok, why)
+	}
+	if len(d.sessions) != 0 {
+		t.Errorf("the session of an expired token is kept")
+	}
+
+	now = now.Add(-time.Hour)
+	req = request()
+	if err := kv.Delete(tk.key); err != nil { // what RevokeToken does to the store
 		t.Fatal(err)
 	}
-	req := httptest.NewRequest("GET", "/debug/queues", nil)
-	req.AddCookie(&http.Cookie{Name: debugCookie, Value: id})
-	if c, cred, ok := d.caller(req, true); !ok || cred != credSession || c.token.Name != "ops" {
-		t.Fatalf("caller with a live session: %+v %v %v", c, cred, ok)
+	if _, cred, why, ok := d.caller(req, true); ok || cred != credSession || !strings.Contains(why, "revoked") {
+		t.Errorf("the session outlived its token: %v %q", ok, why)
 	}
-	// Where the store keeps the token: see tokens.go.
-	if err := kv.Delete(tokenPrefix + hashToken(secret)); err != nil {
-		t.Fatal(err)
-	}
-	if _, cred, ok := d.caller(req, true); ok || cred != credSession {
-		t.Errorf("the session outlived its token")
-	}
-	if _, ok := d.session(id); ok {
-		t.Errorf("the session of a deleted token is kept")
+	if len(d.sessions) != 0 {
+		t.Errorf("the session of a revoked token is kept")
 	}
 }

@@ -317,6 +317,18 @@ func TestDebugLogin(t *testing.T) {
 		t.Errorf("page after logout: %s", resp.Status)
 	}
 
+	// Revoking a token ends its sessions at the next request.
+	readerSession := debugTestRequest{cookie: e.login("reader")}
+	if resp, _ := e.do("GET", "/debug/queues.json", readerSession); resp.StatusCode != 200 {
+		t.Fatalf("reader: %s", resp.Status)
+	}
+	if _, err := e.srv.RevokeToken(context.Background(), "root", "reader", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := e.do("GET", "/debug/queues", readerSession); resp.StatusCode != 401 || !strings.Contains(body, "Your session has ended") {
+		t.Errorf("page after revoking the token: %s", resp.Status)
+	}
+
 	// Logins and refusals are in the audit log; no token is.
 	var audit []string
 	seq, err := e.m.Source(context.Background(), "root", "Server.Audit.Logs", time.Time{}, time.Time{})
@@ -329,7 +341,7 @@ func TestDebugLogin(t *testing.T) {
 	}
 	all := strings.Join(audit, "\n")
 	for _, want := range []string{`"operation":"debug_login","principal":"admin"`, `"reason":"debug login: invalid token"`,
-		`"reason":"debug login from another site refused (Origin http://evil.example)"`, `"reason":"debug page: session ended"`,
+		`"reason":"debug login from another site refused (Origin http://evil.example)"`, `"reason":"debug page: session ended"`, `"reason":"debug page: session ended: its token was revoked"`,
 		`"reason":"debug login: token metrics (metrics) may not see the debug page`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("audit log lacks %s:\n%s", want, all)
@@ -416,6 +428,31 @@ func TestDebugHidesSecrets(t *testing.T) {
 	}
 }
 
+// TestDeniedCallAuditHidesSecrets checks that the audit row of a call a
+// reader may not make holds the query with its secrets hidden.
+func TestDeniedCallAuditHidesSecrets(t *testing.T) {
+	e := newDebugTestEnv(t, debugTestEnvOptions{})
+	debugTestRunVQL(t, e, "reader", `SELECT http_client(url='http://127.0.0.1:9/', headers=dict(Authorization='Bearer SECRET'), `+
+		`data=dict(password='hunter2')) AS r FROM scope()`)
+	seq, err := e.m.Source(context.Background(), "root", "Server.Audit.Logs", time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for row := range seq {
+		b, _ := json.Marshal(row)
+		rows = append(rows, string(b))
+	}
+	all := strings.Join(rows, "\n")
+	if !strings.Contains(all, `"call":"http_client"`) || !strings.Contains(all, `headers=dict(Authorization='***')`) ||
+		!strings.Contains(all, `data=dict(password='***')`) {
+		t.Errorf("no audit row of the refused call with *** in:\n%s", all)
+	}
+	if strings.Contains(all, "SECRET") || strings.Contains(all, "hunter2") {
+		t.Errorf("the audit log holds a secret:\n%s", all)
+	}
+}
+
 // debugTestQueueInfo reads one queue's counters from the Manager.
 func debugTestQueueInfo(e *debugTestEnv, org, queue string) (q struct{ Watchers int }) {
 	for _, info := range e.m.Queues(org) {
@@ -469,8 +506,9 @@ func TestAPIRefusesMetricsToken(t *testing.T) {
 	if resp, _ := e.do("GET", "/metrics", debugTestRequest{bearer: "metrics"}); resp.StatusCode != 200 {
 		t.Errorf("metrics: %s", resp.Status)
 	}
-	// A token of another role is refused by name.
-	if _, err := server.CreateToken(e.kv, server.Token{Name: "x", Role: "metric", Org: "root"}); err == nil || !strings.Contains(err.Error(), "metrics") {
+	// The error for an unknown role names the metrics role.
+	if _, err := server.IssueToken(context.Background(), e.m, e.kv, server.Token{Name: "x", Role: "metric", Org: "root"}, "test"); err == nil ||
+		!strings.Contains(err.Error(), "reader, publisher, admin or metrics") {
 		t.Errorf("role metric: %v", err)
 	}
 }

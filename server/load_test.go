@@ -45,7 +45,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	srv := server.New(server.Options{Manager: m, KV: disk, Engine: func(string, bool) *vql.Engine { return vql.NewEngine() }})
+	srv := server.New(server.Options{Manager: m, KV: disk, Engine: vql.NewEngine()})
 	ts := newLoopbackServer(srv)
 	defer ts.Close()
 	admin, _ := server.IssueToken(context.Background(), m, disk, server.Token{Name: "load", Role: server.RoleAdmin, Org: "root"}, "test")

@@ -12,8 +12,8 @@ import (
 
 // metricsHandler serves Prometheus metrics: for every queue of an org
 // ("" for every org), the counters and gauges below (labels org, queue,
-// type), read from the Manager at scrape time, and for every org also the
-// Go runtime and process metrics, which are the whole server's. It uses its
+// type), read from the Manager at scrape time; with org "" also the Go
+// runtime and process metrics, which are the whole server's. It uses its
 // own registry, not the global one. The server mounts it at /metrics behind
 // a bearer token (debugAuth.handleMetrics).
 //
@@ -23,7 +23,11 @@ import (
 //	vqlq_queue_events_stored           gauge    events held by the store now
 //	vqlq_queue_watchers                gauge    running watchers
 //	vqlq_queue_backlog_events          gauge    events the slowest watcher has still to read
-func metricsHandler(m *queues.Manager, org string) http.Handler {
+//
+// With org "", extra collectors are registered too: the Server passes its
+// own (vqlq_http_refused_total, vqlq_audit_suppressed_total), which are
+// the whole server's as well.
+func metricsHandler(m *queues.Manager, org string, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metricsCollector{m: m, org: org})
 	if org == "" {
@@ -31,6 +35,7 @@ func metricsHandler(m *queues.Manager, org string) http.Handler {
 			collectors.NewGoCollector(),
 			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		)
+		reg.MustRegister(extra...)
 	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }

@@ -7,13 +7,9 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/queues"
@@ -28,11 +24,22 @@ type Options struct {
 	Manager *queues.Manager
 	// KV keeps the tokens (the data folder's store).
 	KV artifacts.Storage
-	// Engine returns an engine whose sessions run in an org. readOnly
-	// engines refuse functions that change state (send_event, alert, …).
-	Engine func(org string, readOnly bool) *vql.Engine
-	// MaxRowBytes limits one event sent through the API (default 1 MB).
+	// Engine runs the queries of every org: each request's session holds
+	// the org, principal and permissions of its token.
+	Engine *vql.Engine
+	// MaxRowBytes limits one event sent through the API (default 1 MB;
+	// --max-row-bytes).
 	MaxRowBytes int
+	// MaxBody limits the body of one request, read as it arrives (default
+	// DefaultMaxBody, 16 MB; --max-body).
+	MaxBody int64
+	// MaxHeaderBytes limits a request's line and headers on the network
+	// listener (default DefaultMaxHeaderBytes, 64 KB); see HTTPServer.
+	MaxHeaderBytes int
+	// AuditLimits bound the audit rows of refusals.
+	AuditLimits AuditLimits
+	// Now replaces the clock of the audit limits in tests.
+	Now func() time.Time
 }
 
 // Server serves the API. Its zero value is not usable; call New.
@@ -48,16 +55,11 @@ type Server struct {
 
 	sessionsMu sync.Mutex
 	sessions   map[string]*remoteSession
-}
 
-// remoteSession is a VQL session kept for an attached client (a REPL), so
-// its LETs persist from one statement to the next.
-type remoteSession struct {
-	mu       sync.Mutex
-	session  *vql.Session
-	logs     func(vql.Message)
-	org      string
-	lastUsed time.Time
+	// live tracks the tokens in use: last use, open streams.
+	live tokenLive
+
+	refusals *refusals
 }
 
 // New builds a server.
@@ -65,12 +67,21 @@ func New(opts Options) *Server {
 	if opts.MaxRowBytes <= 0 {
 		opts.MaxRowBytes = DefaultMaxRowBytes
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux(), draining: make(chan struct{}), sessions: map[string]*remoteSession{}}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), draining: make(chan struct{}), sessions: map[string]*remoteSession{},
+		refusals: newRefusals(opts.Manager, opts.AuditLimits, opts.Now)}
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleSend))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleWatch))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query", s.auth(s.handleQuery))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/queues", s.auth(s.handleQueues))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/tokens", s.auth(s.handleCreateToken))
+	s.mux.HandleFunc("GET /api/v1/orgs/{org}/tokens", s.auth(s.handleListTokens))
+	s.mux.HandleFunc("DELETE /api/v1/orgs/{org}/tokens/{name}", s.auth(s.handleRevokeToken))
 	newDebugAuth(s).routes(s.mux) // /debug/… and /metrics, with their own login
 	return s
 }
@@ -92,7 +103,10 @@ type localKey struct{}
 // caller is who is making a request.
 type caller struct {
 	token *Token // the bearer token, once checked
-	local bool   // came through the data folder's socket
+	// key identifies the token itself (its hash), not its name: two
+	// tokens of one name in different orgs are different callers.
+	key   string
+	local bool // came through the data folder's socket
 	org   string
 }
 
@@ -129,26 +143,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // refuse answers with a JSON error and records the refusal in
-// Server.Audit.Logs of the org concerned.
+// Server.Audit.Logs (see refuseAs), counted under the reason its status
+// implies.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, c *caller, status int, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	writeJSON(w, status, apiError{Error: msg, Status: status})
-	s.auditRefusal(r, c, status, msg)
-}
-
-// auditRefusal records a refusal in Server.Audit.Logs of the org concerned
-// (the caller's, if it is known; else the default org).
-func (s *Server) auditRefusal(r *http.Request, c *caller, status int, msg string) {
-	org := queues.DefaultOrg
-	principal := "anonymous"
-	if c != nil {
-		principal = c.principal()
-		if s.orgKnown(c.org) {
-			org = c.org
-		}
-	}
-	_ = s.opts.Manager.Audit(context.WithoutCancel(r.Context()), org, "refused", principal, ordereddict.NewDict().
-		Set("method", r.Method).Set("path", r.URL.Path).Set("status", int64(status)).Set("reason", msg))
+	s.refuseAs(w, r, c, status, reasonFor(status), format, args...)
 }
 
 // orgKnown reports whether an org exists: it has used queues, has
@@ -169,43 +167,52 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 		org := r.PathValue("org")
 		c := &caller{org: org, local: r.Context().Value(localKey{}) != nil}
 		if !c.local {
-			secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || strings.TrimSpace(secret) == "" {
-				s.refuse(w, r, c, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+			secret, ok := bearerToken(r.Header.Get("Authorization"))
+			if !ok {
+				s.refuseAs(w, r, c, http.StatusUnauthorized, reasonMissingToken, "missing bearer token: send Authorization: Bearer <token>")
 				return
 			}
-			t, ok := lookupToken(s.opts.KV, strings.TrimSpace(secret))
+			t, ok := lookupToken(s.opts.KV, secret)
 			if !ok {
-				s.refuse(w, r, c, http.StatusUnauthorized, "invalid token")
+				s.refuseAs(w, r, c, http.StatusUnauthorized, reasonInvalidToken, "invalid token")
 				return
 			}
 			c.token = t
-			// The token's own org exists (it holds the token); only a
-			// request for another org needs the org list.
-			if t.Org != org {
-				if err := queues.CheckOrg(org); err != nil || !s.orgKnown(org) {
-					s.refuse(w, r, c, http.StatusNotFound, "org %s not known", org)
-					return
-				}
-				s.refuse(w, r, c, http.StatusForbidden, "token %s is not valid in org %s", t.Name, org)
+			c.key = t.ID
+			if t.Expired(time.Now()) {
+				s.refuseAs(w, r, c, http.StatusUnauthorized, reasonInvalidToken, "%s", expiredMessage(t))
 				return
 			}
-		} else if err := queues.CheckOrg(org); err != nil {
-			s.refuse(w, r, c, http.StatusNotFound, "%v", err)
+		}
+		if err := queues.CheckOrg(org); err != nil {
+			s.refuseAs(w, r, c, http.StatusBadRequest, reasonBadRequest, "%v", err)
 			return
 		}
-		if c.role() == RoleMetrics {
-			s.refuse(w, r, c, http.StatusForbidden, "token %s has the metrics role: it may only read /metrics", c.principal())
-			return
+		// A token acts in its own org only. Whether another org exists is
+		// not said: a token cannot learn the names of other orgs.
+		if c.token != nil {
+			if c.token.Org != org {
+				s.refuseAs(w, r, c, http.StatusForbidden, reasonWrongOrg, "token %s is not valid in org %s", c.token.Name, org)
+				return
+			}
+			if c.token.Role == RoleMetrics {
+				s.refuseAs(w, r, c, http.StatusForbidden, reasonForbidden, "token %s has the metrics role: it may only read /metrics", c.token.Name)
+				return
+			}
+			s.touch(c.token)
 		}
-		h(w, r, c)
+		h(w, withCaller(r, c), c)
 	}
 }
 
 // Shutdown stops accepting sends and waits for the ones in flight to be
-// stored (or ctx to end). Watchers and queries end with their requests,
-// which the http.Server's own Shutdown cancels.
+// stored (or ctx to end), and writes the last summary of suppressed audit
+// rows. Watchers and queries end with their requests, which the
+// http.Server's own Shutdown cancels. The tokens' last uses are written to
+// the store.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.flushLastUsed()
+	defer s.refusals.limiter.close()
 	s.drainMu.Lock()
 	select {
 	case <-s.draining:

@@ -1,15 +1,23 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/Velocidex/ordereddict"
+
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/queues"
 )
 
 // Roles a token can have.
@@ -25,14 +33,67 @@ const (
 	RoleMetrics = "metrics"
 )
 
+// ReservedNames are the principals the server uses itself (as _Source of
+// the rows it sends, or in audit logs): no token may be called one of
+// them, in any case.
+var ReservedNames = []string{"server", "local", "anonymous", "system", "vqlq"}
+
+// IsReservedName reports whether name is one of ReservedNames, ignoring
+// case.
+func IsReservedName(name string) bool {
+	for _, r := range ReservedNames {
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxTokenName is the longest token name.
+const MaxTokenName = 64
+
+var tokenNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// CheckTokenName validates a token's name: a short string of letters,
+// digits, '_', '-' and '.', not one of ReservedNames.
+func CheckTokenName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("a token needs a name (--name)")
+	case len(name) > MaxTokenName:
+		return fmt.Errorf("token name is %d characters long; at most %d are allowed", len(name), MaxTokenName)
+	case !tokenNamePattern.MatchString(name):
+		return fmt.Errorf("invalid token name %q: use letters, digits, '_', '-' and '.'", name)
+	case IsReservedName(name):
+		return fmt.Errorf("token name %q is reserved: the server uses %s itself", name, strings.Join(ReservedNames, ", "))
+	}
+	return nil
+}
+
 // Token is what the store keeps of an API token: never the token itself,
 // only its hash.
 type Token struct {
+	// ID identifies the token without revealing it: the first 16 hex
+	// digits of the secret's SHA-256 (the store key holds all of them).
+	// It is stable for the token's life.
+	ID      string    `json:"id"`
 	Name    string    `json:"name"`
 	Role    string    `json:"role"`
 	Org     string    `json:"org"`
 	Queues  []string  `json:"queues,omitempty"`
 	Created time.Time `json:"created"`
+	// Expires is when the token stops working; zero means never.
+	Expires time.Time `json:"expires,omitzero"`
+	// LastUsed is the last time the token was accepted, as stored: the
+	// server writes it at most about once a minute per token.
+	LastUsed time.Time `json:"last_used,omitzero"`
+
+	key string // the store key, tokens/<sha256 hex>
+}
+
+// Expired reports whether the token has expired at now.
+func (t *Token) Expired(now time.Time) bool {
+	return !t.Expires.IsZero() && !now.Before(t.Expires)
 }
 
 // mayPublish reports whether the token may send to a queue.
@@ -53,34 +114,113 @@ func hashToken(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateToken makes a new token, stores its hash and returns the secret,
-// which is shown once and never again.
-func CreateToken(kv artifacts.Storage, t Token) (string, error) {
+// idOfKey is the ID of the token stored under key.
+func idOfKey(key string) string {
+	h := strings.TrimPrefix(key, tokenPrefix)
+	return h[:min(16, len(h))]
+}
+
+// tokenMu serialises the changes to tokens (create, revoke, last use):
+// only one process opens a store, so a lock in the process is enough.
+var tokenMu sync.Mutex
+
+// IssueToken checks and creates a token, records it in Server.Audit.Logs
+// and returns the secret, which is shown once and never again. The name
+// must be valid (CheckTokenName) and not in use in the org; every queue
+// must be a queue of the org a user may send to (a SERVER_EVENT queue).
+func IssueToken(ctx context.Context, m *queues.Manager, kv artifacts.Storage, t Token, principal string) (string, error) {
+	if err := checkToken(m, t); err != nil {
+		return "", err
+	}
+	secret, err := storeToken(kv, &t)
+	if err != nil {
+		return "", err
+	}
+	details := ordereddict.NewDict().Set("name", t.Name).Set("role", t.Role).Set("queues", toAny(t.Queues))
+	if !t.Expires.IsZero() {
+		details.Set("expires", t.Expires)
+	}
+	_ = m.Audit(context.WithoutCancel(ctx), t.Org, "token_create", principal, details)
+	return secret, nil
+}
+
+// checkToken validates a new token, before the store is looked at.
+func checkToken(m *queues.Manager, t Token) error {
 	switch t.Role {
 	case RoleReader, RolePublisher, RoleAdmin, RoleMetrics:
 	default:
-		return "", fmt.Errorf("role must be reader, publisher, admin or metrics, not %q", t.Role)
+		return fmt.Errorf("role must be reader, publisher, admin or metrics, not %q", t.Role)
 	}
-	if t.Name == "" {
-		return "", fmt.Errorf("a token needs a name (--name)")
+	if err := CheckTokenName(t.Name); err != nil {
+		return err
+	}
+	if err := queues.CheckOrg(t.Org); err != nil {
+		return err
 	}
 	if t.Role == RolePublisher && len(t.Queues) == 0 {
-		return "", fmt.Errorf("a publisher token needs at least one --queue")
+		return fmt.Errorf("a publisher token needs at least one --queue")
 	}
+	for _, q := range t.Queues {
+		if _, err := m.CheckSend(t.Org, q, queues.Sender{Principal: t.Name}); err != nil {
+			if strings.HasSuffix(err.Error(), "not known") {
+				return fmt.Errorf("--queue %s: there is no such queue in org %s", q, t.Org)
+			}
+			msg := strings.TrimPrefix(err.Error(), "send_event: ")
+			return fmt.Errorf("--queue %s: %s", q, strings.Replace(msg, "send_event only sends", "a token may only send", 1))
+		}
+	}
+	if !t.Expires.IsZero() && !t.Expires.After(time.Now()) {
+		return fmt.Errorf("--expires must be in the future")
+	}
+	return nil
+}
+
+// storeToken makes the secret of t and stores t under its hash, unless
+// the org has a token of that name.
+func storeToken(kv artifacts.Storage, t *Token) (string, error) {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
 	secret := "vqlq_" + hex.EncodeToString(b)
+	key := tokenPrefix + hashToken(secret)
+	t.ID = idOfKey(key)
 	t.Created = time.Now().UTC()
+	t.LastUsed = time.Time{}
+	if !t.Expires.IsZero() {
+		t.Expires = t.Expires.UTC()
+	}
 	data, err := json.Marshal(t)
 	if err != nil {
 		return "", err
 	}
-	if err := kv.Put(tokenPrefix+hashToken(secret), data); err != nil {
+	tokenMu.Lock()
+	defer tokenMu.Unlock()
+	all, err := scanTokens(kv)
+	if err != nil {
 		return "", err
 	}
+	for _, o := range all {
+		if o.Org == t.Org && strings.EqualFold(o.Name, t.Name) {
+			return "", fmt.Errorf("org %s already has a token named %s: choose another name, or revoke it first (vqlq token revoke %s --org %s)", t.Org, o.Name, o.Name, t.Org)
+		}
+	}
+	if err := kv.Put(key, data); err != nil {
+		return "", err
+	}
+	t.key = key
 	return secret, nil
+}
+
+// decodeToken reads a stored token; its ID comes from its key.
+func decodeToken(key string, data []byte) (*Token, bool) {
+	var t Token
+	if json.Unmarshal(data, &t) != nil {
+		return nil, false
+	}
+	t.key = key
+	t.ID = idOfKey(key)
+	return &t, true
 }
 
 // lookupToken finds the token a secret stands for.
@@ -88,26 +228,123 @@ func lookupToken(kv artifacts.Storage, secret string) (*Token, bool) {
 	if secret == "" {
 		return nil, false
 	}
-	data, ok, err := kv.Get(tokenPrefix + hashToken(secret))
+	key := tokenPrefix + hashToken(secret)
+	data, ok, err := kv.Get(key)
 	if err != nil || !ok {
 		return nil, false
 	}
-	var t Token
-	if json.Unmarshal(data, &t) != nil {
-		return nil, false
+	return decodeToken(key, data)
+}
+
+// bearerToken reads the token of an Authorization header. The scheme is
+// case-insensitive (RFC 6750) and spaces around the parts are tolerated.
+func bearerToken(header string) (string, bool) {
+	f := strings.Fields(header)
+	if len(f) != 2 || !strings.EqualFold(f[0], "Bearer") {
+		return "", false
 	}
-	return &t, true
+	return f[1], true
+}
+
+// scanTokens reads every stored token.
+func scanTokens(kv artifacts.Storage) ([]*Token, error) {
+	var out []*Token
+	err := kv.Scan(tokenPrefix, func(k string, v []byte) error {
+		if t, ok := decodeToken(k, v); ok {
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // tokenOrgs lists the orgs that have tokens.
 func tokenOrgs(kv artifacts.Storage) map[string]bool {
 	out := map[string]bool{}
-	_ = kv.Scan(tokenPrefix, func(_ string, v []byte) error {
-		var t Token
-		if json.Unmarshal(v, &t) == nil {
-			out[t.Org] = true
+	all, _ := scanTokens(kv)
+	for _, t := range all {
+		out[t.Org] = true
+	}
+	return out
+}
+
+// ListTokens returns the tokens of an org, by name.
+func ListTokens(kv artifacts.Storage, org string) ([]Token, error) {
+	all, err := scanTokens(kv)
+	if err != nil {
+		return nil, err
+	}
+	out := []Token{}
+	for _, t := range all {
+		if t.Org == org {
+			out = append(out, *t)
 		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// ErrTokenNotFound is returned by RevokeToken when the org has no token of
+// that name.
+var ErrTokenNotFound = fmt.Errorf("no such token")
+
+// RevokeToken deletes the org's token called name and records it in
+// Server.Audit.Logs. The token is refused from then on; a running
+// server also ends its open streams (at once when the revocation goes
+// through it, otherwise within about a second). It returns the tokens
+// removed (one, unless an old store holds duplicates).
+func RevokeToken(ctx context.Context, m *queues.Manager, kv artifacts.Storage, org, name, principal string) ([]Token, error) {
+	tokenMu.Lock()
+	all, err := scanTokens(kv)
+	var gone []Token
+	for _, t := range all {
+		if err != nil {
+			break
+		}
+		if t.Org == org && t.Name == name {
+			if err = kv.Delete(t.key); err == nil {
+				gone = append(gone, *t)
+			}
+		}
+	}
+	tokenMu.Unlock()
+	if err != nil {
+		return gone, err
+	}
+	if len(gone) == 0 {
+		return nil, fmt.Errorf("%w: org %s has no token named %q (vqlq token list --org %s shows them)", ErrTokenNotFound, org, name, org)
+	}
+	for _, t := range gone {
+		_ = m.Audit(context.WithoutCancel(ctx), org, "token_revoke", principal, ordereddict.NewDict().
+			Set("name", t.Name).Set("role", t.Role).Set("created", t.Created))
+	}
+	return gone, nil
+}
+
+// writeLastUsed stores when a token was last used, unless it is gone.
+func writeLastUsed(kv artifacts.Storage, key string, at time.Time) error {
+	tokenMu.Lock()
+	defer tokenMu.Unlock()
+	data, ok, err := kv.Get(key)
+	if err != nil || !ok {
+		return err
+	}
+	t, ok := decodeToken(key, data)
+	if !ok || !at.After(t.LastUsed) {
 		return nil
-	})
+	}
+	t.LastUsed = at.UTC()
+	data, err = json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return kv.Put(key, data)
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
 	return out
 }

@@ -27,6 +27,9 @@ type Engine struct {
 	functions map[string]Function
 	globals   map[string]any
 	resolvers []func(name string) (Plugin, bool)
+	// notes are warnings for LETs of names that look meaningful but are
+	// not (a query that sets OrgId has not changed its org).
+	notes map[string]string
 }
 
 // NewEngine returns an engine with nothing registered. The root package
@@ -53,6 +56,17 @@ func (e *Engine) AddFunction(f Function) {
 func (e *Engine) SetVar(name string, v any) {
 	e.mu.Lock()
 	e.globals[name] = v
+	e.mu.Unlock()
+}
+
+// NoteVar makes a LET of name log note as a warning. Hosts use it for
+// names users may expect to have an effect that only the session has.
+func (e *Engine) NoteVar(name, note string) {
+	e.mu.Lock()
+	if e.notes == nil {
+		e.notes = map[string]string{}
+	}
+	e.notes[name] = note
 	e.mu.Unlock()
 }
 
@@ -139,11 +153,18 @@ type SessionOptions struct {
 	// OnLog receives every log message as it is produced, possibly from
 	// several goroutines at once.
 	OnLog func(Message)
+	// Identity is who the session acts for: its org, principal and
+	// permissions. The zero value is the host's default org with no
+	// permissions beyond the plugins and functions that declare none.
+	Identity Identity
+	// OnDenied is told of every call refused for a missing permission,
+	// so that the host can audit it.
+	OnDenied func(Denial)
 }
 
 // NewSession starts a session with its own scope.
 func (e *Engine) NewSession(opts SessionOptions) *Session {
-	rt := &runtime{engine: e, onLog: opts.OnLog}
+	rt := &runtime{engine: e, onLog: opts.OnLog, identity: opts.Identity, onDenied: opts.OnDenied}
 	e.mu.RLock()
 	globals := make(map[string]any, len(e.globals))
 	for k, v := range e.globals {
@@ -231,6 +252,12 @@ func (s *Scope) execLet(ctx context.Context, l *ast.Let) {
 	name := l.Name.Value
 	if _, masks := s.rt.engine.function(name); masks && l.HasParams {
 		s.Log(LevelWarn, "LET expression is masking a built in function %s", name)
+	}
+	s.rt.engine.mu.RLock()
+	note, noted := s.rt.engine.notes[name]
+	s.rt.engine.mu.RUnlock()
+	if noted {
+		s.Log(LevelWarn, "LET %s: %s", name, note)
 	}
 	switch {
 	case l.HasParams:

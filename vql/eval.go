@@ -313,6 +313,9 @@ func (s *Scope) evalCall(ctx context.Context, n *ast.Call) any {
 	name := n.Name.Value
 	if fn, ok := s.rt.engine.function(name); ok {
 		info := fn.Info()
+		if len(info.Permissions) > 0 && !s.checkPermissions(name, &info) {
+			return nil
+		}
 		args := s.newArgs(ctx, name, &info, n.Args, n, false)
 		if args.failed {
 			return nil
@@ -415,6 +418,9 @@ func (s *Scope) rowsFrom(ctx context.Context, pc *ast.PluginCall) iter.Seq[Row] 
 		return func(func(Row) bool) {}
 	}
 	info := p.Info()
+	if len(info.Permissions) > 0 && !s.checkPermissions(name, &info) {
+		return func(func(Row) bool) {}
+	}
 	args := s.newArgs(ctx, name, &info, pc.Args, nil, true)
 	if args.failed {
 		return func(func(Row) bool) {}

@@ -47,6 +47,9 @@ type Info struct {
 	// FreeArgs lets the callee take any argument names (dict(), for one);
 	// Args then only documents the well-known ones.
 	FreeArgs bool
+	// Permissions are what a session must hold to call it; a session
+	// without one gets an error and the call does not run.
+	Permissions []Permission
 }
 
 // Plugin is a row source used in FROM. Call returns a sequence that is

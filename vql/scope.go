@@ -16,8 +16,10 @@ const MaxDepth = 1000
 
 // runtime is what every scope of one session shares.
 type runtime struct {
-	engine *Engine
-	onLog  func(Message)
+	engine   *Engine
+	onLog    func(Message)
+	identity Identity
+	onDenied func(Denial)
 }
 
 // Scope is a chain of layers in which names are looked up, innermost

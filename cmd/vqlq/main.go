@@ -27,9 +27,13 @@ Usage:
   vqlq [flags]                  interactive prompt (runs piped statements when stdin is not a terminal)
   vqlq query [flags] QUERY|-    run one VQL text (- reads it from stdin)
   vqlq run [flags] FILE.vql|-   run a VQL script
-  vqlq serve [--listen ADDR]    the event server: HTTP API, server monitoring, debug page
-  vqlq token create --name N --role reader|publisher|admin [--queue Q …]
-                                make an API token (printed once)
+  vqlq serve [--listen ADDR] [--tls-cert FILE --tls-key FILE]
+                                the event server: HTTP API (HTTPS with the TLS flags),
+                                server monitoring, debug page
+  vqlq token create --name N --role reader|publisher|admin|metrics [--queue Q …] [--expires 720h]
+                                make an API token (printed once; N unique in the org)
+  vqlq token list [--format F]  the org's tokens: name, role, queues, created, last used, expiry
+  vqlq token revoke N           revoke a token: refused at once, its open streams end
   vqlq help [NAME]              list plugins and functions, or describe one
 
 Flags:

@@ -28,6 +28,11 @@ func TestMain(m *testing.M) {
 	if err := build.Run(); err != nil {
 		panic(err)
 	}
+	// VQLQ_TEST_BIN runs the tests against another build (an older commit,
+	// to measure what a change improved).
+	if b := os.Getenv("VQLQ_TEST_BIN"); b != "" {
+		vqlqBin = b
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,13 +14,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/internal/private"
 	"github.com/vqlq/vqlq/runner"
 	"github.com/vqlq/vqlq/server"
-	"github.com/vqlq/vqlq/vql"
 )
 
 // cmdServe runs the event server: it owns the data folder, serves the API
@@ -29,13 +33,21 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	var flags runner.StoreFlags
 	flags.Register(fs)
 	listen := fs.String("listen", "127.0.0.1:8889", "address of the HTTP API")
-	maxRow := fs.Int("max-row-bytes", server.DefaultMaxRowBytes, "largest event accepted from the API")
+	maxRow := fs.Int("max-row-bytes", server.DefaultMaxRowBytes, "largest event (one row) accepted from the API, in bytes")
+	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest request body accepted from the API, in bytes: reading stops there with a 413")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	var monitor multiFlag
 	fs.Var(&monitor, "monitor", "add a SERVER_EVENT artifact to the monitoring table (repeatable)")
 	if err := fs.Parse(flagsFirst(args)); err != nil {
 		return exitUsage
 	}
 	if err := flags.Check(); err != nil {
+		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
+		return exitUsage
+	}
+	tlsConfig, err := loadTLS(*tlsCert, *tlsKey)
+	if err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
 		return exitUsage
 	}
@@ -51,13 +63,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		Manager:     m,
 		KV:          kv,
 		MaxRowBytes: *maxRow,
-		Engine: func(org string, readOnly bool) *vql.Engine {
-			e := b.EngineFor(org)
-			if readOnly {
-				server.DenyChanges(e)
-			}
-			return e
-		},
+		MaxBody:     *maxBody,
+		Engine:      b.Engine(),
 	})
 	mon, err := startMonitoring(b, m, kv, monitor)
 	if err != nil {
@@ -76,19 +83,31 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	sockPath := filepath.Join(flags.DataDir, runner.SocketFile)
 	os.Remove(sockPath) // the store's lock proves no live server owns it
-	unix, err := net.Listen("unix", sockPath)
+	// Born 0600 (the umask is set around the listen), so no other local
+	// user can ever connect: the socket acts as the folder's owner.
+	unix, err := private.ListenUnix(sockPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
+		tcp.Close()
 		mon.stop()
 		b.Close()
 		return exitRuntime
 	}
-	os.Chmod(sockPath, 0o600)
-	api := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	api := srv.HTTPServer()
+	api.TLSConfig = tlsConfig
 	local := &http.Server{Handler: srv.LocalHandler()}
-	go api.Serve(tcp)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		go api.ServeTLS(srv.CountRefusals(tcp), "", "") // the certificate is in TLSConfig
+	} else {
+		if !isLoopback(tcp.Addr()) {
+			fmt.Fprintf(stderr, "vqlq serve: warning: listening on %s without TLS: API tokens and events travel in clear text; use --tls-cert and --tls-key, or listen on 127.0.0.1\n", shownAddr(*listen, tcp.Addr()))
+		}
+		go api.Serve(srv.CountRefusals(tcp))
+	}
 	go local.Serve(unix)
-	fmt.Fprintf(stdout, "vqlq serve: listening on http://%s (data folder %s, socket %s)\n", tcp.Addr(), flags.DataDir, sockPath)
+	fmt.Fprintf(stdout, "vqlq serve: listening on %s://%s (data folder %s, socket %s)\n", scheme, tcp.Addr(), flags.DataDir, sockPath)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
@@ -110,60 +129,71 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// loadTLS reads --tls-cert and --tls-key (both or neither) into the API's
+// TLS configuration: nil without them. Every problem names the file, and
+// is found before anything listens.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("--tls-cert and --tls-key go together: give both, or neither for plain HTTP")
+	}
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert: %w", err)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-key: %w", err)
+	}
+	var certs int
+	for rest := certPEM; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return nil, fmt.Errorf("--tls-cert %s: %w", certFile, err)
+		}
+		certs++
+	}
+	if certs == 0 {
+		return nil, fmt.Errorf("--tls-cert %s: no PEM CERTIFICATE block in it", certFile)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		// The certificate parsed, so the key is what is wrong (or does
+		// not belong to the certificate).
+		return nil, fmt.Errorf("--tls-key %s (for --tls-cert %s): %w", keyFile, certFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// isLoopback reports whether the API listens only on this machine
+// (127.0.0.0/8 or ::1; localhost resolves to one of them).
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// shownAddr is the address as the user gave it, with the port actually
+// bound (0.0.0.0:0 listens on [::]:PORT, which would read oddly).
+func shownAddr(given string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(given)
+	tcp, ok := bound.(*net.TCPAddr)
+	if err != nil || !ok {
+		return bound.String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+}
+
 // multiFlag collects a repeatable flag.
 type multiFlag []string
 
 func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// cmdToken creates an API token: through the server when one owns the
-// data folder, otherwise in the store directly.
-func cmdToken(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: vqlq token create --name NAME --role reader|publisher|admin [--queue NAME …] [--org ID]")
-		return exitUsage
-	}
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var flags runner.StoreFlags
-	flags.Register(fs)
-	name := fs.String("name", "", "the token's name (it appears as _Source and in audit logs)")
-	role := fs.String("role", "", "reader, publisher or admin")
-	var queues multiFlag
-	fs.Var(&queues, "queue", "a queue a publisher may send to (repeatable)")
-	if err := fs.Parse(flagsFirst(args[1:])); err != nil {
-		return exitUsage
-	}
-	if err := flags.Check(); err != nil {
-		fmt.Fprintf(stderr, "vqlq token: %v\n", err)
-		return exitUsage
-	}
-	t := server.Token{Name: *name, Role: *role, Org: flags.Org, Queues: queues}
-	if r, ok := runner.Attach(flags.DataDir, flags.Org); ok {
-		secret, err := r.CreateToken(context.Background(), t.Name, t.Role, t.Queues)
-		if err != nil {
-			fmt.Fprintf(stderr, "vqlq token: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprintln(stdout, secret)
-		return exitOK
-	}
-	b := &runner.Backend{Flags: &flags}
-	defer b.Close()
-	m, err := b.Manager()
-	if err != nil {
-		fmt.Fprintf(stderr, "vqlq token: %v\n", err)
-		return exitRuntime
-	}
-	kv, _ := b.Store().(artifacts.Storage)
-	secret, err := server.IssueToken(context.Background(), m, kv, t, "local")
-	if err != nil {
-		fmt.Fprintf(stderr, "vqlq token: %v\n", err)
-		if errors.Is(err, os.ErrPermission) {
-			return exitRuntime
-		}
-		return exitUsage
-	}
-	fmt.Fprintln(stdout, secret)
-	return exitOK
-}

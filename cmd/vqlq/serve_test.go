@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,21 +23,41 @@ import (
 
 // serveProc is a running `vqlq serve`.
 type serveProc struct {
-	cmd  *exec.Cmd
-	url  string
-	data string
-	defs string
+	cmd    *exec.Cmd
+	url    string
+	data   string
+	defs   string
+	stderr *syncBuffer // what it printed on stderr (also passed to the test's)
+}
+
+// syncBuffer is a bytes.Buffer that a process's output can be copied into
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func startServe(t *testing.T, defs map[string]string, extra ...string) *serveProc {
-	p := &serveProc{data: filepath.Join(t.TempDir(), "data"), defs: t.TempDir()}
+	p := &serveProc{data: filepath.Join(t.TempDir(), "data"), defs: t.TempDir(), stderr: &syncBuffer{}}
 	for name, text := range defs {
 		os.WriteFile(filepath.Join(p.defs, name), []byte(text), 0o644)
 	}
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", p.data, "--definitions", p.defs}, extra...)
 	p.cmd = exec.Command(vqlqBin, args...)
 	stdout, _ := p.cmd.StdoutPipe()
-	p.cmd.Stderr = os.Stderr
+	p.cmd.Stderr = io.MultiWriter(os.Stderr, p.stderr)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -256,5 +277,19 @@ func TestServeShutdownLosesNothingAcknowledged(t *testing.T) {
 	t.Logf("%d events acknowledged before and during shutdown, %d stored", len(acked), len(seen))
 	if len(acked) == 0 {
 		t.Fatal("nothing was acknowledged")
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1": true, "127.3.4.5": true, "::1": true,
+		"0.0.0.0": false, "::": false, "192.0.2.1": false, "2001:db8::1": false,
+	} {
+		if got := isLoopback(&net.TCPAddr{IP: net.ParseIP(addr), Port: 8889}); got != want {
+			t.Errorf("isLoopback(%s) = %v", addr, got)
+		}
+	}
+	if got := shownAddr("0.0.0.0:0", &net.TCPAddr{IP: net.IPv6unspecified, Port: 4242}); got != "0.0.0.0:4242" {
+		t.Errorf("shownAddr = %q", got)
 	}
 }

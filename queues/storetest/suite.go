@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"Trim", testTrim},
 		{"Persistence", testPersistence},
 		{"Bounded", testBounded},
+		{"LargeEvents", testLargeEvents},
 		{"Closed", testClosed},
 	}
 	for _, tt := range tests {
@@ -323,5 +324,50 @@ func testClosed(t *testing.T, open Opener) {
 	s.Close()
 	if _, err := s.Append(ctx, "Q", payloads("x", 1)); err == nil {
 		t.Error("append after close succeeded")
+	}
+}
+
+// testLargeEvents appends 40 events of 1 MB. A bounded store keeps no more
+// than its MaxQueueBytes of them (and the newest); any other store keeps
+// them all, whatever it holds in memory, and gives them back intact.
+func testLargeEvents(t *testing.T, open Opener) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	const n, size = 40, 1 << 20
+	for i := range n {
+		ev := make([]byte, size)
+		for j := range ev {
+			ev[j] = byte('a' + i%26)
+		}
+		mustAppend(t, s, "Q", [][]byte{ev})
+	}
+	got := readAll(t, s, "Q", 1)
+	if len(got) == 0 || got[len(got)-1].Seq != n {
+		t.Fatalf("the newest event is not kept: %d events read", len(got))
+	}
+	held := int64(0)
+	for i, ev := range got {
+		held += int64(len(ev.Data))
+		want := byte('a' + (int(ev.Seq)-1)%26)
+		if len(ev.Data) != size || ev.Data[0] != want || ev.Data[size-1] != want {
+			t.Fatalf("event %d (seq %d) is damaged: %d bytes", i, ev.Seq, len(ev.Data))
+		}
+		if i > 0 && ev.Seq != got[i-1].Seq+1 {
+			t.Fatalf("gap inside what is held: %d after %d", ev.Seq, got[i-1].Seq)
+		}
+	}
+	f := s.Features()
+	switch {
+	case f.Bounded && f.MaxQueueBytes > 0:
+		if held > max(f.MaxQueueBytes, size) {
+			t.Errorf("holds %d bytes of one queue, over its bound of %d", held, f.MaxQueueBytes)
+		}
+		if first, _, _ := s.Bounds("Q"); first != got[0].Seq {
+			t.Errorf("Bounds says %d is the first held, the read starts at %d", first, got[0].Seq)
+		}
+	case !f.Bounded:
+		if len(got) != n {
+			t.Errorf("kept %d of %d events", len(got), n)
+		}
 	}
 }

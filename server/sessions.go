@@ -1,0 +1,114 @@
+package server
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vqlq/vqlq/vql"
+)
+
+// Bounds on the sessions the server keeps for attached clients: a token
+// cannot grow the server's memory by naming ever new session ids.
+const (
+	sessionIdle        = time.Hour
+	maxSessionsPerUser = 64
+	maxSessions        = 4096
+)
+
+// remoteSession is a VQL session kept for an attached client (a REPL), so
+// its LETs persist from one statement to the next.
+type remoteSession struct {
+	mu       sync.Mutex
+	session  *vql.Session
+	logs     func(vql.Message)
+	owner    string // sessionOwner of the caller that made it
+	lastUsed time.Time
+}
+
+// sessionOwner is who a session belongs to: the token itself (its hash),
+// its org and its role — never its name alone, which another org's token
+// may share — or the folder's owner.
+func sessionOwner(c *caller) string {
+	if c.local {
+		return "local"
+	}
+	return c.key + "\x00" + c.token.Org + "\x00" + c.token.Role
+}
+
+// session finds or makes the VQL session of a request. Requests without a
+// session id get a fresh one; a session id names a session only among the
+// caller's own.
+func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSession {
+	owner := sessionOwner(c)
+	make := func() *remoteSession {
+		rs := &remoteSession{owner: owner, lastUsed: time.Now(), logs: logf}
+		rs.session = s.opts.Engine.NewSession(vql.SessionOptions{
+			Identity: c.identity(),
+			OnDenied: s.auditDenied(c),
+			OnLog: func(m vql.Message) {
+				if rs.logs != nil {
+					rs.logs(m)
+				}
+			}})
+		return rs
+	}
+	if id == "" {
+		return make()
+	}
+	key := owner + "\x00" + id
+	s.sessionsMu.Lock()
+	defer s.sessionsMu.Unlock()
+	if rs, ok := s.sessions[key]; ok {
+		rs.lastUsed = time.Now()
+		return rs
+	}
+	s.evictSessions(owner)
+	rs := make()
+	s.sessions[key] = rs
+	return rs
+}
+
+// evictSessions drops idle sessions, then the least recently used of the
+// owner's (or anyone's) while a new one would be over a bound.
+func (s *Server) evictSessions(owner string) {
+	mine := 0
+	for k, rs := range s.sessions {
+		switch {
+		case time.Since(rs.lastUsed) > sessionIdle:
+			delete(s.sessions, k)
+		case rs.owner == owner:
+			mine++
+		}
+	}
+	for mine >= maxSessionsPerUser {
+		s.dropOldest(func(rs *remoteSession) bool { return rs.owner == owner })
+		mine--
+	}
+	for len(s.sessions) >= maxSessions {
+		s.dropOldest(func(*remoteSession) bool { return true })
+	}
+}
+
+func (s *Server) dropOldest(match func(*remoteSession) bool) {
+	var oldestKey string
+	var oldest time.Time
+	for k, rs := range s.sessions {
+		if match(rs) && (oldestKey == "" || rs.lastUsed.Before(oldest)) {
+			oldestKey, oldest = k, rs.lastUsed
+		}
+	}
+	delete(s.sessions, oldestKey)
+}
+
+// dropSessions forgets the kept sessions of a token (it was revoked): its
+// LETs go with it.
+func (s *Server) dropSessions(tokenID string) {
+	s.sessionsMu.Lock()
+	defer s.sessionsMu.Unlock()
+	for k, rs := range s.sessions {
+		if strings.HasPrefix(rs.owner, tokenID+"\x00") {
+			delete(s.sessions, k)
+		}
+	}
+}

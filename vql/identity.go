@@ -1,0 +1,120 @@
+package vql
+
+import (
+	"slices"
+	"strings"
+)
+
+// Permission names a right a plugin or function needs, in Velociraptor's
+// words, so that an artifact's required_permissions and a token's grants
+// read the same.
+type Permission string
+
+// The permissions vqlq's built-ins declare.
+const (
+	// PermReadResults reads queues and stored events.
+	PermReadResults Permission = "READ_RESULTS"
+	// PermPublish sends events (send_event, alert).
+	PermPublish Permission = "PUBLISH"
+	// PermArtifactWriter adds or removes artifacts at run time.
+	PermArtifactWriter Permission = "ARTIFACT_WRITER"
+	// PermCollectServer runs an artifact as a flow on the server.
+	PermCollectServer Permission = "COLLECT_SERVER"
+	// PermServerAdmin changes the server's configuration (the monitoring
+	// table) and sees every org.
+	PermServerAdmin Permission = "SERVER_ADMIN"
+	// PermNetwork reaches out over the network (http_client).
+	PermNetwork Permission = "NETWORK"
+)
+
+// Identity is who a session acts for. It is fixed when the session is
+// opened — from the command line, or from the token of an API request —
+// and plugins read it through the scope (Scope.Org, Scope.Identity). No
+// variable a query sets can change it: that is what makes a token's reach
+// the reach it was given when it authenticated.
+type Identity struct {
+	// Org is the org every queue, artifact and alert window of the
+	// session belongs to ("" is the host's default org).
+	Org string
+	// Principal names who acts: a token's name, or "server" for the
+	// folder's owner. Events sent by the session are stamped with it.
+	Principal string
+	// Role is the token's role ("admin", "reader", …), for messages.
+	Role string
+	// All grants every permission (the local command line, an admin).
+	All bool
+	// AllOrgs lets the session see every org (orgs(), the debug page):
+	// the data folder's owner and the admins of the default org. It
+	// never lets a query act in another org.
+	AllOrgs bool
+	// Granted are the permissions held when All is not set.
+	Granted []Permission
+}
+
+// Has reports whether the identity holds a permission.
+func (id Identity) Has(p Permission) bool {
+	return id.All || slices.Contains(id.Granted, p)
+}
+
+// missing returns the first of perms the identity lacks.
+func (id Identity) missing(perms []Permission) (Permission, bool) {
+	for _, p := range perms {
+		if !id.Has(p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// describe names the identity in a refusal: `token ops (reader)`.
+func (id Identity) describe() string {
+	var b strings.Builder
+	b.WriteString(id.Principal)
+	if b.Len() == 0 {
+		b.WriteString("this session")
+	}
+	if id.Role != "" {
+		b.WriteString(" (" + id.Role + ")")
+	}
+	return b.String()
+}
+
+// Denial is a call the session's identity was not allowed to make, as
+// SessionOptions.OnDenied is told it.
+type Denial struct {
+	// Call is the plugin or function refused.
+	Call string
+	// Permission is the one it needs and the identity lacks.
+	Permission Permission
+	// Query is the text of the statement that made the call.
+	Query string
+}
+
+// checkPermissions refuses a call whose declared permissions the session
+// lacks: the refusal is logged, reported to OnDenied (the server audits
+// it) and the call does not run.
+func (s *Scope) checkPermissions(name string, info *Info) bool {
+	p, lacking := s.rt.identity.missing(info.Permissions)
+	if !lacking {
+		return true
+	}
+	s.Errorf("%s: permission denied: %s lacks %s", name, s.rt.identity.describe(), p)
+	if s.rt.onDenied != nil {
+		s.rt.onDenied(Denial{Call: name, Permission: p, Query: s.query})
+	}
+	return false
+}
+
+// Identity is who the session acts for.
+func (s *Session) Identity() Identity { return s.root.rt.identity }
+
+// SetIdentity changes who the session acts for, keeping its LETs: the
+// REPL's `.org` does this for the folder's owner. It is the host's
+// decision, never a query's; call it only between statements.
+func (s *Session) SetIdentity(id Identity) { s.root.rt.identity = id }
+
+// Identity is who the session acts for.
+func (s *Scope) Identity() Identity { return s.rt.identity }
+
+// Org is the org the session runs in ("" when the host set none).
+func (s *Scope) Org() string { return s.rt.identity.Org }
