@@ -29,7 +29,18 @@ func (e queueEnv) args(extra ...string) []string {
 func TestSeedWalkthroughFromTheCommandLine(t *testing.T) {
 	e := newQueueEnv(t)
 	r := runVQLQ(t, "", e.args(`SELECT * FROM chain(async=TRUE, a={SELECT * FROM watch_monitoring(artifact="Server.Events.Receive") LIMIT 1}, b={SELECT send_event(row=dict(a=1,b=2,c=3), artifact="Server.Events.Receive") AS Sent FROM scope() WHERE sleep(time=1)})`)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "\n{\"a\":1,\"b\":2,\"c\":3,\"_ts\":") || !strings.Contains(r.stdout, `"_Source":"server"}`) {
+	// Two rows, in whichever order the two queries of the chain gave them:
+	// the watched event and the stamped row send_event returned.
+	watched, sent := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		switch {
+		case strings.HasPrefix(line, `{"a":1,"b":2,"c":3,"_ts":`) && strings.HasSuffix(line, `,"_Source":"server"}`):
+			watched++
+		case strings.HasPrefix(line, `{"Sent":{"a":1,"b":2,"c":3,"_ts":`) && strings.HasSuffix(line, `,"_Source":"server"}}`):
+			sent++
+		}
+	}
+	if r.code != 0 || watched != 1 || sent != 1 {
 		t.Fatalf("%+v", r)
 	}
 	// A later process on the same data folder reads the stored event.
