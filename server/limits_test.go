@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vqlq/vqlq"
+	"github.com/vqlq/vqlq/internal/repeat"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/server"
 )
@@ -373,27 +374,6 @@ func TestRefusalAuditRowsAreCut(t *testing.T) {
 	}
 }
 
-// generator is a body of size bytes: unit repeated, never held whole.
-type generator struct {
-	unit []byte
-	left int64
-	off  int
-}
-
-func (g *generator) Read(p []byte) (int, error) {
-	if g.left <= 0 {
-		return 0, io.EOF
-	}
-	n := 0
-	for n < len(p) && g.left > 0 {
-		c := copy(p[n:min(len(p), n+int(min(g.left, int64(len(g.unit)-g.off))))], g.unit[g.off:])
-		n += c
-		g.off = (g.off + c) % len(g.unit)
-		g.left -= int64(c)
-	}
-	return n, nil
-}
-
 // TestLargeBodiesAreRefusedAsTheyArrive: bodies are read against their
 // limit as they arrive. Before: a 1 GB POST was buffered whole (RSS +2 GB)
 // before its 413. Now reading stops at --max-body (16 MB) or at the first
@@ -416,15 +396,15 @@ func TestLargeBodiesAreRefusedAsTheyArrive(t *testing.T) {
 		length     int64 // Content-Length; 0: chunked
 		msg        string
 	}{
-		{"1 GB of 1 KB rows, chunked", send, func() io.Reader { return &generator{unit: row, left: gb} }, 0,
+		{"1 GB of 1 KB rows, chunked", send, func() io.Reader { return repeat.Reader(row, gb) }, 0,
 			"body over the limit of 16777216 bytes (vqlq serve --max-body)"},
-		{"1 GB announced", send, func() io.Reader { return &generator{unit: row, left: gb} }, gb,
+		{"1 GB announced", send, func() io.Reader { return repeat.Reader(row, gb) }, gb,
 			"body over the limit of 16777216 bytes (vqlq serve --max-body)"},
-		{"1 GB of tiny rows", send, func() io.Reader { return &generator{unit: []byte("{}\n"), left: gb} }, 0,
+		{"1 GB of tiny rows", send, func() io.Reader { return repeat.Reader([]byte("{}\n"), gb) }, 0,
 			"more than 100000 rows in one request"},
-		{"one line of 10 MB", send, func() io.Reader { return &generator{unit: []byte(`{"a":"xxxxxxxx`), left: 10 << 20} }, 0,
+		{"one line of 10 MB", send, func() io.Reader { return repeat.Reader([]byte(`{"a":"xxxxxxxx`), 10<<20) }, 0,
 			"row 1 is more than 1048576 bytes, over the limit of 1048576 (vqlq serve --max-row-bytes)"},
-		{"a query of 1 GB", "/api/v1/orgs/root/query", func() io.Reader { return &generator{unit: []byte("SELECT * FROM scope() "), left: gb} }, 0,
+		{"a query of 1 GB", "/api/v1/orgs/root/query", func() io.Reader { return repeat.Reader([]byte("SELECT * FROM scope() "), gb) }, 0,
 			"body over the limit of 16777216 bytes (vqlq serve --max-body)"},
 	}
 	for _, tt := range tests {

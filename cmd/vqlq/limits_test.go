@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vqlq/vqlq/internal/repeat"
 	"github.com/vqlq/vqlq/runner"
 )
 
@@ -139,27 +140,6 @@ func rawStatus(addr string, parts ...[]byte) (int, error) {
 	return strconv.Atoi(f[1])
 }
 
-// repeatReader is size bytes of unit, repeated.
-type repeatReader struct {
-	unit []byte
-	left int64
-	off  int
-}
-
-func (g *repeatReader) Read(p []byte) (int, error) {
-	if g.left <= 0 {
-		return 0, io.EOF
-	}
-	n := 0
-	for n < len(p) && g.left > 0 {
-		c := copy(p[n:min(len(p), n+int(min(g.left, int64(len(g.unit)-g.off))))], g.unit[g.off:])
-		n += c
-		g.off = (g.off + c) % len(g.unit)
-		g.left -= int64(c)
-	}
-	return n, nil
-}
-
 // TestServeFloodsWithoutToken runs the floods of the security issue
 // against the real `vqlq serve` and measures the process (peak RSS, from
 // /proc) and its data folder (allocated blocks, after a clean stop that
@@ -197,8 +177,8 @@ func TestServeFloodsWithoutToken(t *testing.T) {
 		body io.Reader
 		msg  string
 	}{
-		{"1 GB of 1 KB rows", &repeatReader{unit: []byte(`{"pad":"` + strings.Repeat("x", 1000) + "\"}\n"), left: 1 << 30}, "body over the limit of 16777216 bytes (vqlq serve --max-body)"},
-		{"one line of 10 MB", &repeatReader{unit: []byte(`{"a":"xxxxxxxx`), left: 10 << 20}, "row 1 is more than 1048576 bytes, over the limit of 1048576 (vqlq serve --max-row-bytes)"},
+		{"1 GB of 1 KB rows", repeat.Reader([]byte(`{"pad":"`+strings.Repeat("x", 1000)+"\"}\n"), 1<<30), "body over the limit of 16777216 bytes (vqlq serve --max-body)"},
+		{"one line of 10 MB", repeat.Reader([]byte(`{"a":"xxxxxxxx`), 10<<20), "row 1 is more than 1048576 bytes, over the limit of 1048576 (vqlq serve --max-row-bytes)"},
 	} {
 		var status int
 		var got struct{ Error string }

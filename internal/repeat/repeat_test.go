@@ -1,0 +1,25 @@
+package repeat
+
+import (
+	"io"
+	"testing"
+)
+
+func TestReader(t *testing.T) {
+	tests := []struct {
+		unit string
+		size int64
+		want string
+	}{
+		{"abc", 7, "abcabca"},
+		{"abc", 0, ""},
+		{"x", 3, "xxx"},
+		{"abcd", 2, "ab"},
+	}
+	for _, tt := range tests {
+		b, err := io.ReadAll(Reader([]byte(tt.unit), tt.size))
+		if err != nil || string(b) != tt.want {
+			t.Errorf("%q×%d: %q %v, want %q", tt.unit, tt.size, b, err, tt.want)
+		}
+	}
+}
