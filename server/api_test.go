@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,25 +27,12 @@ type apiEnv struct {
 }
 
 func newAPIEnv(t *testing.T, maxRow int) *apiEnv {
-	defs := t.TempDir()
-	os.WriteFile(filepath.Join(defs, "r.yaml"), []byte("name: Server.Events.Receive\ntype: SERVER_EVENT\n"), 0o644)
-	os.WriteFile(filepath.Join(defs, "o.yaml"), []byte("name: Server.Events.Other\ntype: SERVER_EVENT\n"), 0o644)
-	disk, err := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := queues.New(queues.Options{Disk: disk, Definitions: defs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, disk := newTestManager(t, queues.Options{}, "Server.Events.Receive", "Server.Events.Other")
 	e := &apiEnv{t: t, m: m, disk: disk, tokens: map[string]string{}}
 	provider := func() (*queues.Manager, error) { return m, nil }
 	e.srv = server.New(server.Options{Manager: m, KV: disk, MaxRowBytes: maxRow, Engine: vqlq.NewQueueEngine(provider)})
 	e.http = httptest.NewServer(e.srv.Handler())
-	t.Cleanup(func() {
-		e.http.Close()
-		m.Close()
-	})
+	t.Cleanup(e.http.Close)
 	for _, tk := range []server.Token{
 		{Name: "admin", Role: server.RoleAdmin, Org: "root"},
 		{Name: "reader", Role: server.RoleReader, Org: "root"},

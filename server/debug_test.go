@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -39,25 +38,11 @@ const debugTestQuery = "SELECT * FROM watch_monitoring(artifact='Server.Events.R
 // queues (0: the default). The store also keeps the tokens.
 func debugTestManager(t *testing.T, memory int) (*queues.Manager, *queues.BadgerStore) {
 	t.Helper()
-	defs := t.TempDir()
-	if err := os.WriteFile(filepath.Join(defs, "receive.yaml"), []byte("name: "+debugTestQueue+"\ntype: SERVER_EVENT\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	disk, err := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := queues.Options{Disk: disk, Definitions: defs}
+	var opts queues.Options
 	if memory > 0 {
 		opts.Memory = queues.NewMemoryStore(memory)
 	}
-	m, err := queues.New(opts)
-	if err != nil {
-		disk.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return m, disk
+	return newTestManager(t, opts, debugTestQueue)
 }
 
 // debugTestEnv is a server (server.New) over a debugTestManager, on

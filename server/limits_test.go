@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -30,16 +28,7 @@ import (
 // loopback. local serves the folder owner's handler, for /metrics.
 func newLimitsEnv(t *testing.T, opts server.Options) (e *apiEnv, local *httptest.Server) {
 	t.Helper()
-	defs := t.TempDir()
-	os.WriteFile(filepath.Join(defs, "r.yaml"), []byte("name: Server.Events.Receive\ntype: SERVER_EVENT\n"), 0o644)
-	disk, err := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := queues.New(queues.Options{Disk: disk, Definitions: defs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, disk := newTestManager(t, queues.Options{}, "Server.Events.Receive")
 	e = &apiEnv{t: t, m: m, disk: disk, tokens: map[string]string{}}
 	provider := func() (*queues.Manager, error) { return m, nil }
 	opts.Manager, opts.KV, opts.Engine = m, disk, vqlq.NewQueueEngine(provider)
@@ -53,7 +42,6 @@ func newLimitsEnv(t *testing.T, opts server.Options) (e *apiEnv, local *httptest
 		e.http.Close()
 		local.Close()
 		e.srv.Shutdown(context.Background())
-		m.Close()
 	})
 	for _, tk := range []server.Token{
 		{Name: "admin", Role: server.RoleAdmin, Org: "root"},

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -32,19 +31,11 @@ func TestLoad(t *testing.T) {
 		seconds, _ = strconv.Atoi(s)
 	}
 	const publishers, watchers, nQueues = 50, 20, 5
-	defs := t.TempDir()
+	var names []string
 	for q := range nQueues {
-		os.WriteFile(filepath.Join(defs, fmt.Sprintf("q%d.yaml", q)), []byte(fmt.Sprintf("name: Load.Q%d\ntype: SERVER_EVENT\n", q)), 0o644)
+		names = append(names, fmt.Sprintf("Load.Q%d", q))
 	}
-	disk, err := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := queues.New(queues.Options{Disk: disk, Definitions: defs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, disk := newTestManager(t, queues.Options{}, names...)
 	srv := server.New(server.Options{Manager: m, KV: disk, Engine: vql.NewEngine()})
 	ts := newLoopbackServer(srv)
 	defer ts.Close()
