@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -18,7 +17,7 @@ import (
 	"time"
 
 	"github.com/vqlq/vqlq"
-	"github.com/vqlq/vqlq/internal/repeat"
+	"github.com/vqlq/vqlq/internal/flood"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/server"
 )
@@ -134,35 +133,6 @@ func auditRows(e *apiEnv, org string) []map[string]any {
 	return out
 }
 
-// rawRequest writes a request on its own connection and reads the status
-// of the answer while still writing, as a client that does not wait for
-// the server does. The body of the request is written from parts (shared,
-// so a flood of them costs the test nothing).
-func rawRequest(addr string, parts ...[]byte) (int, error) {
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
-	go func() {
-		for _, p := range parts {
-			if _, err := conn.Write(p); err != nil {
-				return
-			}
-		}
-	}()
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return 0, err
-	}
-	f := strings.Fields(line)
-	if len(f) < 2 {
-		return 0, fmt.Errorf("answer %q", line)
-	}
-	return strconv.Atoi(f[1])
-}
-
 // TestFloodOfLongPathsWithoutToken: 600 requests without a token, each
 // with an 800 KB path, 100 at a time. Before: each reached the handler and
 // its whole path was written to Server.Audit.Logs (the issue measured the
@@ -192,7 +162,7 @@ func TestFloodOfLongPathsWithoutToken(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range n / parallel {
-				status, err := rawRequest(addr, head, path, tail)
+				status, err := flood.RawStatus(addr, 30*time.Second, head, path, tail)
 				if err != nil || status != http.StatusRequestHeaderFieldsTooLarge {
 					wrong.Add(1)
 					firstErr.CompareAndSwap(nil, fmt.Sprintf("worker %d: status %d, %v", w, status, err))
@@ -384,15 +354,15 @@ func TestLargeBodiesAreRefusedAsTheyArrive(t *testing.T) {
 		length     int64 // Content-Length; 0: chunked
 		msg        string
 	}{
-		{"1 GB of 1 KB rows, chunked", send, func() io.Reader { return repeat.Reader(row, gb) }, 0,
+		{"1 GB of 1 KB rows, chunked", send, func() io.Reader { return flood.Repeat(row, gb) }, 0,
 			"body over the limit of 16777216 bytes (vqlq serve --max-body)"},
-		{"1 GB announced", send, func() io.Reader { return repeat.Reader(row, gb) }, gb,
+		{"1 GB announced", send, func() io.Reader { return flood.Repeat(row, gb) }, gb,
 			"body over the limit of 16777216 bytes (vqlq serve --max-body)"},
-		{"1 GB of tiny rows", send, func() io.Reader { return repeat.Reader([]byte("{}\n"), gb) }, 0,
+		{"1 GB of tiny rows", send, func() io.Reader { return flood.Repeat([]byte("{}\n"), gb) }, 0,
 			"more than 100000 rows in one request"},
-		{"one line of 10 MB", send, func() io.Reader { return repeat.Reader([]byte(`{"a":"xxxxxxxx`), 10<<20) }, 0,
+		{"one line of 10 MB", send, func() io.Reader { return flood.Repeat([]byte(`{"a":"xxxxxxxx`), 10<<20) }, 0,
 			"row 1 is more than 1048576 bytes, over the limit of 1048576 (vqlq serve --max-row-bytes)"},
-		{"a query of 1 GB", "/api/v1/orgs/root/query", func() io.Reader { return repeat.Reader([]byte("SELECT * FROM scope() "), gb) }, 0,
+		{"a query of 1 GB", "/api/v1/orgs/root/query", func() io.Reader { return flood.Repeat([]byte("SELECT * FROM scope() "), gb) }, 0,
 			"body over the limit of 16777216 bytes (vqlq serve --max-body)"},
 	}
 	for _, tt := range tests {

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vqlq/vqlq/internal/repeat"
+	"github.com/vqlq/vqlq/internal/flood"
 	"github.com/vqlq/vqlq/runner"
 )
 
@@ -113,33 +113,6 @@ func folderUsage(t *testing.T, dir string) (allocated, size int64) {
 	return allocated, size
 }
 
-// rawStatus writes parts on a new connection, reading the answer's status
-// while still writing.
-func rawStatus(addr string, parts ...[]byte) (int, error) {
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
-	go func() {
-		for _, p := range parts {
-			if _, err := conn.Write(p); err != nil {
-				return
-			}
-		}
-	}()
-	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return 0, err
-	}
-	f := strings.Fields(line)
-	if len(f) < 2 {
-		return 0, fmt.Errorf("answer %q", line)
-	}
-	return strconv.Atoi(f[1])
-}
-
 // TestServeFloodsWithoutToken runs the floods of the security issue
 // against the real `vqlq serve` and measures the process (peak RSS, from
 // /proc) and its data folder (allocated blocks, after a clean stop that
@@ -177,8 +150,8 @@ func TestServeFloodsWithoutToken(t *testing.T) {
 		body io.Reader
 		msg  string
 	}{
-		{"1 GB of 1 KB rows", repeat.Reader([]byte(`{"pad":"`+strings.Repeat("x", 1000)+"\"}\n"), 1<<30), "body over the limit of 16777216 bytes (vqlq serve --max-body)"},
-		{"one line of 10 MB", repeat.Reader([]byte(`{"a":"xxxxxxxx`), 10<<20), "row 1 is more than 1048576 bytes, over the limit of 1048576 (vqlq serve --max-row-bytes)"},
+		{"1 GB of 1 KB rows", flood.Repeat([]byte(`{"pad":"`+strings.Repeat("x", 1000)+"\"}\n"), 1<<30), "body over the limit of 16777216 bytes (vqlq serve --max-body)"},
+		{"one line of 10 MB", flood.Repeat([]byte(`{"a":"xxxxxxxx`), 10<<20), "row 1 is more than 1048576 bytes, over the limit of 1048576 (vqlq serve --max-row-bytes)"},
 	} {
 		var status int
 		var got struct{ Error string }
@@ -218,7 +191,7 @@ func TestServeFloodsWithoutToken(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range long / parallel {
-					if status, err := rawStatus(addr, head, path, tail); err != nil || status != http.StatusRequestHeaderFieldsTooLarge {
+					if status, err := flood.RawStatus(addr, 60*time.Second, head, path, tail); err != nil || status != http.StatusRequestHeaderFieldsTooLarge {
 						wrong.Add(1)
 					}
 				}

@@ -1,11 +1,11 @@
-package repeat
+package flood
 
 import (
 	"io"
 	"testing"
 )
 
-func TestReader(t *testing.T) {
+func TestRepeat(t *testing.T) {
 	tests := []struct {
 		unit string
 		size int64
@@ -17,7 +17,7 @@ func TestReader(t *testing.T) {
 		{"abcd", 2, "ab"},
 	}
 	for _, tt := range tests {
-		b, err := io.ReadAll(Reader([]byte(tt.unit), tt.size))
+		b, err := io.ReadAll(Repeat([]byte(tt.unit), tt.size))
 		if err != nil || string(b) != tt.want {
 			t.Errorf("%q×%d: %q %v, want %q", tt.unit, tt.size, b, err, tt.want)
 		}
