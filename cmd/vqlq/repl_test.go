@@ -17,6 +17,9 @@ type tmuxSession struct {
 
 func startTmux(t *testing.T, args ...string) *tmuxSession {
 	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("VQLQ_REQUIRE_TMUX") == "1" {
+			t.Fatal("tmux is not installed, and VQLQ_REQUIRE_TMUX=1 (as in CI) makes the terminal tests mandatory")
+		}
 		t.Skip("tmux is not installed (.ci/run installs it)")
 	}
 	name := "vqlq-test-" + strings.ReplaceAll(t.Name(), "/", "-")
