@@ -96,7 +96,7 @@ func alert(provider queues.Provider) vql.FunctionFunc {
 				return nil
 			}
 			window := time.Duration(dedup) * time.Second
-			sent, ago, err := m.SendAlert(ctx, plugins.OrgOf(scope), queues.Alert{Name: name, Artifact: artifact, Dedup: window, EventData: data})
+			sent, ago, err := m.SendAlert(ctx, plugins.OrgOf(scope), queues.Alert{Name: name, Artifact: artifact, Dedup: window, EventData: data, Principal: plugins.SenderOf(scope).Principal})
 			if err != nil {
 				scope.Errorf("alert: %v", err)
 				return nil

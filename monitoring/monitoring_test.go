@@ -608,7 +608,7 @@ func TestServiceNotAvailable(t *testing.T) {
 		eng.AddFunction(f)
 	}
 	var logs []string
-	s := eng.NewSession(vql.SessionOptions{OnLog: func(m vql.Message) { logs = append(logs, m.String()) }})
+	s := eng.NewSession(vql.SessionOptions{Identity: vql.Identity{All: true}, OnLog: func(m vql.Message) { logs = append(logs, m.String()) }})
 	results, err := s.RunText(context.Background(), "SELECT get_server_monitoring() AS t FROM scope()")
 	if err != nil {
 		t.Fatal(err)

@@ -108,7 +108,10 @@ func getFunction(provider func() (*Service, error)) vql.Function {
 	return vql.FunctionFunc{
 		Meta: vql.Info{
 			Name: name,
-			Doc:  "The server monitoring table of the current org: a list of {artifact, parameters, state, restarts, last_error, since}.",
+			// Parameters (webhook URLs, API keys) and errors that quote them
+			// are the server's configuration, not results: admins only.
+			Permissions: []vql.Permission{vql.PermServerAdmin},
+			Doc:         "The server monitoring table of the current org: a list of {artifact, parameters, state, restarts, last_error, since}.",
 		},
 		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) any {
 			s := service(provider, scope, name)
@@ -138,8 +141,9 @@ func logsPlugin(provider func() (*Service, error)) vql.Plugin {
 	const name = "monitoring_logs"
 	return vql.PluginFunc{
 		Meta: vql.Info{
-			Name: name,
-			Doc:  "The last messages of an artifact's server monitoring queries, oldest first: {time, level, message}.",
+			Name:        name,
+			Permissions: []vql.Permission{vql.PermServerAdmin},
+			Doc:         "The last messages of an artifact's server monitoring queries, oldest first: {time, level, message}.",
 			Args: []vql.ArgSpec{
 				{Name: "artifact", Type: vql.TypeString, Required: true, Doc: "An artifact of the server monitoring table."},
 			},

@@ -24,6 +24,8 @@ type Alert struct {
 	// negative value turns deduplication off.
 	Dedup     time.Duration
 	EventData *ordereddict.Dict
+	// Principal raised it: the _Source of the alert ("server" when empty).
+	Principal string
 }
 
 // SendAlert sends an alert to Server.Internal.Alerts unless one of the same
@@ -57,7 +59,11 @@ func (m *Manager) SendAlert(ctx context.Context, org string, al Alert) (sent boo
 		Set("event_data", data).
 		Set("artifact", al.Artifact).
 		Set("client_id", "server")
-	if _, err := m.Send(ctx, org, AlertQueue, row, Sender{Principal: "server", Internal: true}); err != nil {
+	from := Sender{Principal: al.Principal, Internal: true}
+	if from.Principal == "" {
+		from.Principal = ServerSender.Principal
+	}
+	if _, err := m.Send(ctx, org, AlertQueue, row, from); err != nil {
 		return false, 0, err
 	}
 	if err := m.kv.Put(key, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"sync"
 
 	"github.com/Velocidex/ordereddict"
@@ -41,7 +42,9 @@ func (c *caller) identity() vql.Identity {
 // text (its secret-looking arguments hidden: parser.Redacted). A query that
 // makes the same refused call for each of a million rows is recorded once
 // per statement and call, and a session records at most maxDeniedAudits:
-// a reader cannot fill the disk with its own refusals.
+// a reader cannot fill the disk with its own refusals: across sessions, the
+// rows of one token are within the audit rate of one address, the rest
+// counted and summarised as refusals over HTTP are.
 func (s *Server) auditDenied(c *caller) func(vql.Denial) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
@@ -53,7 +56,7 @@ func (s *Server) auditDenied(c *caller) func(vql.Denial) {
 			seen[key] = true
 		}
 		mu.Unlock()
-		if skip {
+		if skip || !s.refusals.limiter.allow("principal "+sessionOwner(c), c.identity().Org, http.StatusForbidden) {
 			return
 		}
 		_ = s.opts.Manager.Audit(context.Background(), c.identity().Org, "refused", c.principal(), ordereddict.NewDict().

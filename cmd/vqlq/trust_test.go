@@ -50,3 +50,20 @@ func TestBadOrgIsRefusedEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// Parameters of monitoring artifacts (webhook URLs, keys) and their logs
+// are the server's configuration: a reader's query is refused them.
+func TestServeReadersCannotReadTheMonitoringTable(t *testing.T) {
+	p := startServe(t, map[string]string{"r.yaml": receiveDef})
+	reader := p.token(t, "--name", "dash", "--role", "reader")
+	for _, tt := range []struct{ query, want string }{
+		{"SELECT get_server_monitoring() AS t FROM scope()", "get_server_monitoring: permission denied: dash (reader) lacks SERVER_ADMIN"},
+		{"SELECT * FROM monitoring_logs(artifact='Server.Events.Receive')", "monitoring_logs: permission denied: dash (reader) lacks SERVER_ADMIN"},
+		{"SELECT add_server_monitoring(artifact='Server.Events.Receive') FROM scope()", "add_server_monitoring: permission denied: dash (reader) lacks SERVER_ADMIN"},
+	} {
+		status, body, err := post(p.url+"/api/v1/orgs/root/query", reader, tt.query)
+		if err != nil || status != 200 || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d %s %v", tt.query, status, body, err)
+		}
+	}
+}
