@@ -202,3 +202,25 @@ func TestExpiredUnreadEventsAreReported(t *testing.T) {
 		t.Fatalf("consumers after resuming: %+v", cs)
 	}
 }
+
+// TestConsumersInVQL: consumers() lists a consumer from its first attach,
+// rows carry _seq, and consumer_delete forgets it.
+func TestConsumersInVQL(t *testing.T) {
+	e := newEnv(t, map[string]string{"r.yaml": receive})
+	e.run("root", `SELECT send_event(artifact='Server.Events.Receive', row=dict(i=_value)) FROM range(end=3)`)
+	rows, _ := e.run("root", `SELECT i, _seq FROM watch_monitoring(artifact='Server.Events.Receive', consumer='fwd', start_time=0) LIMIT 2`)
+	if strings.Join(rows, " ") != `{"i":0,"_seq":1} {"i":1,"_seq":2}` {
+		t.Fatalf("rows: %v", rows)
+	}
+	rows, _ = e.run("root", `SELECT queue, name, owner, position, lag, skipped, last_ack != NULL AS acked FROM consumers()`)
+	if strings.Join(rows, " ") != `{"queue":"Server.Events.Receive","name":"fwd","owner":"server","position":2,"lag":1,"skipped":0,"acked":true}` {
+		t.Fatalf("consumers(): %v", rows)
+	}
+	rows, logs := e.run("root", `SELECT consumer_delete(artifact='Server.Events.Receive', name='fwd') AS ok, consumer_delete(artifact='Server.Events.Receive', name='fwd') AS again FROM scope()`)
+	if strings.Join(rows, " ") != `{"ok":true,"again":false}` || !strings.Contains(strings.Join(logs, "\n"), `consumer "fwd" of Server.Events.Receive: no such consumer`) {
+		t.Fatalf("consumer_delete: %v %v", rows, logs)
+	}
+	if rows, _ := e.run("root", `SELECT * FROM consumers()`); len(rows) != 0 {
+		t.Fatalf("after delete: %v", rows)
+	}
+}
