@@ -23,6 +23,7 @@ func Queues(provider queues.Provider) []vql.Function {
 		needs(artifactSet(provider), vql.PermArtifactWriter),
 		needs(artifactDelete(provider), vql.PermArtifactWriter),
 		needs(collect(provider), vql.PermCollectServer),
+		needs(consumerDelete(provider), vql.PermReadResults),
 		orgFunction,
 	}
 }
@@ -34,6 +35,32 @@ func manager(provider queues.Provider, scope *vql.Scope, name string) *queues.Ma
 		return nil
 	}
 	return m
+}
+
+// consumerDelete forgets a named consumer. It needs only READ_RESULTS,
+// like watching: a reader may delete the consumers it owns (reading them
+// moves them anyway); another principal's only an admin may.
+func consumerDelete(provider queues.Provider) vql.FunctionFunc {
+	return fn("consumer_delete", "Delete a named consumer of a queue (its owner, or an admin); returns TRUE once deleted.",
+		[]vql.ArgSpec{
+			arg("artifact", vql.TypeString, true, "The queue (artifact name, or Artifact/Source)."),
+			arg("name", vql.TypeString, true, "The consumer's name."),
+		}, func(c call) any {
+			queue := c.args.String("artifact", "")
+			name := c.args.String("name", "")
+			if c.args.Failed() {
+				return nil
+			}
+			m := manager(provider, c.scope, "consumer_delete")
+			if m == nil {
+				return nil
+			}
+			if err := m.DeleteConsumer(plugins.OrgOf(c.scope), queue, name, plugins.SenderOf(c.scope).Principal, c.scope.Identity().All); err != nil {
+				c.scope.Errorf("%v", err)
+				return false
+			}
+			return true
+		})
 }
 
 func sendEvent(provider queues.Provider) vql.FunctionFunc {

@@ -22,7 +22,7 @@ import (
 // repository. The manager is fetched on first use.
 func Queues(provider queues.Provider) []vql.Plugin {
 	return []vql.Plugin{
-		watchMonitoring(provider), sourcePlugin(provider), queuesPlugin(provider), artifactDefinitions(provider), orgsPlugin(provider),
+		watchMonitoring(provider), sourcePlugin(provider), queuesPlugin(provider), consumersPlugin(provider), artifactDefinitions(provider), orgsPlugin(provider),
 	}
 }
 
@@ -89,7 +89,7 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 			Args: []vql.ArgSpec{
 				{Name: "artifact", Type: vql.TypeString, Required: true, Doc: "The queue (artifact name, or Artifact/Source)."},
 				{Name: "start_time", Type: vql.TypeAny, Doc: "Replay stored events since this time first (epoch, RFC 3339 or timestamp)."},
-				{Name: "consumer", Type: vql.TypeString, Doc: "Resume where the last watcher of this name stopped."},
+				{Name: "consumer", Type: vql.TypeString, Doc: "A durable position: resume after the last event a watcher of this name acknowledged (rows then carry _seq)."},
 			},
 		},
 		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
@@ -115,6 +115,9 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 					Principal: SenderOf(scope).Principal, Override: scope.Identity().All,
 					OnDrop: func(n uint64) {
 						scope.Log(vql.LevelWarn, "watch_monitoring: dropped %d events from %s: watcher too slow", n, name)
+					},
+					OnSkip: func(n uint64) {
+						scope.Log(vql.LevelWarn, "watch_monitoring: consumer %q of %s: %d unread events expired (retention) before it resumed; it goes on after them", consumer, name, n)
 					},
 				})
 				if err != nil {
@@ -179,6 +182,34 @@ func queuesPlugin(provider queues.Provider) vql.Plugin {
 							Set("persisted", q.Persisted).Set("watchers", int64(q.Watchers)).
 							Set("events", q.Events).Set("stored", q.Stored).Set("dropped", q.Dropped).
 							Set("last_event", last)
+						if !yield(row) {
+							return
+						}
+					}
+				}
+			})
+		},
+	}
+}
+
+func consumersPlugin(provider queues.Provider) vql.Plugin {
+	return vql.PluginFunc{
+		Meta: vql.Info{
+			Name:        "consumers",
+			Permissions: []vql.Permission{vql.PermReadResults},
+			Doc:         "The named consumers of the current org: queue, name, owner, position (last acknowledged _seq), lag, last_ack, skipped (expired unread), created.",
+		},
+		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
+			return withManager(provider, scope, "consumers", func(m *queues.Manager) iter.Seq[vql.Row] {
+				return func(yield func(vql.Row) bool) {
+					for _, c := range m.Consumers(OrgOf(scope)) {
+						var lastAck any
+						if !c.LastAck.IsZero() {
+							lastAck = c.LastAck
+						}
+						row := ordereddict.NewDict().Set("queue", c.Queue).Set("name", c.Name).Set("owner", c.Owner).
+							Set("position", int64(c.Position)).Set("lag", int64(c.Lag)).Set("last_ack", lastAck).
+							Set("skipped", int64(c.Skipped)).Set("created", c.Created)
 						if !yield(row) {
 							return
 						}

@@ -48,6 +48,8 @@ type Manager struct {
 
 	artifactMu sync.Mutex // serialises artifact_set / artifact_delete
 	consumerMu sync.Mutex // serialises claims of named consumers
+	ackMu      sync.Mutex // serialises client acknowledgements; guards lastAck
+	lastAck    map[string]time.Time
 
 	mu     sync.Mutex
 	states map[string]*queueState // by org|queue

@@ -105,6 +105,8 @@ func (e *env) runCtx(ctx context.Context, org, text string) ([]string, []string)
 	}})
 	var rows []string
 	last := -1
+	// Rows are kept as they come: the output has every row produced.
+	ctx = queues.WithAckBarrier(ctx, func() error { return nil })
 	for r := range s.Run(ctx, prog) {
 		if r.Statement != last {
 			rows, last = nil, r.Statement

@@ -15,10 +15,23 @@ type WatchOptions struct {
 	// StartTime replays stored events from this time, then goes on live
 	// with no gap and no duplicate.
 	StartTime time.Time
-	// Consumer names a durable position: the watcher resumes after the last
-	// event a watcher of that name handed downstream, and stores its
-	// position after each event.
+	// Consumer names a durable position: the watcher resumes after the
+	// last event acknowledged by a watcher of that name. The consumer is
+	// recorded, at the position where it joins, when it first attaches.
+	// An event is acknowledged when the consuming query asks for the next
+	// one (yield returned true and the loop comes back, and, if ctx
+	// carries an AckBarrier, once the barrier says the output has it);
+	// the event being handed out when the watch stops is not. Rows carry
+	// their position in SeqColumn. When the query stops by itself (LIMIT)
+	// while holding an event, that event is acknowledged only if ctx
+	// carries an AckBarrier that confirms the output has it.
 	Consumer string
+	// ClientAck leaves the position of a named consumer to the client
+	// (Manager.Ack): the watcher never moves it (HTTP watches).
+	ClientAck bool
+	// After, when set, acknowledges every event up to and including this
+	// position before the watch starts (HTTP `after=`, `Last-Event-ID`).
+	After *uint64
 	// Principal is who watches: a named consumer belongs to the principal
 	// that first used it, and no other may read from it or move it…
 	Principal string
@@ -30,6 +43,34 @@ type WatchOptions struct {
 	// OnDrop is told how many events a bounded (INTERNAL) queue overwrote
 	// before this watcher could read them.
 	OnDrop func(n uint64)
+	// OnSkip is told how many unread events of a named consumer expired
+	// (retention) before it could read them.
+	OnSkip func(n uint64)
+}
+
+// SeqColumn is the column that carries, in every row a named consumer
+// receives, the event's position in its queue (1, 2, 3 …): a consumer
+// that sees a position again after a restart has seen that event.
+const SeqColumn = "_seq"
+
+// AckBarrier is what a runner gives a consuming query so that a row is
+// acknowledged only once its output has it: it returns once every row
+// the query has produced so far is written and flushed, or an error if
+// the output failed (the rows were not delivered and must not be
+// acknowledged).
+type AckBarrier func() error
+
+type ackBarrierKey struct{}
+
+// WithAckBarrier returns a context whose watchers wait for b before they
+// acknowledge an event.
+func WithAckBarrier(ctx context.Context, b AckBarrier) context.Context {
+	return context.WithValue(ctx, ackBarrierKey{}, b)
+}
+
+func ackBarrierOf(ctx context.Context) AckBarrier {
+	b, _ := ctx.Value(ackBarrierKey{}).(AckBarrier)
+	return b
 }
 
 // watcher is one running watch, listed in its queue's state.
@@ -63,27 +104,18 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 	}
 	next := last + 1
 	if opts.Consumer != "" {
-		if err := m.claimConsumer(org, queue, opts.Consumer, opts.Principal, opts.Override); err != nil {
+		if next, err = m.attachConsumer(ctx, store, org, queue, opts); err != nil {
 			return nil, err
 		}
-	}
-	switch {
-	case opts.Consumer != "":
-		if pos, ok, err := store.Cursor(key, opts.Consumer); err != nil {
-			return nil, err
-		} else if ok {
-			next = pos
-		} else if !opts.StartTime.IsZero() {
-			if next, err = store.SeekTime(ctx, key, opts.StartTime); err != nil {
-				return nil, err
-			}
-		}
-	case !opts.StartTime.IsZero():
+	} else if !opts.StartTime.IsZero() {
 		if next, err = store.SeekTime(ctx, key, opts.StartTime); err != nil {
 			return nil, err
 		}
 	}
 	bounded := store.Features().Bounded
+	// acks says whether this watcher moves its consumer's position.
+	acks := opts.Consumer != "" && !opts.ClientAck
+	barrier := ackBarrierOf(ctx)
 	return func(yield func(*ordereddict.Dict) bool) {
 		w := &watcher{describe: opts.Describe, since: time.Now()}
 		w.next.Store(next)
@@ -92,31 +124,73 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 		}
 		st.watchers.Store(w, struct{}{})
 		defer st.watchers.Delete(w)
+		// done is the position after the last event the query finished
+		// with; saved is the position stored.
+		done, saved := next, next
+		ack := func() bool {
+			if !acks || done == saved {
+				return true
+			}
+			if barrier != nil && barrier() != nil {
+				return false
+			}
+			if m.ackConsumer(store, org, queue, opts.Consumer, done) != nil {
+				return false
+			}
+			saved = done
+			return true
+		}
+		defer ack()
 		for {
 			wake := store.Notify(key)
 			evs, err := store.Read(ctx, key, next, readBatch)
 			if err != nil {
 				return
 			}
-			if len(evs) > 0 && evs[0].Seq > next && bounded {
+			if len(evs) > 0 && evs[0].Seq > next {
 				lost := evs[0].Seq - next
-				st.dropped.Add(int64(lost))
-				if opts.OnDrop != nil {
-					opts.OnDrop(lost)
+				if bounded {
+					st.dropped.Add(int64(lost))
+					if opts.OnDrop != nil {
+						opts.OnDrop(lost)
+					}
+				} else if opts.Consumer != "" {
+					m.consumerSkipped(org, queue, opts.Consumer, lost)
+					if opts.OnSkip != nil {
+						opts.OnSkip(lost)
+					}
 				}
 			}
 			for _, ev := range evs {
+				// The query asked for this event: it is done with the
+				// previous one.
+				if !ack() {
+					return
+				}
 				next = ev.Seq + 1
 				w.next.Store(next)
 				st.delivered.Add(1)
-				if !yield(decodeRow(ev.Data)) {
-					m.saveCursor(store, key, opts.Consumer, next)
+				row := decodeRow(ev.Data)
+				if opts.Consumer != "" {
+					row.Set(SeqColumn, int64(ev.Seq))
+				}
+				if !yield(row) {
+					// Stopped while holding ev. It was used only if the
+					// query stopped by itself (LIMIT: ctx is live) and its
+					// output has everything the query produced; without a
+					// barrier that cannot be known, and ev stays unread.
+					if barrier != nil && ctx.Err() == nil {
+						done = next
+					}
 					return
 				}
-				m.saveCursor(store, key, opts.Consumer, next)
+				done = next
 			}
 			if len(evs) > 0 {
 				continue
+			}
+			if !ack() {
+				return
 			}
 			select {
 			case <-wake:
@@ -127,12 +201,6 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			}
 		}
 	}, nil
-}
-
-func (m *Manager) saveCursor(store Store, key, consumer string, next uint64) {
-	if consumer != "" {
-		_ = store.SetCursor(key, consumer, next)
-	}
 }
 
 // Source reads the stored events of a disk-backed queue between two times

@@ -133,7 +133,7 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 		}
 	}()
 	_, isSelect := stmt.(*ast.SelectStmt)
-	n, err := pump(rows, isSelect, w)
+	n, err := pump(rows, isSelect, w, newOutputAck())
 	if err != nil {
 		return n, err
 	}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/ast"
 )
@@ -30,8 +32,23 @@ type Target interface {
 type Local struct{ Session *vql.Session }
 
 // Statement implements Target.
+//
+// The rows go from the engine's goroutine to the output through a
+// 64-row channel, so a query does not wait for the terminal. A durable
+// consumer (watch_monitoring(consumer=…)) must not count an event as
+// used before its output has it: the statement's context carries an
+// AckBarrier (see outputAck) that the consumer calls before it
+// acknowledges, and that returns once every row produced so far is
+// written and flushed. Queries that read no consumer never call it and
+// keep the buffered, periodically flushed output; a consumer query is
+// flushed at each event, which is the price of at-least-once.
 func (l *Local) Statement(ctx context.Context, stmt ast.Statement, w output.Writer) (int, error) {
 	rows := make(chan *ordereddict.Dict, 64)
+	_, isSelect := stmt.(*ast.SelectStmt)
+	ack := newOutputAck()
+	if isSelect {
+		ctx = queues.WithAckBarrier(ctx, ack.barrier)
+	}
 	var crashed error
 	go func() {
 		defer close(rows)
@@ -43,15 +60,88 @@ func (l *Local) Statement(ctx context.Context, stmt ast.Statement, w output.Writ
 			}
 		}()
 		for row := range l.Session.RunStatement(ctx, stmt) {
+			ack.produced.Add(1)
 			rows <- row
 		}
 	}()
-	_, isSelect := stmt.(*ast.SelectStmt)
-	n, err := pump(rows, isSelect, w)
+	n, err := pump(rows, isSelect, w, ack)
 	if err == nil {
 		err = crashed // rows is closed: the goroutine has finished
 	}
 	return n, err
+}
+
+// errOutputFailed is what the barrier answers once the output can take
+// no more rows: what is still unwritten was not delivered.
+var errOutputFailed = errors.New("output closed before the row was written")
+
+// outputAck tells a consuming query when the output has its rows: rows
+// are counted as they are produced and as they are written and flushed.
+type outputAck struct {
+	produced atomic.Int64 // rows put on the channel
+	want     atomic.Int64 // the count a barrier waits for
+	nudge    chan struct{}
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	flushed int64 // rows written and flushed
+	ended   bool  // the output takes no more rows
+}
+
+func newOutputAck() *outputAck {
+	a := &outputAck{nudge: make(chan struct{}, 1)}
+	a.cond = sync.NewCond(&a.mu)
+	return a
+}
+
+// barrier is the queues.AckBarrier: it waits until every row produced so
+// far is flushed, asking the pump to flush now.
+func (a *outputAck) barrier() error {
+	target := a.produced.Load()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for a.flushed < target && !a.ended {
+		if a.want.Load() < target {
+			a.want.Store(target)
+		}
+		select {
+		case a.nudge <- struct{}{}:
+		default:
+		}
+		a.cond.Wait()
+	}
+	if a.flushed >= target {
+		return nil
+	}
+	return errOutputFailed
+}
+
+// wanted says whether a barrier waits for the n rows written so far.
+func (a *outputAck) wanted(n int64) bool {
+	want := a.want.Load()
+	return want > 0 && n >= want && a.flushedCount() < want
+}
+
+func (a *outputAck) flushedCount() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.flushed
+}
+
+// done records that n rows are written and flushed.
+func (a *outputAck) done(n int64) {
+	a.mu.Lock()
+	a.flushed = n
+	a.mu.Unlock()
+	a.cond.Broadcast()
+}
+
+// end records that the output takes no more rows.
+func (a *outputAck) end() {
+	a.mu.Lock()
+	a.ended = true
+	a.mu.Unlock()
+	a.cond.Broadcast()
 }
 
 // SetOrg implements Target.
@@ -62,8 +152,10 @@ func (l *Local) SetOrg(org string) {
 }
 
 // pump writes rows as they arrive. A table is flushed when rows pause, so
-// an event query shows each event when it comes.
-func pump(rows chan *ordereddict.Dict, isSelect bool, w output.Writer) (int, error) {
+// an event query shows each event when it comes, and at once when a
+// consumer waits to acknowledge (ack).
+func pump(rows chan *ordereddict.Dict, isSelect bool, w output.Writer, ack *outputAck) (int, error) {
+	defer ack.end()
 	if !isSelect {
 		for range rows {
 		}
@@ -75,18 +167,40 @@ func pump(rows chan *ordereddict.Dict, isSelect bool, w output.Writer) (int, err
 	n := 0
 	ticker := time.NewTicker(250 * time.Millisecond)
 	defer ticker.Stop()
+	flush := func() error {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		ack.done(int64(n))
+		return nil
+	}
 	for {
 		select {
 		case row, ok := <-rows:
 			if !ok {
-				return n, w.End()
+				if err := w.End(); err != nil {
+					return n, err
+				}
+				ack.done(int64(n))
+				return n, nil
 			}
 			n++
 			if err := w.Row(row); err != nil {
 				return n, drain(rows, err)
 			}
+			if ack.wanted(int64(n)) {
+				if err := flush(); err != nil {
+					return n, drain(rows, err)
+				}
+			}
+		case <-ack.nudge:
+			if ack.wanted(int64(n)) {
+				if err := flush(); err != nil {
+					return n, drain(rows, err)
+				}
+			}
 		case <-ticker.C:
-			if err := w.Flush(); err != nil {
+			if err := flush(); err != nil {
 				return n, drain(rows, err)
 			}
 		}

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Velocidex/ordereddict"
@@ -87,14 +90,20 @@ func newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
 	return sw
 }
 
-func (sw *streamWriter) send(v any) error {
+func (sw *streamWriter) send(v any) error { return sw.sendID(v, 0) }
+
+// sendID sends a message; an SSE message gets `id: <id>` when id is not 0
+// (a named consumer's events, so that Last-Event-ID resumes after it).
+func (sw *streamWriter) sendID(v any, id int64) error {
 	b, err := value.EncodeJSON(v)
 	if err != nil {
 		return err
 	}
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
-	if sw.sse {
+	if sw.sse && id != 0 {
+		_, err = fmt.Fprintf(sw.w, "id: %d\ndata: %s\n\n", id, b)
+	} else if sw.sse {
 		_, err = fmt.Fprintf(sw.w, "data: %s\n\n", b)
 	} else {
 		_, err = fmt.Fprintf(sw.w, "%s\n", b)
@@ -124,7 +133,12 @@ func (s *Server) requestContext(r *http.Request) (context.Context, context.Cance
 	return ctx, cancel
 }
 
-// handleWatch streams a queue until the client goes away.
+// handleWatch streams a queue until the client goes away. A named
+// consumer's position moves only when the client acknowledges: every row
+// carries its position (`_seq`, and `id:` in SSE); `after=SEQ`,
+// `last_event_id=SEQ` or the `Last-Event-ID` header acknowledges up to SEQ
+// and resumes after it, and POST …/consumers/{artifact}/{name}/ack moves
+// it while the stream runs.
 func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) {
 	queue := r.PathValue("artifact")
 	if c.role() == RolePublisher {
@@ -132,10 +146,11 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		return
 	}
 	id := c.identity()
-	opts := queues.WatchOptions{Consumer: r.URL.Query().Get("consumer"),
+	q := r.URL.Query()
+	opts := queues.WatchOptions{Consumer: q.Get("consumer"), ClientAck: true,
 		Principal: id.Principal, Override: id.All,
 		Describe: fmt.Sprintf("HTTP watch by %s from %s", c.principal(), r.RemoteAddr)}
-	if st := r.URL.Query().Get("start_time"); st != "" {
+	if st := q.Get("start_time"); st != "" {
 		t, err := parseTime(st)
 		if err != nil {
 			s.refuse(w, r, c, http.StatusBadRequest, "start_time: %v", err)
@@ -143,28 +158,172 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		}
 		opts.StartTime = t
 	}
+	for _, after := range []struct{ name, v string }{{"after", q.Get("after")}, {"last_event_id", q.Get("last_event_id")}, {"Last-Event-ID", r.Header.Get("Last-Event-ID")}} {
+		if after.v == "" {
+			continue
+		}
+		if opts.Consumer == "" {
+			s.refuse(w, r, c, http.StatusBadRequest, "%s: only a named consumer (consumer=NAME) acknowledges", after.name)
+			return
+		}
+		n, err := strconv.ParseUint(strings.TrimSpace(after.v), 10, 64)
+		if err != nil {
+			s.refuse(w, r, c, http.StatusBadRequest, "%s: %q is not an event's _seq", after.name, after.v)
+			return
+		}
+		if opts.After == nil || n > *opts.After {
+			opts.After = &n
+		}
+	}
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
 	seq, err := s.opts.Manager.Watch(ctx, c.org, queue, opts)
 	if err != nil {
-		status := http.StatusBadRequest
-		switch {
-		case errors.Is(err, queues.ErrConsumerOwned):
-			status = http.StatusForbidden
-		case errors.Is(err, queues.ErrTooManyConsumers):
-			status = http.StatusConflict
-		case strings.Contains(err.Error(), "not known"):
-			status = http.StatusNotFound
-		}
-		s.refuse(w, r, c, status, "%v", err)
+		s.refuse(w, r, c, consumerStatus(err), "%v", err)
 		return
 	}
 	sw := newStream(w, r)
 	for row := range seq {
-		if sw.send(row) != nil {
+		var id int64
+		if opts.Consumer != "" {
+			v, _ := row.Get(queues.SeqColumn)
+			id, _ = v.(int64)
+		}
+		if sw.sendID(row, id) != nil {
 			return
 		}
 	}
+}
+
+// consumerStatus is the HTTP status of a queue or consumer error.
+func consumerStatus(err error) int {
+	switch {
+	case errors.Is(err, queues.ErrConsumerOwned):
+		return http.StatusForbidden
+	case errors.Is(err, queues.ErrTooManyConsumers):
+		return http.StatusConflict
+	case errors.Is(err, queues.ErrConsumerNotFound), strings.Contains(err.Error(), "not known"):
+		return http.StatusNotFound
+	}
+	return http.StatusBadRequest
+}
+
+// ConsumerRow is one named consumer as GET /consumers lists it.
+type ConsumerRow struct {
+	Queue string `json:"queue"`
+	Name  string `json:"name"`
+	Owner string `json:"owner"`
+	// Position is the last acknowledged _seq (0: none).
+	Position uint64     `json:"position"`
+	Lag      uint64     `json:"lag"`
+	LastAck  *time.Time `json:"last_ack"`
+	Skipped  uint64     `json:"skipped"`
+	Created  time.Time  `json:"created"`
+}
+
+func consumerRows(list []queues.ConsumerInfo) []ConsumerRow {
+	out := []ConsumerRow{}
+	for _, ci := range list {
+		row := ConsumerRow{Queue: ci.Queue, Name: ci.Name, Owner: ci.Owner, Position: ci.Position,
+			Lag: ci.Lag, Skipped: ci.Skipped, Created: ci.Created}
+		if !ci.LastAck.IsZero() {
+			t := ci.LastAck
+			row.LastAck = &t
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+func (s *Server) handleConsumers(w http.ResponseWriter, r *http.Request, c *caller) {
+	if c.role() == RolePublisher {
+		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not list consumers", c.principal())
+		return
+	}
+	writeJSON(w, http.StatusOK, consumerRows(s.opts.Manager.Consumers(c.org)))
+}
+
+// consumerPath splits the rest of a /consumers/ path into the queue (which
+// may hold '/': Artifact/Source) and the consumer's name, its last
+// segment; with ack, the path must end in /ack. It reads the escaped path,
+// so a name with a '/' is given as %2F.
+func consumerPath(r *http.Request, ack bool) (queue, name string, ok bool) {
+	p := r.URL.EscapedPath()
+	i := strings.Index(p, "/consumers/")
+	if i < 0 {
+		return "", "", false
+	}
+	segs := strings.Split(p[i+len("/consumers/"):], "/")
+	if ack {
+		if len(segs) < 3 || segs[len(segs)-1] != "ack" {
+			return "", "", false
+		}
+		segs = segs[:len(segs)-1]
+	}
+	if len(segs) < 2 {
+		return "", "", false
+	}
+	name, err := url.PathUnescape(segs[len(segs)-1])
+	if err != nil || name == "" {
+		return "", "", false
+	}
+	queue, err = url.PathUnescape(strings.Join(segs[:len(segs)-1], "/"))
+	if err != nil || queue == "" {
+		return "", "", false
+	}
+	return queue, name, true
+}
+
+// handleAck acknowledges, for a named consumer, every event up to
+// {"seq": N}; it answers with the consumer's position.
+func (s *Server) handleAck(w http.ResponseWriter, r *http.Request, c *caller) {
+	queue, name, ok := consumerPath(r, true)
+	if !ok {
+		s.refuse(w, r, c, http.StatusNotFound, "not found: use POST /api/v1/orgs/{org}/consumers/{artifact}/{name}/ack")
+		return
+	}
+	if c.role() == RolePublisher {
+		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not consume", c.principal())
+		return
+	}
+	body, berr := s.readBody(w, r)
+	if berr != nil {
+		s.refuseAs(w, r, c, berr.status, berr.reason, "%s", berr.msg)
+		return
+	}
+	var req struct {
+		Seq *uint64 `json:"seq"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.Seq == nil {
+		s.refuse(w, r, c, http.StatusBadRequest, `the body is {"seq": N}, the _seq of the last event used`)
+		return
+	}
+	id := c.identity()
+	next, err := s.opts.Manager.Ack(c.org, queue, name, id.Principal, id.All, *req.Seq)
+	if err != nil {
+		s.refuse(w, r, c, consumerStatus(err), "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"queue": queue, "name": name, "position": next - 1})
+}
+
+// handleDeleteConsumer forgets a named consumer (its owner, or an admin).
+func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request, c *caller) {
+	queue, name, ok := consumerPath(r, false)
+	if !ok {
+		s.refuse(w, r, c, http.StatusNotFound, "not found: use DELETE /api/v1/orgs/{org}/consumers/{artifact}/{name}")
+		return
+	}
+	if c.role() == RolePublisher {
+		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not consume", c.principal())
+		return
+	}
+	id := c.identity()
+	if err := s.opts.Manager.DeleteConsumer(c.org, queue, name, id.Principal, id.All); err != nil {
+		s.refuse(w, r, c, consumerStatus(err), "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"queue": queue, "name": name, "deleted": true})
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -231,6 +390,16 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
 	rs.session.SetIdentity(c.identity())
+	// A consumer in the query acknowledges an event once the rows made
+	// so far are written to the connection (each send flushes): the
+	// barrier fails after a send failed.
+	var sendFailed atomic.Bool
+	ctx = queues.WithAckBarrier(ctx, func() error {
+		if sendFailed.Load() {
+			return errors.New("the client went away")
+		}
+		return nil
+	})
 	for i, stmt := range prog.Statements {
 		_, isSelect := stmt.(*ast.SelectStmt)
 		if isSelect && sw.send(ordereddict.NewDict().Set("type", "begin").Set("statement", int64(i))) != nil {
@@ -238,6 +407,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 		}
 		for row := range rs.session.RunStatement(ctx, stmt) {
 			if sw.send(ordereddict.NewDict().Set("type", "row").Set("statement", int64(i)).Set("row", row)) != nil {
+				sendFailed.Store(true)
 				return
 			}
 		}

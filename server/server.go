@@ -79,6 +79,12 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleWatch))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query", s.auth(s.handleQuery))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/queues", s.auth(s.handleQueues))
+	s.mux.HandleFunc("GET /api/v1/orgs/{org}/consumers", s.auth(s.handleConsumers))
+	// {artifact} may hold '/' (Artifact/Source), and a wildcard with ...
+	// must end a pattern: the handlers split the rest of the path
+	// themselves (…/{artifact}/{name}/ack, …/{artifact}/{name}).
+	s.mux.HandleFunc("POST /api/v1/orgs/{org}/consumers/{rest...}", s.auth(s.handleAck))
+	s.mux.HandleFunc("DELETE /api/v1/orgs/{org}/consumers/{rest...}", s.auth(s.handleDeleteConsumer))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/tokens", s.auth(s.handleCreateToken))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/tokens", s.auth(s.handleListTokens))
 	s.mux.HandleFunc("DELETE /api/v1/orgs/{org}/tokens/{name}", s.auth(s.handleRevokeToken))

@@ -310,13 +310,6 @@ func TestConsumersBelongToTheirPrincipal(t *testing.T) {
 	if status, rows := e.watchLines("forwarder", "consumer=fwd&start_time=0", 1); status != 200 || len(rows) != 1 {
 		t.Fatalf("forwarder: %d %v", status, rows)
 	}
-	// Until acknowledgements come (durable consumers are at-least-once
-	// only after the next issue), a watcher that is still draining moves
-	// its consumer: wait for the first one to be gone.
-	deadline := time.Now().Add(10 * time.Second)
-	for e.watchers("Server.Events.Receive") > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
 	for i := 0; i < 10; i++ {
 		e.do("POST", send, "pub", `{"n":`+string(rune('0'+i))+`}`)
 	}
@@ -328,12 +321,20 @@ func TestConsumersBelongToTheirPrincipal(t *testing.T) {
 	if !strings.Contains(strings.Join(logs, "\n"), "consumer belongs to another principal (forwarder)") {
 		t.Errorf("intruder in VQL: %v", logs)
 	}
-	status, rows := e.watchLines("forwarder", "consumer=fwd", 10)
-	if status != 200 || len(rows) != 10 || !strings.Contains(rows[0], `"n":0`) || !strings.Contains(rows[9], `"n":9`) {
+	// The forwarder acknowledges the event it had (its _seq is 1).
+	status, rows := e.watchLines("forwarder", "consumer=fwd&after=1", 10)
+	if status != 200 || len(rows) != 10 || !strings.Contains(rows[0], `"n":0`) || !strings.Contains(rows[9], `"n":9`) || !strings.Contains(rows[9], `"_seq":11`) {
 		t.Errorf("the forwarder got %d of 10: %v", len(rows), rows)
+	}
+	// The intruder may not acknowledge for it either.
+	if status, body := e.do("POST", "/api/v1/orgs/root/consumers/Server.Events.Receive/fwd/ack", "intruder", `{"seq":11}`); status != 403 {
+		t.Errorf("intruder's ack: %d %s", status, body)
 	}
 	// An admin may use (and so move) any consumer.
 	e.do("POST", send, "pub", `{"n":"last"}`)
+	if status, body := e.do("POST", "/api/v1/orgs/root/consumers/Server.Events.Receive/fwd/ack", "admin", `{"seq":11}`); status != 200 {
+		t.Errorf("admin's ack: %d %s", status, body)
+	}
 	if status, rows := e.watchLines("admin", "consumer=fwd", 1); status != 200 || len(rows) != 1 || !strings.Contains(rows[0], `"n":"last"`) {
 		t.Errorf("admin: %d %v", status, rows)
 	}

@@ -18,6 +18,11 @@ import (
 var vqlqBin string
 
 func TestMain(m *testing.M) {
+	// The test binary doubles as the HTTP consumer of the kill test.
+	if os.Getenv(httpConsumerEnv) != "" {
+		httpConsumerMain()
+		return
+	}
 	dir, err := os.MkdirTemp("", "vqlq-bin")
 	if err != nil {
 		panic(err)
