@@ -340,16 +340,6 @@ func TestConsumersBelongToTheirPrincipal(t *testing.T) {
 	}
 }
 
-// watchers counts the running watchers of a root queue.
-func (e *trustEnv) watchers(queue string) int {
-	for _, q := range e.m.Queues("root") {
-		if q.Name == queue {
-			return q.Watchers
-		}
-	}
-	return 0
-}
-
 // TestReaderRefusalsAcrossSessionsAreBounded: a reader that sends many
 // queries, each a new session full of refused calls, writes no more audit
 // rows than the refusal rate of one caller allows.
