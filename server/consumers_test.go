@@ -68,27 +68,27 @@ func TestHTTPConsumerMovesOnlyWhenAcknowledged(t *testing.T) {
 	if ids, _ := e.sseEvents("consumer=fwd", 1, "Last-Event-ID", "2"); strings.Join(ids, ",") != "3" {
 		t.Fatalf("Last-Event-ID 2 resumed at %v", ids)
 	}
-	if status, body := e.do("POST", "/api/v1/orgs/root/consumers/Server.Events.Receive/fwd/ack", "reader", `{"seq":4}`); status != 200 || !strings.Contains(body, `"position":4`) {
+	if status, body := e.do("POST", "/api/v1/orgs/"+rootOrg+"/consumers/Server.Events.Receive/fwd/ack", "reader", `{"seq":4}`); status != 200 || !strings.Contains(body, `"position":4`) {
 		t.Fatalf("ack: %d %s", status, body)
 	}
 	for _, bad := range []struct {
 		path, body string
 		status     int
 	}{
-		{"/api/v1/orgs/root/consumers/Server.Events.Receive/fwd/ack", `{"seq":99}`, 400},
-		{"/api/v1/orgs/root/consumers/Server.Events.Receive/fwd/ack", `{}`, 400},
-		{"/api/v1/orgs/root/consumers/Server.Events.Receive/nobody/ack", `{"seq":1}`, 404},
-		{"/api/v1/orgs/root/consumers/Server.Events.Nope/fwd/ack", `{"seq":1}`, 404},
-		{"/api/v1/orgs/root/consumers/fwd/ack", `{"seq":1}`, 404},
+		{"/api/v1/orgs/" + rootOrg + "/consumers/Server.Events.Receive/fwd/ack", `{"seq":99}`, 400},
+		{"/api/v1/orgs/" + rootOrg + "/consumers/Server.Events.Receive/fwd/ack", `{}`, 400},
+		{"/api/v1/orgs/" + rootOrg + "/consumers/Server.Events.Receive/nobody/ack", `{"seq":1}`, 404},
+		{"/api/v1/orgs/" + rootOrg + "/consumers/Server.Events.Nope/fwd/ack", `{"seq":1}`, 404},
+		{"/api/v1/orgs/" + rootOrg + "/consumers/fwd/ack", `{"seq":1}`, 404},
 	} {
 		if status, body := e.do("POST", bad.path, "reader", bad.body); status != bad.status {
 			t.Errorf("POST %s %s: %d %s, want %d", bad.path, bad.body, status, body, bad.status)
 		}
 	}
-	if status, _ := e.do("POST", "/api/v1/orgs/root/consumers/Server.Events.Receive/fwd/ack", "pub", `{"seq":5}`); status != 403 {
+	if status, _ := e.do("POST", "/api/v1/orgs/"+rootOrg+"/consumers/Server.Events.Receive/fwd/ack", "pub", `{"seq":5}`); status != 403 {
 		t.Errorf("a publisher acknowledged: %d", status)
 	}
-	status, body := e.do("GET", "/api/v1/orgs/root/consumers", "reader", "")
+	status, body := e.do("GET", "/api/v1/orgs/"+rootOrg+"/consumers", "reader", "")
 	var list []struct {
 		Queue, Name, Owner string
 		Position, Lag      uint64
@@ -104,13 +104,13 @@ func TestHTTPConsumerMovesOnlyWhenAcknowledged(t *testing.T) {
 		t.Fatalf("after ack 4, resumed at %v", ids)
 	}
 	// (NDJSON rows and after=: TestConsumersBelongToTheirPrincipal.)
-	if status, body := e.do("DELETE", "/api/v1/orgs/root/consumers/Server.Events.Receive/fwd", "admin", ""); status != 200 {
+	if status, body := e.do("DELETE", "/api/v1/orgs/"+rootOrg+"/consumers/Server.Events.Receive/fwd", "admin", ""); status != 200 {
 		t.Fatalf("admin's delete: %d %s", status, body)
 	}
-	if status, body := e.do("GET", "/api/v1/orgs/root/consumers", "reader", ""); status != 200 || strings.TrimSpace(body) != "[]" {
+	if status, body := e.do("GET", "/api/v1/orgs/"+rootOrg+"/consumers", "reader", ""); status != 200 || strings.TrimSpace(body) != "[]" {
 		t.Fatalf("after delete: %d %s", status, body)
 	}
-	if status, _ := e.do("DELETE", "/api/v1/orgs/root/consumers/Server.Events.Receive/fwd", "admin", ""); status != 404 {
+	if status, _ := e.do("DELETE", "/api/v1/orgs/"+rootOrg+"/consumers/Server.Events.Receive/fwd", "admin", ""); status != 404 {
 		t.Errorf("deleting a deleted consumer: %d", status)
 	}
 	if status, body := e.do("GET", send+"?after=3", "reader", ""); status != 400 || !strings.Contains(body, "only a named consumer") {

@@ -257,7 +257,7 @@ func TestDebugLogin(t *testing.T) {
 	if resp, _ := e.do("GET", "/metrics", session); resp.StatusCode != 401 {
 		t.Errorf("metrics with the cookie: %s", resp.Status)
 	}
-	if resp, _ := e.do("GET", "/api/v1/orgs/root/queues", session); resp.StatusCode != 401 {
+	if resp, _ := e.do("GET", "/api/v1/orgs/"+rootOrg+"/queues", session); resp.StatusCode != 401 {
 		t.Errorf("API with the cookie: %s", resp.Status)
 	}
 
@@ -378,7 +378,7 @@ func TestDebugHidesSecrets(t *testing.T) {
 		`dict(user='bob', password='***') AS login FROM watch_monitoring(artifact='Server.Events.Receive')`
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "POST", e.http.URL+"/api/v1/orgs/root/query", strings.NewReader(query))
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.http.URL+"/api/v1/orgs/"+rootOrg+"/query", strings.NewReader(query))
 	req.Header.Set("Authorization", "Bearer "+e.tokens["admin"])
 	resp, err := e.client.Do(req)
 	if err != nil {
@@ -466,7 +466,7 @@ func debugTestQueueInfo(e *debugTestEnv, org, queue string) (q struct{ Watchers 
 // debugTestRunVQL runs VQL through the API and returns the NDJSON answer.
 func debugTestRunVQL(t *testing.T, e *debugTestEnv, token, vql string) string {
 	t.Helper()
-	r, _ := http.NewRequest("POST", e.http.URL+"/api/v1/orgs/root/query", strings.NewReader(vql))
+	r, _ := http.NewRequest("POST", e.http.URL+"/api/v1/orgs/"+rootOrg+"/query", strings.NewReader(vql))
 	r.Header.Set("Authorization", "Bearer "+e.tokens[token])
 	resp, err := e.client.Do(r)
 	if err != nil {
@@ -485,11 +485,11 @@ func debugTestRunVQL(t *testing.T, e *debugTestEnv, token, vql string) string {
 func TestAPIRefusesMetricsToken(t *testing.T) {
 	e := newDebugTestEnv(t, debugTestEnvOptions{})
 	for _, tc := range []struct{ method, path, body string }{
-		{"POST", "/api/v1/orgs/root/events/" + debugTestQueue, `{"a":1}`},
-		{"GET", "/api/v1/orgs/root/events/" + debugTestQueue, ""},
-		{"POST", "/api/v1/orgs/root/query", "SELECT 1 FROM scope()"},
-		{"GET", "/api/v1/orgs/root/queues", ""},
-		{"POST", "/api/v1/orgs/root/tokens", `{"name":"x","role":"admin"}`},
+		{"POST", "/api/v1/orgs/" + rootOrg + "/events/" + debugTestQueue, `{"a":1}`},
+		{"GET", "/api/v1/orgs/" + rootOrg + "/events/" + debugTestQueue, ""},
+		{"POST", "/api/v1/orgs/" + rootOrg + "/query", "SELECT 1 FROM scope()"},
+		{"GET", "/api/v1/orgs/" + rootOrg + "/queues", ""},
+		{"POST", "/api/v1/orgs/" + rootOrg + "/tokens", `{"name":"x","role":"admin"}`},
 	} {
 		r, _ := http.NewRequest(tc.method, e.http.URL+tc.path, strings.NewReader(tc.body))
 		r.Header.Set("Authorization", "Bearer "+e.tokens["metrics"])

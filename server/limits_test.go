@@ -150,7 +150,7 @@ func TestFloodOfLongPathsWithoutToken(t *testing.T) {
 	e, local := newLimitsEnv(t, server.Options{Now: func() time.Time { return now }})
 	addr := strings.TrimPrefix(e.http.URL, "http://")
 	path := []byte(strings.Repeat("A", 800<<10))
-	head := []byte("GET /api/v1/orgs/root/events/Server.Events.Receive/")
+	head := []byte("GET /api/v1/orgs/" + rootOrg + "/events/Server.Events.Receive/")
 	tail := []byte(" HTTP/1.1\r\nHost: vqlq\r\n\r\n")
 	const n, parallel = 600, 100
 	h := watchHeap()
@@ -362,7 +362,7 @@ func TestLargeBodiesAreRefusedAsTheyArrive(t *testing.T) {
 			"more than 100000 rows in one request"},
 		{"one line of 10 MB", send, func() io.Reader { return flood.Repeat([]byte(`{"a":"xxxxxxxx`), 10<<20) }, 0,
 			"row 1 is more than 1048576 bytes, over the limit of 1048576 (vqlq serve --max-row-bytes)"},
-		{"a query of 1 GB", "/api/v1/orgs/root/query", func() io.Reader { return flood.Repeat([]byte("SELECT * FROM scope() "), gb) }, 0,
+		{"a query of 1 GB", "/api/v1/orgs/" + rootOrg + "/query", func() io.Reader { return flood.Repeat([]byte("SELECT * FROM scope() "), gb) }, 0,
 			"body over the limit of 16777216 bytes (vqlq serve --max-body)"},
 	}
 	for _, tt := range tests {

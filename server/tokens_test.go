@@ -161,11 +161,11 @@ func TestTokenCreateRefusals(t *testing.T) {
 	}
 	// Through the socket, the same rules, as a 400.
 	l := e.local()
-	status, body := call(t, "POST", l.URL+"/api/v1/orgs/root/tokens", "", `{"name":"admin","role":"admin"}`)
+	status, body := call(t, "POST", l.URL+"/api/v1/orgs/"+rootOrg+"/tokens", "", `{"name":"admin","role":"admin"}`)
 	if status != 400 || !strings.Contains(body, `"error":"org root already has a token named admin: choose another name, or revoke it first (vqlq token revoke admin --org root)"`) {
 		t.Errorf("duplicate through the socket: %d %s", status, body)
 	}
-	status, body = call(t, "POST", l.URL+"/api/v1/orgs/root/tokens", "", `{"name":"fwd","role":"publisher","queues":["Nope"]}`)
+	status, body = call(t, "POST", l.URL+"/api/v1/orgs/"+rootOrg+"/tokens", "", `{"name":"fwd","role":"publisher","queues":["Nope"]}`)
 	if status != 400 || !strings.Contains(body, "--queue Nope: there is no such queue in org root") {
 		t.Errorf("unknown queue through the socket: %d %s", status, body)
 	}
@@ -185,11 +185,11 @@ func TestTokenListShowsNoSecret(t *testing.T) {
 	secret := e.issue(server.Token{Name: "short", Role: server.RoleReader, Org: "root", Expires: time.Now().Add(time.Hour)})
 	hash := sha256.Sum256([]byte(secret))
 	hashHex := hex.EncodeToString(hash[:])
-	if status, _ := e.do("GET", "/api/v1/orgs/root/queues", "short", ""); status != 200 {
+	if status, _ := e.do("GET", "/api/v1/orgs/"+rootOrg+"/queues", "short", ""); status != 200 {
 		t.Fatalf("short: %d", status)
 	}
 	l := e.local()
-	status, body := call(t, "GET", l.URL+"/api/v1/orgs/root/tokens", "", "")
+	status, body := call(t, "GET", l.URL+"/api/v1/orgs/"+rootOrg+"/tokens", "", "")
 	if status != 200 {
 		t.Fatalf("%d %s", status, body)
 	}
@@ -239,9 +239,9 @@ func TestTokenListShowsNoSecret(t *testing.T) {
 	}
 	// Tokens are managed on the server's machine only.
 	for _, tt := range []struct{ method, path string }{
-		{"GET", "/api/v1/orgs/root/tokens"},
-		{"POST", "/api/v1/orgs/root/tokens"},
-		{"DELETE", "/api/v1/orgs/root/tokens/reader"},
+		{"GET", "/api/v1/orgs/" + rootOrg + "/tokens"},
+		{"POST", "/api/v1/orgs/" + rootOrg + "/tokens"},
+		{"DELETE", "/api/v1/orgs/" + rootOrg + "/tokens/reader"},
 	} {
 		status, body := e.do(tt.method, tt.path, "admin", `{"name":"x","role":"admin"}`)
 		if status != 403 || body != `{"error":"tokens are managed with `+"`vqlq token`"+` on the server's machine","status":403}`+"\n" {
@@ -270,14 +270,14 @@ func TestTokenLastUsedWrittenSeldom(t *testing.T) {
 	if !stored().IsZero() {
 		t.Fatal("used before use")
 	}
-	e.do("GET", "/api/v1/orgs/root/queues", "reader", "")
+	e.do("GET", "/api/v1/orgs/"+rootOrg+"/queues", "reader", "")
 	first := stored()
 	if first.IsZero() || time.Since(first) > time.Minute {
 		t.Fatalf("first use not stored: %v", first)
 	}
 	time.Sleep(20 * time.Millisecond)
 	for range 20 {
-		e.do("GET", "/api/v1/orgs/root/queues", "reader", "")
+		e.do("GET", "/api/v1/orgs/"+rootOrg+"/queues", "reader", "")
 	}
 	if got := stored(); !got.Equal(first) {
 		t.Errorf("stored last use changed within the minute: %v then %v", first, got)
@@ -304,7 +304,7 @@ func TestRevokedTokenRefusedAtOnce(t *testing.T) {
 	if status, _ := e.do("POST", send, "pub", `{"a":1}`); status != 200 {
 		t.Fatalf("pub before revoke: %d", status)
 	}
-	status, body := call(t, "DELETE", l.URL+"/api/v1/orgs/root/tokens/pub", "", "")
+	status, body := call(t, "DELETE", l.URL+"/api/v1/orgs/"+rootOrg+"/tokens/pub", "", "")
 	if status != 200 || !strings.HasPrefix(body, `{"revoked":[{"name":"pub","role":"publisher","org":"root"`) || strings.Contains(body, e.tokens["pub"]) {
 		t.Fatalf("revoke: %d %s", status, body)
 	}
@@ -316,16 +316,16 @@ func TestRevokedTokenRefusedAtOnce(t *testing.T) {
 	if _, err := server.RevokeToken(context.Background(), e.m, e.disk, "root", "reader", "test"); err != nil {
 		t.Fatal(err)
 	}
-	status, body = e.do("GET", "/api/v1/orgs/root/queues", "reader", "")
+	status, body = e.do("GET", "/api/v1/orgs/"+rootOrg+"/queues", "reader", "")
 	if status != 401 || body != `{"error":"invalid token","status":401}`+"\n" {
 		t.Errorf("reader after revoke: %d %q", status, body)
 	}
 	// Unknown names, other orgs' tokens.
-	status, body = call(t, "DELETE", l.URL+"/api/v1/orgs/root/tokens/pub", "", "")
+	status, body = call(t, "DELETE", l.URL+"/api/v1/orgs/"+rootOrg+"/tokens/pub", "", "")
 	if status != 404 || !strings.Contains(body, `org root has no token named \"pub\"`) {
 		t.Errorf("second revoke: %d %s", status, body)
 	}
-	if status, _ := call(t, "DELETE", l.URL+"/api/v1/orgs/root/tokens/acme-admin", "", ""); status != 404 {
+	if status, _ := call(t, "DELETE", l.URL+"/api/v1/orgs/"+rootOrg+"/tokens/acme-admin", "", ""); status != 404 {
 		t.Errorf("root revoked acme's token: %d", status)
 	}
 	if status, _ := e.do("GET", "/api/v1/orgs/acme/queues", "acme-admin", ""); status != 200 {
@@ -353,7 +353,7 @@ func TestRevokeEndsOpenStreams(t *testing.T) {
 			e := newAPIEnv(t, 0)
 			e.issue(server.Token{Name: "other", Role: server.RoleReader, Org: "root"})
 			watch := openStream(t, "GET", e.http.URL+send, e.tokens["reader"], "")
-			query := openStream(t, "POST", e.http.URL+"/api/v1/orgs/root/query", e.tokens["reader"], "SELECT * FROM clock(period=1)")
+			query := openStream(t, "POST", e.http.URL+"/api/v1/orgs/"+rootOrg+"/query", e.tokens["reader"], "SELECT * FROM clock(period=1)")
 			if line := query.next(t, 10*time.Second); line != `{"type":"begin","statement":0}` {
 				t.Fatalf("query: %s", line)
 			}
@@ -363,7 +363,7 @@ func TestRevokeEndsOpenStreams(t *testing.T) {
 			// Another token's stream is not touched.
 			bystander := openStream(t, "GET", e.http.URL+send, e.tokens["other"], "")
 			if how == "through the server" {
-				if status, body := call(t, "DELETE", e.local().URL+"/api/v1/orgs/root/tokens/reader", "", ""); status != 200 {
+				if status, body := call(t, "DELETE", e.local().URL+"/api/v1/orgs/"+rootOrg+"/tokens/reader", "", ""); status != 200 {
 					t.Fatalf("revoke: %d %s", status, body)
 				}
 			} else if _, err := server.RevokeToken(context.Background(), e.m, e.disk, "root", "reader", "test"); err != nil {
@@ -391,7 +391,7 @@ func TestExpiredToken(t *testing.T) {
 	expires := time.Now().Add(2 * time.Second)
 	e.issue(server.Token{Name: "brief", Role: server.RoleReader, Org: "root", Expires: expires})
 	watch := openStream(t, "GET", e.http.URL+send, e.tokens["brief"], "")
-	query := openStream(t, "POST", e.http.URL+"/api/v1/orgs/root/query", e.tokens["brief"], "SELECT * FROM clock(period=1)")
+	query := openStream(t, "POST", e.http.URL+"/api/v1/orgs/"+rootOrg+"/query", e.tokens["brief"], "SELECT * FROM clock(period=1)")
 	if line := query.next(t, 10*time.Second); line != `{"type":"begin","statement":0}` {
 		t.Fatalf("query: %s", line)
 	}
@@ -408,7 +408,7 @@ func TestExpiredToken(t *testing.T) {
 	for time.Now().Before(expires) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	status, body := e.do("GET", "/api/v1/orgs/root/queues", "brief", "")
+	status, body := e.do("GET", "/api/v1/orgs/"+rootOrg+"/queues", "brief", "")
 	want := `{"error":"token brief expired at ` + expires.UTC().Format(time.RFC3339) + `","status":401}` + "\n"
 	if status != 401 || body != want {
 		t.Errorf("expired: %d %q, want %q", status, body, want)
@@ -447,7 +447,7 @@ func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 		{"", 401},
 	}
 	for _, tt := range tests {
-		status, body := call(t, "GET", e.http.URL+"/api/v1/orgs/root/queues", tt.header, "")
+		status, body := call(t, "GET", e.http.URL+"/api/v1/orgs/"+rootOrg+"/queues", tt.header, "")
 		if status != tt.status {
 			t.Errorf("Authorization: %q: %d %s", tt.header, status, body)
 		}

@@ -56,7 +56,7 @@ func (e *trustEnv) query(who, body string) (rows, logs []string) {
 	var status int
 	var text string
 	if who == "socket" {
-		resp, err := e.socket.Post("http://vqlq/api/v1/orgs/root/query", "text/plain", strings.NewReader(body))
+		resp, err := e.socket.Post("http://vqlq/api/v1/orgs/"+rootOrg+"/query", "text/plain", strings.NewReader(body))
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func (e *trustEnv) query(who, body string) (rows, logs []string) {
 		resp.Body.Close()
 		status, text = resp.StatusCode, string(b)
 	} else {
-		status, text = e.do("POST", "/api/v1/orgs/root/query", who, body)
+		status, text = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", who, body)
 	}
 	if status != 200 {
 		e.t.Fatalf("%s: %s: %d %s", who, body, status, text)
@@ -219,7 +219,7 @@ func TestSessionsBelongToOneToken(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("%d %s", status, body)
 	}
-	_, body = e.do("POST", "/api/v1/orgs/root/query", "ops@root", `{"query": "SELECT Secret FROM scope() SELECT * FROM Sender", "session": "shared"}`)
+	_, body = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "ops@root", `{"query": "SELECT Secret FROM scope() SELECT * FROM Sender", "session": "shared"}`)
 	if strings.Contains(body, "acme-let") || !strings.Contains(body, "Symbol Secret not found") {
 		t.Errorf("the reader read the admin's LET: %s", body)
 	}
@@ -275,7 +275,7 @@ func (e *trustEnv) watchLines(who, query string, n int) (int, []string) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.http.URL+"/api/v1/orgs/root/events/Server.Events.Receive?"+query, nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.http.URL+"/api/v1/orgs/"+rootOrg+"/events/Server.Events.Receive?"+query, nil)
 	req.Header.Set("Authorization", "Bearer "+e.tokens[who])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -327,12 +327,12 @@ func TestConsumersBelongToTheirPrincipal(t *testing.T) {
 		t.Errorf("the forwarder got %d of 10: %v", len(rows), rows)
 	}
 	// The intruder may not acknowledge for it either.
-	if status, body := e.do("POST", "/api/v1/orgs/root/consumers/Server.Events.Receive/fwd/ack", "intruder", `{"seq":11}`); status != 403 {
+	if status, body := e.do("POST", "/api/v1/orgs/"+rootOrg+"/consumers/Server.Events.Receive/fwd/ack", "intruder", `{"seq":11}`); status != 403 {
 		t.Errorf("intruder's ack: %d %s", status, body)
 	}
 	// An admin may use (and so move) any consumer.
 	e.do("POST", send, "pub", `{"n":"last"}`)
-	if status, body := e.do("POST", "/api/v1/orgs/root/consumers/Server.Events.Receive/fwd/ack", "admin", `{"seq":11}`); status != 200 {
+	if status, body := e.do("POST", "/api/v1/orgs/"+rootOrg+"/consumers/Server.Events.Receive/fwd/ack", "admin", `{"seq":11}`); status != 200 {
 		t.Errorf("admin's ack: %d %s", status, body)
 	}
 	if status, rows := e.watchLines("admin", "consumer=fwd", 1); status != 200 || len(rows) != 1 || !strings.Contains(rows[0], `"n":"last"`) {

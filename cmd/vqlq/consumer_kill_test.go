@@ -31,7 +31,7 @@ func httpConsumerMain() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	req, _ := http.NewRequest("GET", base+"/api/v1/orgs/root/events/Server.Events.Receive?consumer=http&start_time=0", nil)
+	req, _ := http.NewRequest("GET", base+"/api/v1/orgs/"+rootOrg+"/events/Server.Events.Receive?consumer=http&start_time=0", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
@@ -49,7 +49,7 @@ func httpConsumerMain() {
 		}
 		out.Write(append(sc.Bytes(), '\n'))
 		if n++; n%httpAckEvery == 0 {
-			status, body, err := post(base+"/api/v1/orgs/root/consumers/Server.Events.Receive/http/ack", token, fmt.Sprintf(`{"seq":%d}`, row.Seq))
+			status, body, err := post(base+"/api/v1/orgs/"+rootOrg+"/consumers/Server.Events.Receive/http/ack", token, fmt.Sprintf(`{"seq":%d}`, row.Seq))
 			if err != nil || status != 200 {
 				fmt.Fprintln(os.Stderr, "ack:", status, body, err)
 				os.Exit(1)

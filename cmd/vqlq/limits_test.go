@@ -181,7 +181,7 @@ func TestServeFloodsWithoutToken(t *testing.T) {
 	path := make([]byte, 800<<10)
 	rand.NewChaCha8([32]byte{}).Read(path)
 	path = []byte(base64.RawURLEncoding.EncodeToString(path)[:800<<10])
-	head := []byte("GET /api/v1/orgs/root/events/Server.Events.Receive/")
+	head := []byte("GET /api/v1/orgs/" + rootOrg + "/events/Server.Events.Receive/")
 	tail := []byte(" HTTP/1.1\r\nHost: vqlq\r\n\r\n")
 	var wrong atomic.Int64
 	growth := rssPhase(t, pid, func() {

@@ -19,7 +19,7 @@ func TestServeOrgIsTheSessions(t *testing.T) {
 	}
 	reader := p.token(t, "--name", "dash", "--role", "reader")
 	const crossing = `LET OrgId = 'acme' SELECT what FROM source(artifact='Server.Events.Receive')`
-	status, body, err := post(p.url+"/api/v1/orgs/root/query", reader, crossing)
+	status, body, err := post(p.url+"/api/v1/orgs/"+rootOrg+"/query", reader, crossing)
 	if err != nil || status != 200 || strings.Contains(body, "acme-event") || !strings.Contains(body, `"row":{"what":"root-event"}`) ||
 		!strings.Contains(body, "setting OrgId does not change the org") {
 		t.Errorf("reader over HTTP: %d %s %v", status, body, err)
@@ -61,7 +61,7 @@ func TestServeReadersCannotReadTheMonitoringTable(t *testing.T) {
 		{"SELECT * FROM monitoring_logs(artifact='Server.Events.Receive')", "monitoring_logs: permission denied: dash (reader) lacks SERVER_ADMIN"},
 		{"SELECT add_server_monitoring(artifact='Server.Events.Receive') FROM scope()", "add_server_monitoring: permission denied: dash (reader) lacks SERVER_ADMIN"},
 	} {
-		status, body, err := post(p.url+"/api/v1/orgs/root/query", reader, tt.query)
+		status, body, err := post(p.url+"/api/v1/orgs/"+rootOrg+"/query", reader, tt.query)
 		if err != nil || status != 200 || !strings.Contains(body, tt.want) {
 			t.Errorf("%s: %d %s %v", tt.query, status, body, err)
 		}
