@@ -83,12 +83,17 @@ type message struct {
 	Level     string          `json:"level"`
 	Message   string          `json:"message"`
 	Time      time.Time       `json:"time"`
+	ID        string          `json:"id"`   // confirm: the query
+	Rows      int64           `json:"rows"` // confirm: rows to confirm
 }
 
 // Statement implements Target: the statement's canonical text runs in the
 // server-side session.
 func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Writer) (int, error) {
-	resp, err := r.Do(ctx, http.MethodPost, "/query", map[string]string{"query": stmt.String(), "session": r.session})
+	// The server is asked for confirmations: a consumer in the statement
+	// acknowledges an event only once this process's output has it, not
+	// when the server wrote it to the socket (see server/confirm.go).
+	resp, err := r.Do(ctx, http.MethodPost, "/query", map[string]any{"query": stmt.String(), "session": r.session, "confirm": true})
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, nil
@@ -106,6 +111,7 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 	}
 	rows := make(chan *ordereddict.Dict, 64)
 	errc := make(chan error, 1)
+	ack := newOutputAck()
 	go func() {
 		defer close(rows)
 		sc := bufio.NewScanner(resp.Body)
@@ -120,7 +126,21 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 			case "row":
 				v, err := value.DecodeJSON(m.Row)
 				if d, ok := v.(*ordereddict.Dict); ok && err == nil {
+					ack.produced.Add(1)
 					rows <- d
+				}
+			case "confirm":
+				// Every row before this message is on the channel: wait
+				// until the output has written and flushed them, then say
+				// so. An output that failed confirms nothing.
+				if ack.barrier() != nil {
+					return
+				}
+				if err := r.Call(ctx, http.MethodPost, "/query/confirm", map[string]any{"session": r.session, "id": m.ID, "rows": m.Rows}, nil); err != nil {
+					if ctx.Err() == nil {
+						errc <- fmt.Errorf("server: confirming rows: %w", err)
+					}
+					return
 				}
 			case "log":
 				if r.OnLog != nil {
@@ -133,7 +153,7 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 		}
 	}()
 	_, isSelect := stmt.(*ast.SelectStmt)
-	n, err := pump(rows, isSelect, w, newOutputAck())
+	n, err := pump(rows, isSelect, w, ack)
 	if err != nil {
 		return n, err
 	}

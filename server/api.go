@@ -343,6 +343,11 @@ type QueryRequest struct {
 	Query string `json:"query"`
 	// Session keeps LETs between requests of one attached client.
 	Session string `json:"session,omitempty"`
+	// Confirm (with a Session) makes a consumer in the query wait, before
+	// it acknowledges, until the client confirms that its output has the
+	// rows (see confirm.go): for clients with output of their own behind
+	// the connection.
+	Confirm bool `json:"confirm,omitempty"`
 }
 
 // handleQuery runs VQL and streams, as NDJSON, one message per event of
@@ -393,10 +398,22 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	// A consumer in the query acknowledges an event once the rows made
 	// so far are written to the connection (each send flushes): the
 	// barrier fails after a send failed.
+	// A confirming client (req.Confirm) must also say that its own output
+	// has them.
 	var sendFailed atomic.Bool
+	var sent atomic.Int64
+	var cf *confirmation
+	if req.Confirm && req.Session != "" {
+		cf = newConfirmation()
+		rs.setRunning(cf)
+		defer rs.setRunning(nil)
+	}
 	ctx = queues.WithAckBarrier(ctx, func() error {
 		if sendFailed.Load() {
-			return errors.New("the client went away")
+			return errClientGone
+		}
+		if cf != nil {
+			return cf.barrier(ctx, sw, sent.Load())
 		}
 		return nil
 	})
@@ -410,6 +427,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 				sendFailed.Store(true)
 				return
 			}
+			sent.Add(1)
 		}
 		if isSelect && sw.send(ordereddict.NewDict().Set("type", "end").Set("statement", int64(i))) != nil {
 			return

@@ -62,6 +62,21 @@ type debugQueue struct {
 	// LastEvent is null when no event was sent since the server started.
 	LastEvent   *time.Time     `json:"last_event"`
 	WatcherList []debugWatcher `json:"watcher_list"`
+	// Consumers are its named consumers, attached or not: a forwarder
+	// that is down shows here with its lag growing.
+	Consumers []debugConsumer `json:"consumers"`
+}
+
+// debugConsumer is one named consumer of a queue (queues.ConsumerInfo).
+type debugConsumer struct {
+	Name     string `json:"name"`
+	Owner    string `json:"owner"`
+	Position uint64 `json:"position"`
+	Lag      uint64 `json:"lag"`
+	Skipped  uint64 `json:"skipped"`
+	// LastAck is null when it has not acknowledged since the server
+	// started.
+	LastAck *time.Time `json:"last_ack"`
 }
 
 // debugWatcher is one running watcher of a queue.
@@ -84,13 +99,25 @@ func debugSnapshot(m *queues.Manager, now time.Time, a debugAccess) debugPage {
 	}
 	for _, org := range orgs {
 		o := debugOrg{Org: org, Queues: []debugQueue{}}
+		consumers := map[string][]debugConsumer{}
+		for _, c := range m.Consumers(org) {
+			dc := debugConsumer{Name: c.Name, Owner: c.Owner, Position: c.Position, Lag: c.Lag, Skipped: c.Skipped}
+			if !c.LastAck.IsZero() {
+				t := c.LastAck.UTC()
+				dc.LastAck = &t
+			}
+			consumers[c.Queue] = append(consumers[c.Queue], dc)
+		}
 		for _, q := range m.Queues(org) {
 			dq := debugQueue{
 				Name: q.Name, Type: q.Type, Persisted: q.Persisted,
 				Active:   q.Events > 0 || q.Delivered > 0 || q.Dropped > 0 || q.Watchers > 0,
 				Watchers: q.Watchers, Events: q.Events, Delivered: q.Delivered,
 				Backlog: debugMaxBacklog(q), Dropped: q.Dropped, Stored: q.Stored,
-				WatcherList: []debugWatcher{},
+				WatcherList: []debugWatcher{}, Consumers: consumers[q.Name],
+			}
+			if dq.Consumers == nil {
+				dq.Consumers = []debugConsumer{}
 			}
 			if !q.LastEvent.IsZero() {
 				t := q.LastEvent.UTC()
@@ -357,6 +384,13 @@ const debugHTML = `<!DOCTYPE html>
         {{- end}}
       </ul></td></tr>
       {{- end}}
+      {{- if .Consumers}}
+      <tr class="consumer-row"><td colspan="10"><ul class="consumers">
+        {{- range .Consumers}}
+        <li class="consumer">consumer <b class="consumer-name">{{.Name}}</b> <span class="meta">of {{.Owner}} · at #{{num .Position}} · lag <b class="{{if .Lag}}warn{{end}}">{{num .Lag}}</b>{{if .Skipped}} · <b class="bad">{{num .Skipped}} expired unread</b>{{end}} · last ack {{with .LastAck}}<time datetime="{{iso .}}">{{clock . $.Now}}</time> ({{ago . $.Now}}){{else}}none since start{{end}}</span></li>
+        {{- end}}
+      </ul></td></tr>
+      {{- end}}
 {{- end}}
 `
 
@@ -406,7 +440,13 @@ td.warn { background: var(--warn-bg); }
 td.bad { color: var(--bad); background: var(--bad-bg); font-weight: 600; }
 .ago, .none { color: var(--muted); font-size: 12px; }
 tr.watcher-row td { padding: 0 8px 8px 28px; border-bottom: 1px solid var(--line); }
-tr.queue:has(+ tr.watcher-row) td { border-bottom: none; }
+tr.queue:has(+ tr.watcher-row) td, tr.queue:has(+ tr.consumer-row) td, tr.watcher-row:has(+ tr.consumer-row) td { border-bottom: none; }
+tr.consumer-row td { padding: 0 8px 8px 28px; border-bottom: 1px solid var(--line); }
+ul.consumers { list-style: none; margin: 0; padding: 0; }
+li.consumer { padding: 4px 10px; margin-top: 4px; border-left: 3px solid var(--client); background: var(--head); border-radius: 0 6px 6px 0; font-size: 13px; }
+li.consumer .consumer-name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+li.consumer .meta { color: var(--muted); font-size: 12px; margin-left: 6px; }
+b.bad { color: var(--bad); }
 ul.watchers { list-style: none; margin: 0; padding: 0; }
 li.watcher { padding: 4px 10px; margin-top: 4px; border-left: 3px solid var(--accent); background: var(--head); border-radius: 0 6px 6px 0; }
 li.watcher code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -527,6 +567,18 @@ const debugScript = `
             ' · next #' + num(w.next) + ' · since ', time(w.since, now), ' (' + ago(w.since, now) + ')')));
       });
       body.appendChild(el('tr', { 'class': 'watcher-row' }, el('td', { colspan: '10' }, ul)));
+    }
+    if (q.consumers && q.consumers.length) {
+      var cl = el('ul', { 'class': 'consumers' });
+      q.consumers.forEach(function (c) {
+        cl.appendChild(el('li', { 'class': 'consumer' }, 'consumer ', el('b', { 'class': 'consumer-name' }, c.name), ' ',
+          el('span', { 'class': 'meta' }, 'of ' + c.owner + ' · at #' + num(c.position) + ' · lag ',
+            el('b', { 'class': c.lag ? 'warn' : '' }, num(c.lag)),
+            c.skipped ? ' · ' : null, c.skipped ? el('b', { 'class': 'bad' }, num(c.skipped) + ' expired unread') : null,
+            ' · last ack ', c.last_ack ? time(c.last_ack, now) : 'none since start',
+            c.last_ack ? ' (' + ago(c.last_ack, now) + ')' : null)));
+      });
+      body.appendChild(el('tr', { 'class': 'consumer-row' }, el('td', { colspan: '10' }, cl)));
     }
   }
   function orgSection(o, now, wasOpen) {

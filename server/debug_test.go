@@ -370,6 +370,77 @@ type debugTestQueueJSON struct {
 		Backlog int64     `json:"backlog"`
 		Since   time.Time `json:"since"`
 	} `json:"watcher_list"`
+	Consumers []struct {
+		Name     string     `json:"name"`
+		Owner    string     `json:"owner"`
+		Position uint64     `json:"position"`
+		Lag      uint64     `json:"lag"`
+		Skipped  uint64     `json:"skipped"`
+		LastAck  *time.Time `json:"last_ack"`
+	} `json:"consumers"`
+}
+
+// debugTestConsumer makes a named consumer of principal "reader" that has
+// acknowledged the first n events, and is no longer attached.
+func debugTestConsumer(t *testing.T, m *queues.Manager, org, queue, name string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	seq, err := m.Watch(ctx, org, queue, queues.WatchOptions{Consumer: name, Principal: "reader", StartTime: time.Unix(0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, stop := iter.Pull(seq)
+	defer stop()
+	for i := 0; i <= n; i++ { // asking for event n+1 acknowledges event n
+		if _, ok := next(); !ok {
+			t.Fatal("consumer ended")
+		}
+	}
+}
+
+// TestDebugPageListsConsumers: a named consumer shows under its queue,
+// attached or not, with its owner, position, lag and last acknowledgement,
+// in queues.json and on the page.
+func TestDebugPageListsConsumers(t *testing.T) {
+	e := newDebugTestEnv(t, debugTestEnvOptions{})
+	m := e.m
+	debugTestSend(t, m, "root", debugTestQueue, 0, 5)
+	before := time.Now()
+	debugTestConsumer(t, m, "root", debugTestQueue, "fwd", 2)
+	admin := debugTestRequest{cookie: e.login("admin")}
+
+	page, raw := debugTestFetchJSON(t, e, admin)
+	q := debugTestFind(t, page, "root", debugTestQueue)
+	if len(q.Consumers) != 1 {
+		t.Fatalf("consumers %+v", q.Consumers)
+	}
+	c := q.Consumers[0]
+	if c.Name != "fwd" || c.Owner != "reader" || c.Position != 2 || c.Lag != 3 || c.Skipped != 0 || c.LastAck == nil || c.LastAck.Before(before.Add(-time.Second)) {
+		t.Errorf("consumer %+v", c)
+	}
+	if idle := debugTestFind(t, page, "root", "Server.Internal.Ping"); idle.Consumers == nil || len(idle.Consumers) != 0 {
+		t.Errorf("a queue without consumers: %+v", idle.Consumers)
+	}
+	if !strings.Contains(raw, `"consumers": []`) {
+		t.Errorf("queues without consumers should list []:\n%.1500s", raw)
+	}
+
+	_, html := e.do("GET", "/debug/queues", admin)
+	li := regexp.MustCompile(`(?s)<li class="consumer">(.*?)</li>`).FindStringSubmatch(html)
+	if li == nil {
+		t.Fatalf("no consumer on the page:\n%s", html)
+	}
+	text := debugTestText(li[1])
+	if !regexp.MustCompile(`^consumer fwd of reader · at #2 · lag 3 · last ack \d\d:\d\d:\d\d \((just now|\d+s ago)\)$`).MatchString(text) {
+		t.Errorf("consumer line %q", text)
+	}
+}
+
+// debugTestText is the text of an HTML fragment, its spaces folded.
+func debugTestText(html string) string {
+	text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(html, "")
+	return strings.Join(strings.Fields(text), " ")
 }
 
 func debugTestFind(t *testing.T, page debugTestJSON, org, queue string) debugTestQueueJSON {
@@ -539,8 +610,16 @@ func TestDebugPageInBrowser(t *testing.T) {
 	debugTestSend(t, m, "root", debugTestQueue, 0, 3)
 	pull()
 	debugTestSend(t, m, "acme", debugTestQueue, 0, 2)
+	debugTestConsumer(t, m, "acme", debugTestQueue, "fwd", 1)
 
 	b := debugTestStartBrowser(t, bin)
+	// consumerLine is the text of acme's consumer, its "ago" left out (it
+	// changes between a render and the next).
+	consumerLine := func() string {
+		var v string
+		b.eval(`(function(){ var li = document.querySelector('section.org[data-org="acme"] li.consumer'); return li ? li.textContent : ''; })()`, &v)
+		return regexp.MustCompile(` \([^)]*\)$`).ReplaceAllString(strings.Join(strings.Fields(v), " "), "")
+	}
 	cell := func(class string) string {
 		var v string
 		b.eval(`(function(){ var r = document.querySelector('section.org[data-org="root"] tr.queue[data-queue="`+debugTestQueue+`"] td.`+class+`'); return r ? r.textContent : ''; })()`, &v)
@@ -585,6 +664,10 @@ func TestDebugPageInBrowser(t *testing.T) {
 	if !strings.Contains(dom, "Logged in as <b>admin</b>") {
 		t.Errorf("no 'Logged in as admin'")
 	}
+	served := consumerLine()
+	if !regexp.MustCompile(`^consumer fwd of reader · at #1 · lag 1 · last ack \d\d:\d\d:\d\d$`).MatchString(served) {
+		t.Errorf("first load: consumer line %q", served)
+	}
 
 	// Events that arrive while the page is open appear without a reload:
 	// the script's refresh (every 2 s) brings them.
@@ -598,6 +681,9 @@ func TestDebugPageInBrowser(t *testing.T) {
 	}
 	if got := cell("backlog"); got != "6" {
 		t.Errorf("after a refresh: backlog %q, want 6", got)
+	}
+	if got := consumerLine(); got != served {
+		t.Errorf("the script renders the consumer as %q, the server as %q", got, served)
 	}
 	dom = b.dom()
 	if !strings.Contains(dom, `<p id="status" class="ok">`) || !regexp.MustCompile(`Updated <time id="updated" datetime="[^"]+">\d\d:\d\d:\d\d</time> UTC`).MatchString(dom) {

@@ -78,6 +78,7 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleSend))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/events/{artifact...}", s.auth(s.handleWatch))
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query", s.auth(s.handleQuery))
+	s.mux.HandleFunc("POST /api/v1/orgs/{org}/query/confirm", s.auth(s.handleConfirm))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/queues", s.auth(s.handleQueues))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/consumers", s.auth(s.handleConsumers))
 	// {artifact} may hold '/' (Artifact/Source), and a wildcard with ...

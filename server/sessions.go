@@ -24,6 +24,24 @@ type remoteSession struct {
 	logs     func(vql.Message)
 	owner    string // sessionOwner of the caller that made it
 	lastUsed time.Time
+
+	// The running query's confirmations (see confirm.go), set while a
+	// query that asked for them runs; under its own lock, because the
+	// query holds mu.
+	cmu     sync.Mutex
+	confirm *confirmation
+}
+
+func (rs *remoteSession) running() *confirmation {
+	rs.cmu.Lock()
+	defer rs.cmu.Unlock()
+	return rs.confirm
+}
+
+func (rs *remoteSession) setRunning(cf *confirmation) {
+	rs.cmu.Lock()
+	rs.confirm = cf
+	rs.cmu.Unlock()
 }
 
 // sessionOwner is who a session belongs to: the token itself (its hash),

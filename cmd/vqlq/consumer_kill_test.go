@@ -138,7 +138,8 @@ func killLoop(t *testing.T, name string, events, kills int, out string, start fu
 }
 
 // TestConsumersAreAtLeastOnceUnderKill: a local consumer (vqlq query on
-// the folder) and an HTTP consumer, each killed with SIGKILL at random
+// the folder), the same attached to the folder's server, and an HTTP
+// consumer, each killed with SIGKILL at random
 // moments of a replay, together with their restarts receive every event;
 // duplicates stay within the documented window (local: the one event
 // being acknowledged at the kill; HTTP: what the client had not yet
@@ -155,29 +156,37 @@ func TestConsumersAreAtLeastOnceUnderKill(t *testing.T) {
 		t.Fatalf("send: %+v", r)
 	}
 
-	localOut := filepath.Join(t.TempDir(), "local.jsonl")
-	lines, unique := killLoop(t, "local", events, kills, localOut, func() *exec.Cmd {
-		f, err := os.OpenFile(localOut, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			t.Fatal(err)
+	// queryConsumer is `vqlq query` reading the named consumer; on a
+	// folder a server owns, it runs attached through the socket.
+	queryConsumer := func(name string) {
+		out := filepath.Join(t.TempDir(), name+".jsonl")
+		lines, unique := killLoop(t, name, events, kills, out, func() *exec.Cmd {
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			cmd := exec.Command(vqlqBin, e.args(`SELECT i, _seq FROM watch_monitoring(artifact='Server.Events.Receive', consumer='`+name+`', start_time=0)`)...)
+			cmd.Stdout, cmd.Stderr = f, os.Stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			return cmd
+		})
+		t.Logf("%s consumer: %d events, %d kills: %d rows received, %d distinct, %d duplicates (window %d)", name, events, kills, lines, unique, lines-unique, kills)
+		if lines-unique > kills {
+			t.Errorf("%s consumer: %d duplicates over %d kills; the window is one event per kill", name, lines-unique, kills)
 		}
-		defer f.Close()
-		cmd := exec.Command(vqlqBin, e.args(`SELECT i, _seq FROM watch_monitoring(artifact='Server.Events.Receive', consumer='local', start_time=0)`)...)
-		cmd.Stdout, cmd.Stderr = f, os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	})
-	t.Logf("local consumer: %d events, %d kills: %d rows received, %d distinct, %d duplicates (window %d)", events, kills, lines, unique, lines-unique, kills)
-	if lines-unique > kills {
-		t.Errorf("local consumer: %d duplicates over %d kills; the window is one event per kill", lines-unique, kills)
 	}
+	queryConsumer("local")
 
 	p := relaunch(t, &serveProc{data: e.data, defs: e.defs})
+	// The same command while the server runs: the rows cross the socket
+	// and the server waits for the client's confirmation to acknowledge.
+	queryConsumer("attached")
 	token := p.token(t, "--name", "fwd", "--role", "reader")
 	httpOut := filepath.Join(t.TempDir(), "http.jsonl")
-	lines, unique = killLoop(t, "http", events, kills, httpOut, func() *exec.Cmd {
+	lines, unique := killLoop(t, "http", events, kills, httpOut, func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), httpConsumerEnv+"="+p.url, "VQLQ_TOKEN="+token, "VQLQ_OUT="+httpOut)
 		cmd.Stderr = os.Stderr
