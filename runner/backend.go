@@ -73,7 +73,12 @@ func (f *StoreFlags) Check() error {
 // Backend opens the data folder on first use and closes it at the end.
 type Backend struct {
 	Flags *StoreFlags
-	disk  *queues.BadgerStore
+	// ReadFirst opens the store read-only until the first write, so that
+	// commands that only read (vqlq query, run, the REPL) leave the
+	// folder as it was. `vqlq serve` owns the folder and opens it
+	// read-write.
+	ReadFirst bool
+	disk      *queues.BadgerStore
 
 	engineOnce sync.Once
 	engine     *vql.Engine
@@ -100,7 +105,7 @@ func (b *Backend) Manager() (*queues.Manager, error) {
 			b.err = err
 			return
 		}
-		disk, err := queues.OpenBadger(b.Flags.DataDir, mode)
+		disk, err := queues.OpenBadgerWith(b.Flags.DataDir, queues.BadgerOptions{Sync: mode, ReadFirst: b.ReadFirst})
 		if err != nil {
 			b.err = err
 			return
