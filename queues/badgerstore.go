@@ -105,6 +105,7 @@ type BadgerStore struct {
 	db       *badger.DB
 	readOnly bool
 	broken   error // set when the switch to read-write left no open store
+	space    *spaceGuard
 	mode     SyncMode
 
 	sendMu sync.RWMutex // Append holds it shared while queueing; Close exclusively
@@ -213,6 +214,11 @@ type BadgerOptions struct {
 	// crash left with memtable logs to replay (badger must truncate them,
 	// which read-only mode refuses), is opened read-write at once.
 	ReadFirst bool
+	// MinFree is the free-space watermark of the folder's disk (0: none):
+	// below it events are refused with ErrDiskFull, and a store opened
+	// with so little space is opened read-only (badger's compactions at
+	// open would crash the process) until space is freed.
+	MinFree uint64
 }
 
 // OpenBadger opens (or creates) the store in dir, read-write.
@@ -234,13 +240,15 @@ func OpenBadgerWith(dir string, o BadgerOptions) (*BadgerStore, error) {
 		return nil, err
 	}
 	s := &BadgerStore{dir: dir, opts: o, mode: o.Sync, reqs: make(chan *appendReq, 1024), done: make(chan struct{}), queues: map[string]*diskQueue{}}
-	readOnly := o.ReadFirst && hasStore(dir)
+	s.space = newSpaceGuard(dir, o.MinFree)
+	readOnly := (o.ReadFirst || s.space.state().Full) && hasStore(dir)
 	db, err := s.openDB(readOnly)
 	if readOnly && errors.Is(err, errReplayNeeded) {
 		readOnly = false
 		db, err = s.openDB(false)
 	}
 	if err != nil {
+		s.space.close()
 		return nil, err
 	}
 	s.db, s.readOnly = db, readOnly
@@ -309,6 +317,9 @@ func (s *BadgerStore) writable() error {
 	s.dbMu.RUnlock()
 	if !ro {
 		return nil
+	}
+	if err := s.space.admit(0); err != nil {
+		return err // opened read-only for want of space: stay so
 	}
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
@@ -466,8 +477,18 @@ func (s *BadgerStore) state(queue string) (*diskQueue, error) {
 	return q, nil
 }
 
-// Append implements Store.
+// Append implements Store. Below the free-space watermark it refuses
+// with a *DiskFullError (errors.Is ErrDiskFull).
 func (s *BadgerStore) Append(ctx context.Context, queue string, data [][]byte) ([]Event, error) {
+	if s.space != nil {
+		n := 0
+		for _, d := range data {
+			n += len(d)
+		}
+		if err := s.space.admit(n); err != nil {
+			return nil, err
+		}
+	}
 	req := &appendReq{queue: queue, data: data, done: make(chan struct{})}
 	s.sendMu.RLock()
 	if s.closed {
@@ -804,6 +825,12 @@ func (s *BadgerStore) Trim(ctx context.Context, queue string, before time.Time) 
 	return removed, nil
 }
 
+// DiskSpace reports the free space of the folder's disk and whether
+// writes are refused; false without a watermark.
+func (s *BadgerStore) DiskSpace() (DiskSpace, bool) {
+	return s.space.state(), s.space != nil
+}
+
 // Features implements Store.
 func (s *BadgerStore) Features() Features { return Features{Persistent: true} }
 
@@ -819,6 +846,7 @@ func (s *BadgerStore) Close() error {
 	close(s.reqs)
 	s.sendMu.Unlock()
 	<-s.done
+	s.space.close()
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
 	if s.broken != nil {
