@@ -92,6 +92,13 @@ func TestDamagedManifestIsRefusedAndNothingChanges(t *testing.T) {
 		{"garbage", func(p string) error {
 			return os.WriteFile(p, []byte(strings.Repeat("not a manifest\n", 40)), 0o600)
 		}, false, "does not start with badger's magic"},
+		{"a table file removed", func(p string) error {
+			tables, _ := filepath.Glob(filepath.Join(filepath.Dir(p), "*.sst"))
+			if len(tables) == 0 {
+				return os.ErrNotExist
+			}
+			return os.Remove(tables[0])
+		}, false, "it lists table files that are missing: 0000"},
 		{"a flipped byte", func(p string) error {
 			b, err := os.ReadFile(p)
 			if err != nil {

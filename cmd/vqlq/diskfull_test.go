@@ -161,11 +161,21 @@ func TestFullDiskRefusesWritesAndRecovers(t *testing.T) {
 		t.Fatalf("vqlq_disk_full %s after space was freed", got)
 	}
 
-	// Everything acknowledged survives a restart.
+	// Everything acknowledged survives a restart. Restarted with the
+	// default watermark, far above this disk, the server opens the store
+	// read-only instead of letting badger's compactions crash it: it
+	// reads, and refuses sends.
 	p.stop(t)
 	q := relaunch(t, p)
 	if got := countStored(t, data, p.defs); got != fmt.Sprintf(`{"n":%d}`, acked) {
 		t.Fatalf("after restart: %s, want %d", got, acked)
+	}
+	status, body, err := post(q.url+"/api/v1/orgs/"+rootOrg+"/events/Server.Events.Receive", pub, batch)
+	if err != nil || status != http.StatusInsufficientStorage || !strings.Contains(body, "below the --min-free watermark of 272.0 MiB") {
+		t.Fatalf("a send after a restart on a nearly full disk: %d %s %v", status, body, err)
+	}
+	if got := scrape(t, q.url, mon, "vqlq_disk_full"); got != "1" {
+		t.Fatalf("vqlq_disk_full %s after the restart", got)
 	}
 	q.stop(t)
 }
