@@ -244,6 +244,12 @@ func OpenBadgerWith(dir string, o BadgerOptions) (*BadgerStore, error) {
 	readOnly := (o.ReadFirst || s.space.state().Full) && hasStore(dir)
 	db, err := s.openDB(readOnly)
 	if readOnly && errors.Is(err, errReplayNeeded) {
+		if s.space.state().Full {
+			if err := s.space.roomToReplay(); err != nil {
+				s.space.close()
+				return nil, err
+			}
+		}
 		readOnly = false
 		db, err = s.openDB(false)
 	}
