@@ -151,7 +151,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		Principal: id.Principal, Override: id.All,
 		Describe: fmt.Sprintf("HTTP watch by %s from %s", c.principal(), r.RemoteAddr)}
 	if st := q.Get("start_time"); st != "" {
-		t, err := parseTime(st)
+		t, err := value.ParseTime(st)
 		if err != nil {
 			s.refuse(w, r, c, http.StatusBadRequest, "start_time: %v", err)
 			return
@@ -324,17 +324,6 @@ func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"queue": queue, "name": name, "deleted": true})
-}
-
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	var sec float64
-	if _, err := fmt.Sscanf(s, "%g", &sec); err == nil {
-		return time.Unix(0, int64(sec*1e9)), nil
-	}
-	return time.Time{}, fmt.Errorf("cannot read %q as a time (use epoch seconds or RFC 3339)", s)
 }
 
 // QueryRequest is the body of POST /query (or the body is the VQL text
