@@ -58,6 +58,10 @@ func TestTimesOutOfRangeAreRefused(t *testing.T) {
 			"watch_monitoring: start_time: epoch -Inf: not a time vqlq can represent"},
 		{`SELECT sleep(time=1e300) AS slept FROM scope()`,
 			"sleep: 1e+300 seconds is out of range (at most 9223372037): not a duration vqlq can wait"},
+		{`SELECT * FROM clock(period=1e300) LIMIT 1`,
+			"clock: period must be a positive number of seconds, not 1e+300"},
+		{`SELECT * FROM clock(start=1e300) LIMIT 1`,
+			"clock: start: epoch 1e+300 is out of range"},
 		{`SELECT timestamp(epoch=1e300) AS t FROM scope()`,
 			"timestamp: epoch 1e+300 is out of range (seconds, ms, µs or ns since 1970, up to the year 2262): not a time vqlq can represent"},
 	} {
