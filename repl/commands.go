@@ -49,8 +49,10 @@ func (s *Shell) command(ctx context.Context, line string) {
 }
 
 func (s *Shell) cmdHelp(context.Context, string) {
-	fmt.Fprintln(s.out, "Type VQL statements; a statement that is not finished (an open bracket, a trailing WHERE)")
-	fmt.Fprintln(s.out, "continues on the next line. Tab completes; Ctrl-C cancels a query or clears the line; Ctrl-D exits.")
+	fmt.Fprintln(s.out, "Type VQL statements. A statement typed on one line runs when it is complete; one that is not")
+	fmt.Fprintln(s.out, "finished (an open bracket, a trailing WHERE) continues on the next line, and once it has")
+	fmt.Fprintln(s.out, "several lines it runs at a trailing ; or an empty line. Tab completes; Ctrl-C cancels a query")
+	fmt.Fprintln(s.out, "or clears the line; Ctrl-D exits.")
 	for _, c := range commands {
 		fmt.Fprintf(s.out, "  %-28s %s\n", strings.TrimSpace(c.name+" "+c.args), c.doc)
 	}

@@ -102,12 +102,15 @@ func (s *Shell) Prompt() string {
 // Reset drops a half-typed statement (Ctrl-C at the prompt).
 func (s *Shell) Reset() { s.pending.Reset() }
 
-// Feed takes one line. When it completes a statement (or a dot-command)
-// the statement runs under ctx, and Feed returns its text as one history
-// entry; while the statement is incomplete it returns "".
+// Feed takes one line. A statement typed on one line runs as soon as it
+// is complete; once it continues onto a second line it runs only at a
+// trailing `;` or an empty line, so that a WHERE typed on the next line is
+// never left out of a query that already ran (as psql waits for `;`).
+// A real syntax error is reported at once. Feed returns the statement's
+// text as one history entry when it ran (or failed), "" while it waits.
 func (s *Shell) Feed(ctx context.Context, line string) (historyEntry string) {
+	trimmed := strings.TrimSpace(line)
 	if s.pending.Len() == 0 {
-		trimmed := strings.TrimSpace(line)
 		if trimmed == "" {
 			return ""
 		}
@@ -115,18 +118,31 @@ func (s *Shell) Feed(ctx context.Context, line string) (historyEntry string) {
 			s.command(ctx, trimmed)
 			return trimmed
 		}
-	} else {
-		s.pending.WriteByte('\n')
+		s.pending.WriteString(line)
+		return s.feedPending(ctx, parser.EndsWithSemicolon(line))
 	}
+	if trimmed == "" {
+		return s.feedPending(ctx, true)
+	}
+	s.pending.WriteByte('\n')
 	s.pending.WriteString(line)
+	return s.feedPending(ctx, parser.EndsWithSemicolon(s.pending.String()))
+}
+
+// feedPending parses the statement typed so far and runs it if it is
+// complete and may run: typed on one line, or finished (a `;` or an empty
+// line). finished on an incomplete statement reports what is missing.
+func (s *Shell) feedPending(ctx context.Context, finished bool) string {
 	text := s.pending.String()
+	multiLine := strings.Contains(text, "\n")
 	prog, err := parser.Parse(text, "")
 	var se *source.Error
-	if errors.As(err, &se) && se.Incomplete {
+	incomplete := errors.As(err, &se) && se.Incomplete
+	if !finished && (incomplete || (err == nil && multiLine)) {
 		return ""
 	}
 	s.pending.Reset()
-	entry := historyText(text, prog)
+	entry := historyText(strings.TrimRight(text, "\n"), prog)
 	if err != nil {
 		fmt.Fprintln(s.errOut, err)
 		s.failed = true

@@ -75,7 +75,20 @@ func TestREPLInATerminal(t *testing.T) {
 	s.keys("_value * 10 AS w FROM range(e", "Tab")
 	s.waitFor("range(end=")
 	s.keys("3)", "Enter")
+	s.waitFor("...>")
+	s.keys("Enter") // typed over several lines, it runs at an empty line
 	s.waitFor("| 2 | 20 |")
+
+	// The case: the statement does not run when its second line
+	// completes it, but when the WHERE typed after it is finished too.
+	for _, line := range []string{"SELECT _value AS x", "FROM range(end=5)", "WHERE", "x > 2"} {
+		s.keys(line, "Enter")
+	}
+	s.keys("Enter")
+	sc := s.waitFor("2 rows")
+	if typed := sc[strings.LastIndex(sc, "SELECT _value AS x"):]; strings.Count(typed, " rows") != 1 || strings.Contains(typed, "| 0 |") || strings.Contains(typed, "ERROR") {
+		t.Errorf("the statement ran half-way:\n%s", typed)
+	}
 
 	// An endless watch: the event sent by the chain's second query is
 	// printed when it arrives, while the watch goes on; Ctrl-C ends it.
@@ -101,7 +114,7 @@ func TestREPLInATerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(history), "SELECT _value AS v, _value * 10 AS w FROM range(end=3)\n") {
+	if !strings.Contains(string(history), "SELECT _value AS v, _value * 10 AS w FROM range(end=3)\n") || !strings.Contains(string(history), "SELECT _value AS x FROM range(end=5) WHERE x > 2\n") {
 		t.Errorf("history lacks the multi-line statement as one entry:\n%s", history)
 	}
 }
