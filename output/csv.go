@@ -2,7 +2,6 @@ package output
 
 import (
 	"encoding/csv"
-	"io"
 	"slices"
 
 	"github.com/Velocidex/ordereddict"
@@ -13,12 +12,11 @@ import (
 // lacks, a new header line (the old columns, then the new) starts a new
 // block, so no value is ever left out.
 type csvWriter struct {
-	w       *csv.Writer
-	header  []string
-	started bool
+	w         *csv.Writer
+	header    []string
+	started   bool
+	noHeaders bool
 }
-
-func newCSV(w io.Writer) *csvWriter { return &csvWriter{w: csv.NewWriter(w)} }
 
 func (c *csvWriter) Begin() error { c.header, c.started = nil, false; return nil }
 
@@ -31,8 +29,10 @@ func (c *csvWriter) Row(row *ordereddict.Dict) error {
 				c.header = append(c.header, k)
 			}
 		}
-		if err := c.w.Write(c.header); err != nil {
-			return err
+		if !c.noHeaders {
+			if err := c.w.Write(c.header); err != nil {
+				return err
+			}
 		}
 	}
 	rec := make([]string, len(c.header))

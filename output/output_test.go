@@ -17,7 +17,7 @@ func rows() []*ordereddict.Dict {
 
 func write(t *testing.T, format string, width int) string {
 	var b bytes.Buffer
-	w, err := New(format, &b, width)
+	w, err := New(format, &b, Options{Width: width})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestFormats(t *testing.T) {
 			t.Errorf("%s:\n%s\nwant\n%s", tt.format, got, tt.want)
 		}
 	}
-	if _, err := New("xml", nil, 0); err == nil || !strings.Contains(err.Error(), "json, jsonl, csv, table") {
+	if _, err := New("xml", nil, Options{}); err == nil || !strings.Contains(err.Error(), "json, jsonl, csv, table") {
 		t.Errorf("unknown format: %v", err)
 	}
 }
@@ -64,7 +64,7 @@ func TestTableFitsTheTerminal(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	w, _ := New("table", &b, 0)
+	w, _ := New("table", &b, Options{})
 	w.Begin()
 	w.End()
 	if b.String() != "0 rows\n" {
@@ -173,7 +173,7 @@ func TestTableCutsOnlyRowsWiderThanTheTerminal(t *testing.T) {
 // query would.
 func stream(format string, width int, rows []*ordereddict.Dict, flushEach bool) string {
 	var b bytes.Buffer
-	w, _ := New(format, &b, width)
+	w, _ := New(format, &b, Options{Width: width})
 	w.Begin()
 	for _, r := range rows {
 		w.Row(r)

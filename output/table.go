@@ -22,7 +22,7 @@ const batchSize = 100
 // closed and continues under a new header, wider or with the new columns.
 type tableWriter struct {
 	w       io.Writer
-	width   int
+	opts    Options
 	columns []string
 	widths  []int // as printed
 	natural []int // as the values want, before fitting the terminal
@@ -50,7 +50,16 @@ func (t *tableWriter) Flush() error {
 		return nil
 	}
 	var b strings.Builder
+	first := t.count - len(t.pending) + 1 // the number of pending[0] in the SELECT
 	for i, row := range t.pending {
+		if t.expand(row) {
+			if t.started {
+				t.rule(&b)
+				t.started = false
+			}
+			t.record(&b, first+i, row)
+			continue
+		}
 		if !t.started || !t.fits(row) {
 			t.relayout(&b, t.pending[i:])
 		}
@@ -124,7 +133,7 @@ func (t *tableWriter) relayout(b *strings.Builder, rows []*ordereddict.Dict) {
 			}
 		}
 	}
-	widths := shrink(natural, t.width)
+	widths := shrink(natural, t.opts.Width)
 	if t.started && len(columns) == len(t.columns) && slices.Equal(widths, t.widths) {
 		return
 	}
@@ -133,8 +142,53 @@ func (t *tableWriter) relayout(b *strings.Builder, rows []*ordereddict.Dict) {
 	}
 	t.columns, t.natural, t.widths, t.started = columns, natural, widths, true
 	t.rule(b)
-	t.line(b, t.columns)
-	t.rule(b)
+	if !t.opts.NoHeaders {
+		t.line(b, t.columns)
+		t.rule(b)
+	}
+}
+
+// expand reports whether row is shown expanded: always with ExpandOn,
+// and with ExpandAuto when its columns, at full width, are wider than the
+// terminal.
+func (t *tableWriter) expand(row *ordereddict.Dict) bool {
+	switch t.opts.Expanded {
+	case ExpandOn:
+		return true
+	case ExpandAuto:
+		if t.opts.Width <= 0 {
+			return false
+		}
+		total := 1
+		for _, k := range row.Keys() {
+			v, _ := row.Get(k)
+			total += max(displayWidth(k), displayWidth(tableCell(v))) + 3
+		}
+		return total > t.opts.Width
+	}
+	return false
+}
+
+// record prints row n as psql's expanded display does: a heading, then
+// one `column | value` line per column, values whole.
+func (t *tableWriter) record(b *strings.Builder, n int, row *ordereddict.Dict) {
+	keys := row.Keys()
+	nameWidth := 0
+	for _, k := range keys {
+		nameWidth = max(nameWidth, displayWidth(k))
+	}
+	heading := fmt.Sprintf("-[ RECORD %d ]", n)
+	b.WriteString(heading)
+	b.WriteString(strings.Repeat("-", max(1, nameWidth+3-displayWidth(heading))))
+	b.WriteByte('\n')
+	for _, k := range keys {
+		v, _ := row.Get(k)
+		b.WriteString(k)
+		b.WriteString(strings.Repeat(" ", nameWidth-displayWidth(k)))
+		b.WriteString(" | ")
+		b.WriteString(tableCell(v))
+		b.WriteByte('\n')
+	}
 }
 
 // shrink narrows the widest columns until a row fits width (0: no

@@ -83,7 +83,7 @@ func newWriter(o *options, stdout, stderr io.Writer) (output.Writer, bool) {
 	if format == "" {
 		format = "json"
 	}
-	w, err := output.New(format, stdout, width)
+	w, err := output.New(format, stdout, output.Options{Width: width})
 	if err != nil {
 		fmt.Fprintf(stderr, "vqlq: %v\n", err)
 		return nil, false

@@ -16,6 +16,12 @@ type tmuxSession struct {
 }
 
 func startTmux(t *testing.T, args ...string) *tmuxSession {
+	return startTmuxEnv(t, nil, args...)
+}
+
+// startTmuxEnv starts the binary in tmux with env (NAME=value) set for it
+// alone: a tmux server started earlier keeps its own environment.
+func startTmuxEnv(t *testing.T, env []string, args ...string) *tmuxSession {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("VQLQ_REQUIRE_TMUX") == "1" {
 			t.Fatal("tmux is not installed, and VQLQ_REQUIRE_TMUX=1 (as in CI) makes the terminal tests mandatory")
@@ -24,7 +30,11 @@ func startTmux(t *testing.T, args ...string) *tmuxSession {
 	}
 	name := "vqlq-test-" + strings.ReplaceAll(t.Name(), "/", "-")
 	cmdline := vqlqBin + " " + strings.Join(args, " ")
-	cmd := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "50", cmdline)
+	tmuxArgs := []string{"new-session", "-d", "-s", name, "-x", "160", "-y", "50"}
+	for _, e := range env {
+		tmuxArgs = append(tmuxArgs, "-e", e)
+	}
+	cmd := exec.Command("tmux", append(tmuxArgs, cmdline)...)
 	cmd.Env = append(os.Environ(), "TERM=xterm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v %s", err, out)
@@ -147,4 +157,34 @@ func TestREPLAttachedWatchesWhileAnotherProcessSends(t *testing.T) {
 	s.waitFor("query cancelled")
 	s.keys("SELECT Kept AS k FROM scope()", "Enter")
 	s.waitFor("| 7 |")
+}
+
+// TestREPLPagesLongResults: in a terminal, a result longer than the
+// screen opens in less -S (the default pager); q returns to the prompt,
+// and the session goes on.
+func TestREPLPagesLongResults(t *testing.T) {
+	if _, err := exec.LookPath("less"); err != nil {
+		if os.Getenv("VQLQ_REQUIRE_TMUX") == "1" {
+			t.Fatal("less is not installed (Debian package less), and VQLQ_REQUIRE_TMUX=1 makes the terminal tests mandatory")
+		}
+		t.Skip("less is not installed (Debian package less; .ci/run installs it)")
+	}
+	s := startTmuxEnv(t, []string{"PAGER="}, "--data-dir", t.TempDir())
+	s.waitFor("vqlq>")
+	s.keys("SELECT _value AS n FROM range(end=200)", "Enter")
+	s.waitFor("| 40 |")
+	if sc := s.screen(); strings.Contains(sc, "200 rows") {
+		t.Fatalf("the whole result was printed, not paged:\n%s", sc)
+	}
+	s.keys("G") // less: to the end
+	s.waitFor("200 rows")
+	s.keys("q")
+	s.keys("SELECT 'back' AS at FROM scope()", "Enter")
+	s.waitFor("| back |")
+	// Short results do not page.
+	s.keys("SELECT 'short' AS r FROM scope()", "Enter")
+	sc := s.waitFor("| short |")
+	if !strings.Contains(sc[strings.LastIndex(sc, "short"):], "vqlq>") {
+		t.Errorf("no prompt after a short result:\n%s", sc)
+	}
 }
