@@ -26,7 +26,7 @@ func startTmuxEnv(t *testing.T, env []string, args ...string) *tmuxSession {
 		if os.Getenv("VQLQ_REQUIRE_TMUX") == "1" {
 			t.Fatal("tmux is not installed, and VQLQ_REQUIRE_TMUX=1 (as in CI) makes the terminal tests mandatory")
 		}
-		t.Skip("tmux is not installed (.ci/run installs it)")
+		t.Skip("tmux is not installed: install Debian's tmux package (apt-get install -y tmux; .ci/run does), or set VQLQ_REQUIRE_TMUX=1 to make this a failure")
 	}
 	name := "vqlq-test-" + strings.ReplaceAll(t.Name(), "/", "-")
 	cmdline := vqlqBin + " " + strings.Join(args, " ")
