@@ -39,8 +39,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	var monitor multiFlag
 	fs.Var(&monitor, "monitor", "add a SERVER_EVENT artifact to the monitoring table (repeatable)")
-	if err := fs.Parse(flagsFirst(args)); err != nil {
-		return exitUsage
+	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
+		return code
 	}
 	if err := flags.Check(); err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
