@@ -337,6 +337,11 @@ type QueryRequest struct {
 	// rows (see confirm.go): for clients with output of their own behind
 	// the connection.
 	Confirm bool `json:"confirm,omitempty"`
+	// Resume (with a Session) asks for a session the client has used
+	// before: if this server does not have it (it restarted), the answer
+	// is 410 Gone instead of a fresh session, so that the client can
+	// replay its LETs rather than lose them silently.
+	Resume bool `json:"resume,omitempty"`
 }
 
 // handleQuery runs VQL and streams, as NDJSON, one message per event of
@@ -369,6 +374,10 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if req.Resume && req.Session != "" && !s.hasSession(c, req.Session) {
+		s.refuse(w, r, c, http.StatusGone, "session %s is not on this server (it restarted, or the session was idle too long)", req.Session)
 		return
 	}
 	ctx, cancel := s.requestContext(r)
@@ -422,6 +431,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 		if ctx.Err() != nil {
+			s.sayShuttingDown(sw)
 			return
 		}
 	}
