@@ -71,7 +71,7 @@ type Config struct {
 func New(cfg Config) *Shell {
 	s := &Shell{
 		out: cfg.Out, errOut: cfg.Err,
-		backend: &runner.Backend{Flags: cfg.Flags},
+		backend: &runner.Backend{Flags: cfg.Flags, ReadFirst: true},
 		format:  cfg.Format, width: cfg.Width, height: cfg.Height, org: cfg.Flags.Org,
 		lets: map[string]bool{}, headers: true, pager: true,
 	}

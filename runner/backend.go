@@ -27,6 +27,9 @@ type StoreFlags struct {
 	Org         string
 	Sync        string
 	Retention   time.Duration
+	// MinFree is the free-space watermark below which events are refused
+	// (queues.ErrDiskFull); 0 turns it off.
+	MinFree uint64
 }
 
 // Register adds the flags to a flag set.
@@ -36,6 +39,22 @@ func (f *StoreFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Org, "org", queues.DefaultOrg, "org to work in")
 	fs.StringVar(&f.Sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
 	fs.DurationVar(&f.Retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
+	f.MinFree = queues.DefaultMinFree
+	fs.Var((*sizeValue)(&f.MinFree), "min-free", "refuse events while the data folder's disk has less free space than this (e.g. 272MB, 1GB; 0 turns it off): room badger needs for its flushes and compactions")
+}
+
+// sizeValue is a flag holding a size in bytes, written with units.
+type sizeValue uint64
+
+func (v *sizeValue) String() string { return queues.FormatSize(uint64(*v)) }
+
+func (v *sizeValue) Set(s string) error {
+	n, err := queues.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*v = sizeValue(n)
+	return nil
 }
 
 // DefaultDataDir is $VQLQ_DATA_DIR, else vqlq in the user's data folder
@@ -73,7 +92,12 @@ func (f *StoreFlags) Check() error {
 // Backend opens the data folder on first use and closes it at the end.
 type Backend struct {
 	Flags *StoreFlags
-	disk  *queues.BadgerStore
+	// ReadFirst opens the store read-only until the first write, so that
+	// commands that only read (vqlq query, run, the REPL) leave the
+	// folder as it was. `vqlq serve` owns the folder and opens it
+	// read-write.
+	ReadFirst bool
+	disk      *queues.BadgerStore
 
 	engineOnce sync.Once
 	engine     *vql.Engine
@@ -100,7 +124,7 @@ func (b *Backend) Manager() (*queues.Manager, error) {
 			b.err = err
 			return
 		}
-		disk, err := queues.OpenBadger(b.Flags.DataDir, mode)
+		disk, err := queues.OpenBadgerWith(b.Flags.DataDir, queues.BadgerOptions{Sync: mode, ReadFirst: b.ReadFirst, MinFree: b.Flags.MinFree})
 		if err != nil {
 			b.err = err
 			return

@@ -56,7 +56,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 	// what is acknowledged below is stored.
 	stamped, err := s.opts.Manager.SendMany(context.WithoutCancel(r.Context()), c.org, queue, rows, queues.Sender{Principal: c.identity().Principal})
 	if err != nil {
-		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		s.refuse(w, r, c, sendStatus(err), "%v", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -67,6 +67,15 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 		bw.WriteByte('\n')
 	}
 	bw.Flush()
+}
+
+// sendStatus maps a failed send: a full disk is 507 Insufficient Storage
+// (nothing was stored; retry once space is freed).
+func sendStatus(err error) int {
+	if errors.Is(err, queues.ErrDiskFull) {
+		return http.StatusInsufficientStorage
+	}
+	return http.StatusBadRequest
 }
 
 // streamWriter writes NDJSON or Server-Sent Events, flushing each message.

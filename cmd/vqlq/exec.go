@@ -195,7 +195,7 @@ func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stder
 	defer stop()
 
 	logs := &runner.LogPrinter{W: stderr}
-	b := &runner.Backend{Flags: flags}
+	b := &runner.Backend{Flags: flags, ReadFirst: true}
 	defer b.Close()
 	target := b.Target(logs.Print)
 	for _, stmt := range prog.Statements {

@@ -47,6 +47,7 @@ Flags (before or after the command):
   --org ID                        org to work in (default root)
   --sync flush|full|none          when send_event returns (default flush)
   --retention DURATION            how long stored events are kept (default 720h)
+  --min-free SIZE                 refuse events below this much free disk space (default 272MB; 0: off)
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

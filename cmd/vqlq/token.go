@@ -59,7 +59,7 @@ func cmdToken(args []string, stdout, stderr io.Writer) int {
 // tokenStore opens the data folder for a token command run without a
 // server.
 func tokenStore(flags *runner.StoreFlags) (*runner.Backend, artifacts.Storage, error) {
-	b := &runner.Backend{Flags: flags}
+	b := &runner.Backend{Flags: flags, ReadFirst: true}
 	if _, err := b.Manager(); err != nil {
 		return b, nil, err
 	}
