@@ -98,15 +98,12 @@ func (r *lazyRow) get(i int) any {
 // rows of a single column become that column's values, no rows is NULL,
 // and a single result stands alone rather than in a list.
 func (s *Scope) subSelectColumn(ctx context.Context, sel *ast.Select) any {
-	var items []any
-	for row := range s.Query(ctx, sel) {
-		d, _ := row.(*ordereddict.Dict)
-		if d != nil && d.Len() == 1 {
-			items = append(items, s.Materialize(ctx, d.Values()[0]))
-			continue
+	items := s.collect(ctx, s.Query(ctx, sel), "a { SELECT … } column", func(row Row) any {
+		if d, _ := row.(*ordereddict.Dict); d != nil && d.Len() == 1 {
+			return s.Materialize(ctx, d.Values()[0])
 		}
-		items = append(items, row)
-	}
+		return row
+	})
 	switch len(items) {
 	case 0:
 		return nil
@@ -190,7 +187,11 @@ func (e *executor) stream(src iter.Seq[Row], yield func(Row) bool) {
 	limit := e.limit()
 	var n int64
 	for row := range e.survivors(src) {
-		if !yield(e.build(row)) {
+		out := e.build(row)
+		if e.ctx.Err() != nil {
+			return // stopped while building: the row is not whole
+		}
+		if !yield(out) {
 			return
 		}
 		n++
