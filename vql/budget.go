@@ -106,13 +106,16 @@ func (a *Args) Hold(v any) bool {
 }
 
 // Sizes, in bytes, of what estimateSize counts: an interface word pair, a
-// string or slice header, and the per-entry cost of an ordereddict (its
-// map entry and key list slot).
+// string or slice header, an empty ordereddict and each of its entries
+// (map entry, key list slot), and a row's place in a sort (its slot and
+// keys). Measured on Go 1.26, amd64: a dict of one int holds 360 bytes,
+// of ten ints 1,250.
 const (
 	sizeIface     = 16
 	sizeHeader    = 24
-	sizeDictEntry = 64
-	sizeDict      = 120
+	sizeDict      = 280
+	sizeDictEntry = 80
+	sizeSortEntry = 80
 )
 
 // estimateSize is the approximate heap a row or value holds: enough to
