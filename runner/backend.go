@@ -27,6 +27,9 @@ type StoreFlags struct {
 	Org         string
 	Sync        string
 	Retention   time.Duration
+	// QueryMemory is the memory budget of each statement run here (or,
+	// for serve, of each statement the server runs).
+	QueryMemory QueryMemory
 }
 
 // Register adds the flags to a flag set.
@@ -36,6 +39,7 @@ func (f *StoreFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Org, "org", queues.DefaultOrg, "org to work in")
 	fs.StringVar(&f.Sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
 	fs.DurationVar(&f.Retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
+	fs.Var(&f.QueryMemory, "max-query-memory", "memory one statement may hold for GROUP BY, ORDER BY, LET <= and queries read as values (512MiB, 2GB, bytes; 0 for no limit): past it the statement stops with an error")
 }
 
 // DefaultDataDir is $VQLQ_DATA_DIR, else vqlq in the user's data folder
@@ -134,9 +138,14 @@ func (b *Backend) Target(onLog func(vql.Message)) Target {
 			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
 				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": it uses its own --definitions, not " + b.Flags.Definitions})
 		}
+		if b.Flags.QueryMemory.IsSet() && onLog != nil {
+			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
+				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": its --max-query-memory applies, not this one"})
+		}
 		return r
 	}
-	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(b.Flags.Org)})}
+	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(b.Flags.Org),
+		MaxQueryMemory: b.Flags.QueryMemory.Budget()})}
 }
 
 // Owner is the identity of the data folder's owner working in an org: the

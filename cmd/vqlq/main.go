@@ -43,6 +43,8 @@ Flags:
   --org ID                        org to work in (default root)
   --sync flush|full|none          when send_event returns (default flush)
   --retention DURATION            how long stored events are kept (default 720h)
+  --max-query-memory SIZE         memory one statement may hold for GROUP BY, ORDER BY, LET <=
+                                  (default 512MiB; 0 for no limit): past it the statement stops
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
