@@ -30,6 +30,9 @@ type StoreFlags struct {
 	// MinFree is the free-space watermark below which events are refused
 	// (queues.ErrDiskFull); 0 turns it off.
 	MinFree uint64
+	// QueryMemory is the memory budget of each statement run here (or,
+	// for serve, of each statement the server runs).
+	QueryMemory QueryMemory
 }
 
 // Register adds the flags to a flag set.
@@ -41,6 +44,7 @@ func (f *StoreFlags) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.Retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
 	f.MinFree = queues.DefaultMinFree
 	fs.Var((*sizeValue)(&f.MinFree), "min-free", "refuse events while the data folder's disk has less free space than this (e.g. 272MB, 1GB; 0 turns it off): room badger needs for its flushes and compactions")
+	fs.Var(&f.QueryMemory, "max-query-memory", "memory one statement may hold for GROUP BY, ORDER BY, LET <= and queries read as values (512MiB, 2GB, bytes; 0 for no limit): past it the statement stops with an error")
 }
 
 // sizeValue is a flag holding a size in bytes, written with units.
@@ -158,9 +162,14 @@ func (b *Backend) Target(onLog func(vql.Message)) Target {
 			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
 				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": it uses its own --definitions, not " + b.Flags.Definitions})
 		}
+		if b.Flags.QueryMemory.IsSet() && onLog != nil {
+			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
+				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": its --max-query-memory applies, not this one"})
+		}
 		return r
 	}
-	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(b.Flags.Org)})}
+	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(b.Flags.Org),
+		MaxQueryMemory: b.Flags.QueryMemory.Budget()})}
 }
 
 // Owner is the identity of the data folder's owner working in an org: the

@@ -395,6 +395,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	logf := func(m vql.Message) {
 		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
 	}
+	defer s.queries.begin()()
 	rs := s.session(c, req.Session, logf)
 	rs.mu.Lock()
 	defer rs.mu.Unlock()

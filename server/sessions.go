@@ -64,8 +64,9 @@ func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSe
 	make := func() *remoteSession {
 		rs := &remoteSession{owner: owner, lastUsed: time.Now(), logs: logf}
 		rs.session = s.opts.Engine.NewSession(vql.SessionOptions{
-			Identity: c.identity(),
-			OnDenied: s.auditDenied(c),
+			Identity:       c.identity(),
+			OnDenied:       s.auditDenied(c),
+			MaxQueryMemory: s.opts.MaxQueryMemory,
 			OnLog: func(m vql.Message) {
 				if rs.logs != nil {
 					rs.logs(m)
