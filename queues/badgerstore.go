@@ -113,7 +113,10 @@ type BadgerStore struct {
 	reqs   chan *appendReq
 	done   chan struct{}
 
-	mu     sync.Mutex
+	// mu guards queues. Readers of a queue already loaded share it, so
+	// that many watchers catching up never queue in front of the
+	// committer one by one.
+	mu     sync.RWMutex
 	queues map[string]*diskQueue
 }
 
@@ -636,6 +639,9 @@ func writeGroup(db *badger.DB, group []*appendReq) error {
 
 // Read implements Store.
 func (s *BadgerStore) Read(ctx context.Context, queue string, from uint64, max int) ([]Event, error) {
+	if out, ok := s.readTail(queue, from, max); ok {
+		return out, nil
+	}
 	s.mu.Lock()
 	q, err := s.state(queue)
 	if err != nil {
@@ -680,6 +686,22 @@ func (s *BadgerStore) Read(ctx context.Context, queue string, from uint64, max i
 		return nil
 	})
 	return out, err
+}
+
+// readTail serves a read from the in-memory tail under the shared lock,
+// if the queue is loaded and the tail holds from (or from is past the
+// end): the path of every live watcher.
+func (s *BadgerStore) readTail(queue string, from uint64, max int) ([]Event, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	q, ok := s.queues[queue]
+	if !ok {
+		return nil, false
+	}
+	if from > q.last && from >= q.first {
+		return nil, true
+	}
+	return q.tail.from(from, max)
 }
 
 // Bounds implements Store.
