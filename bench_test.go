@@ -120,3 +120,29 @@ func BenchmarkParse10(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSubSelectPerRow runs a `{ SELECT … }` column on every row, so
+// the cost of finding a SELECT's plan is paid once per row.
+func BenchmarkSubSelectPerRow(b *testing.B) {
+	const rows = 10_000
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := runCount(b, "SELECT { SELECT _value AS v FROM scope() } AS s FROM range(end=10000)"); n != rows {
+			b.Fatalf("got %d rows", n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows*b.N), "ns/row")
+}
+
+// BenchmarkRegexWhere matches every row against one pattern: the compiled
+// regular expression must be found, not rebuilt, on each row.
+func BenchmarkRegexWhere(b *testing.B) {
+	const rows = 100_000
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := runCount(b, "SELECT * FROM range(end=100000) WHERE str(str=_value) =~ '^9+$'"); n != 5 {
+			b.Fatalf("got %d rows", n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows*b.N), "ns/row")
+}

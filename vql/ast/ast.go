@@ -4,7 +4,11 @@
 // is the name of an unaliased column.
 package ast
 
-import "github.com/vqlq/vqlq/vql/source"
+import (
+	"sync/atomic"
+
+	"github.com/vqlq/vqlq/vql/source"
+)
 
 // Node is anything in the tree.
 type Node interface {
@@ -68,6 +72,25 @@ type Select struct {
 	OrderBy []*OrderKey
 	// Limit is nil when the query has no LIMIT clause.
 	Limit *int64
+
+	// plan is what the engine derives from this query once (see Plan).
+	plan atomic.Pointer[any]
+}
+
+// Plan returns what build derives from the query, calling build at most
+// once per node that wins the race to store it. The engine keeps a
+// SELECT's plan here rather than in a process-wide cache, so a plan lives
+// exactly as long as the program that holds the query: a server answering
+// a million distinct queries keeps none of their plans.
+func (s *Select) Plan(build func(*Select) any) any {
+	if p := s.plan.Load(); p != nil {
+		return *p
+	}
+	v := build(s)
+	if s.plan.CompareAndSwap(nil, &v) {
+		return v
+	}
+	return *s.plan.Load()
 }
 
 // Column is one item of the SELECT list: `*` or an expression with an
