@@ -5,6 +5,24 @@ import "strings"
 // suggest returns " Did you mean X?" for the known name closest to a
 // misspelt one, or "" when nothing is close.
 func suggest(name string, known []string) string {
+	if best := closest(name, known); best != "" {
+		return " Did you mean " + best + "?"
+	}
+	return ""
+}
+
+// didYouMean is suggest in the form the check's messages use:
+// " (did you mean X?)".
+func didYouMean(name string, known []string) string {
+	if best := closest(name, known); best != "" {
+		return " (did you mean " + best + "?)"
+	}
+	return ""
+}
+
+// closest is the known name nearest a misspelt one, or "" when none is
+// near enough to be what was meant.
+func closest(name string, known []string) string {
 	best, bestDist := "", 1<<30
 	lname := strings.ToLower(name)
 	for _, k := range known {
@@ -13,11 +31,12 @@ func suggest(name string, known []string) string {
 			best, bestDist = k, d
 		}
 	}
-	limit := max(1, len(name)/3)
+	// A name that must be replaced whole (F for if) is no suggestion.
+	limit := min(max(1, len(name)/3), len(name)-1)
 	if best == "" || bestDist > limit {
 		return ""
 	}
-	return " Did you mean " + best + "?"
+	return best
 }
 
 // editDistance is the Levenshtein distance between two strings.

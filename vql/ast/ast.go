@@ -20,6 +20,10 @@ type Node interface {
 // Program is a whole script: statements run in order in one scope.
 type Program struct {
 	Statements []Statement
+	// File and Text are where the program came from, so that a later
+	// stage (the check before it runs) can quote the line it blames.
+	File string
+	Text string
 }
 
 // Statement is a SELECT (possibly under EXPLAIN) or a LET.
