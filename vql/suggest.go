@@ -39,8 +39,11 @@ func closest(name string, known []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between two strings.
+// editDistance is the number of single-byte insertions, deletions,
+// substitutions and swaps of neighbours (rnage for range is one) that turn
+// a into b: the optimal string alignment distance.
 func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -54,8 +57,11 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }
