@@ -184,9 +184,15 @@ func historyText(text string, prog *ast.Program) string {
 	return strings.Join(lines, " ")
 }
 
-// run executes a parsed program statement by statement.
+// run checks a parsed program (an unknown plugin, function or argument
+// runs nothing of it), then executes it statement by statement.
 func (s *Shell) run(ctx context.Context, prog *ast.Program) {
 	s.logs.Reset()
+	if err := s.target.Check(prog); err != nil {
+		fmt.Fprintln(s.errOut, err)
+		s.failed = true
+		return
+	}
 	dest, done, err := s.destination()
 	if err != nil {
 		fmt.Fprintln(s.errOut, err)

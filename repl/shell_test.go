@@ -100,8 +100,9 @@ func TestLetsPersistAndLogsGoToStderr(t *testing.T) {
 	if out.String() != "{\"r\":10}\n" {
 		t.Errorf("out %q", out.String())
 	}
-	if errOut.String() != "ERROR:Plugin rang not found. Did you mean range?\n" {
-		t.Errorf("stderr %q", errOut.String())
+	// F and X come from earlier lines; rang is caught before it runs.
+	if want := "1:15: unknown plugin rang (did you mean range?)\nSELECT * FROM rang(end=1)\n              ^\n"; errOut.String() != want || !s.Failed() {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
 	}
 }
 

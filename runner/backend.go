@@ -16,6 +16,7 @@ import (
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/internal/private"
 	"github.com/vqlq/vqlq/monitoring"
+	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
@@ -86,7 +87,10 @@ func (f *StoreFlags) Check() error {
 		return err
 	}
 	if f.Definitions != "" {
-		if err := artifacts.NewRepository(nil).LoadDir(f.Definitions); err != nil {
+		repo := artifacts.NewRepository(nil)
+		// The engine is built, not the data folder opened.
+		repo.SetChecker(plugins.ArtifactChecker((&Backend{Flags: f}).Engine()))
+		if err := repo.LoadDir(f.Definitions); err != nil {
 			return err
 		}
 	}
@@ -134,7 +138,8 @@ func (b *Backend) Manager() (*queues.Manager, error) {
 			return
 		}
 		b.disk = disk
-		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.Flags.Definitions, Retention: b.Flags.Retention})
+		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.Flags.Definitions, Retention: b.Flags.Retention,
+			Check: plugins.ArtifactChecker(b.Engine())})
 		if b.err != nil {
 			disk.Close()
 			b.m = nil
@@ -158,6 +163,7 @@ func (b *Backend) Close() {
 func (b *Backend) Target(onLog func(vql.Message)) Target {
 	if r, ok := Attach(b.Flags.DataDir, b.Flags.Org); ok {
 		r.OnLog = onLog
+		r.Engine = b.Engine()
 		if b.Flags.Definitions != "" && onLog != nil {
 			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
 				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": it uses its own --definitions, not " + b.Flags.Definitions})

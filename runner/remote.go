@@ -37,6 +37,22 @@ type Remote struct {
 	session string
 	used    bool // the server has made the session: later requests resume it
 	OnLog   func(vql.Message)
+	// Engine, when set, checks programs here before they are sent (see
+	// Check), with the same plugins and functions as the server's.
+	Engine *vql.Engine
+	// lets are the names LET statements sent to the server-side session
+	// defined, which later checks count as defined.
+	lets map[string]bool
+}
+
+// Check implements Target: the program is checked with this process's
+// engine, counting the LETs already sent to the server-side session; the
+// server checks each statement again when it runs it.
+func (r *Remote) Check(prog *ast.Program) error {
+	if r.Engine == nil {
+		return nil
+	}
+	return r.Engine.Check(prog, func(name string) bool { return r.lets[name] })
 }
 
 // ErrServerGone is wrapped by a Remote's errors when the server is not
@@ -102,6 +118,12 @@ type message struct {
 // Statement implements Target: the statement's canonical text runs in the
 // server-side session.
 func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Writer) (int, error) {
+	if l, ok := stmt.(*ast.Let); ok {
+		if r.lets == nil {
+			r.lets = map[string]bool{}
+		}
+		r.lets[l.Name.Value] = true
+	}
 	// The server is asked for confirmations: a consumer in the statement
 	// acknowledges an event only once this process's output has it, not
 	// when the server wrote it to the socket (see server/confirm.go).

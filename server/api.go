@@ -377,21 +377,16 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	prog, err := parser.Parse(req.Query, "")
 	if err != nil {
-		var se *source.Error
-		if errors.As(err, &se) {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": se.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column, "incomplete": se.Incomplete})
-			return
-		}
-		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		s.refuseProgram(w, r, c, err)
 		return
 	}
 	if req.Resume && req.Session != "" && !s.hasSession(c, req.Session) {
 		s.refuse(w, r, c, http.StatusGone, "session %s is not on this server (it restarted, or the session was idle too long)", req.Session)
 		return
 	}
-	ctx, cancel := s.requestContext(r)
-	defer cancel()
-	sw := newStream(w, r)
+	// The stream starts (200) only once the check passed; nothing logs
+	// before then.
+	var sw *streamWriter
 	logf := func(m vql.Message) {
 		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
 	}
@@ -399,6 +394,14 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	rs := s.session(c, req.Session, logf)
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	// The check sees the session's earlier LETs; a problem runs nothing.
+	if err := rs.session.Check(prog); err != nil {
+		s.refuseProgram(w, r, c, err)
+		return
+	}
+	ctx, cancel := s.requestContext(r)
+	defer cancel()
+	sw = newStream(w, r)
 	rs.logs = logf
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
@@ -445,6 +448,29 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 	}
+}
+
+// refuseProgram answers a query that cannot run (a parse error, problems
+// the check found) with 400: "error" is the whole message with the quoted
+// lines, "line" and "column" the first problem's position, "problems"
+// every problem's.
+func (s *Server) refuseProgram(w http.ResponseWriter, r *http.Request, c *caller, err error) {
+	var se *source.Error
+	if !errors.As(err, &se) {
+		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		return
+	}
+	problems := []map[string]any{}
+	var ce *vql.CheckError
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			problems = append(problems, map[string]any{"line": p.Pos.Line, "column": p.Pos.Column, "message": p.Msg})
+		}
+	} else {
+		problems = append(problems, map[string]any{"line": se.Pos.Line, "column": se.Pos.Column, "message": se.Msg})
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column,
+		"incomplete": se.Incomplete, "problems": problems})
 }
 
 // QueueRow is one queue as GET /queues lists it.

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/Velocidex/ordereddict"
 
@@ -15,7 +14,8 @@ import (
 )
 
 // plan is what a SELECT needs at run time that depends only on its text;
-// it is computed once per query and shared.
+// it is computed once per query and kept on the query's node (see
+// ast.Select.Plan), so it is freed with the program.
 type plan struct {
 	sel      *ast.Select
 	names    []string       // output name per column ("" for *)
@@ -23,12 +23,9 @@ type plan struct {
 	starOnly bool
 }
 
-var plans sync.Map // *ast.Select -> *plan
+func planFor(sel *ast.Select) *plan { return sel.Plan(buildPlan).(*plan) }
 
-func planFor(sel *ast.Select) *plan {
-	if p, ok := plans.Load(sel); ok {
-		return p.(*plan)
-	}
+func buildPlan(sel *ast.Select) any {
 	p := &plan{sel: sel, names: make([]string, len(sel.Columns)), byName: map[string]int{}}
 	for i, c := range sel.Columns {
 		if c.Star {
@@ -38,7 +35,6 @@ func planFor(sel *ast.Select) *plan {
 		p.byName[p.names[i]] = i
 	}
 	p.starOnly = len(sel.Columns) == 1 && sel.Columns[0].Star
-	plans.Store(sel, p)
 	return p
 }
 

@@ -182,9 +182,10 @@ func runBare(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return repl.RunTerminal(repl.Config{Out: stdout, Err: stderr, Flags: &o.store, Format: o.format})
 }
 
-// execute parses the whole text first (a parse error runs nothing), then
-// runs it statement by statement, streaming rows to w and log messages to
-// stderr. Ctrl-C cancels the running query.
+// execute parses and checks the whole text first (a parse error, an
+// unknown plugin, function or argument runs nothing), then runs it
+// statement by statement, streaming rows to w and log messages to stderr.
+// Ctrl-C cancels the running query.
 func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stderr io.Writer) int {
 	prog, err := parser.Parse(text, name)
 	if err != nil {
@@ -198,6 +199,10 @@ func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stder
 	b := &runner.Backend{Flags: flags, ReadFirst: true}
 	defer b.Close()
 	target := b.Target(logs.Print)
+	if err := target.Check(prog); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
 	for _, stmt := range prog.Statements {
 		if _, err := target.Statement(ctx, stmt, w); err != nil {
 			fmt.Fprintf(stderr, "vqlq: %v\n", err)

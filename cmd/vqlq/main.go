@@ -16,7 +16,7 @@ import (
 const (
 	exitOK          = 0
 	exitRuntime     = 1 // the program ran but logged errors
-	exitUsage       = 2 // bad flags or a parse error: nothing ran
+	exitUsage       = 2 // bad flags, a parse error or a check error: nothing ran
 	exitInterrupted = 130
 )
 
