@@ -222,6 +222,9 @@ type BadgerOptions struct {
 	// with so little space is opened read-only (badger's compactions at
 	// open would crash the process) until space is freed.
 	MinFree uint64
+	// BusyHint ends the message of a FolderBusyError: what the program
+	// opening the folder advises its user to do about it.
+	BusyHint string
 }
 
 // OpenBadger opens (or creates) the store in dir, read-write.
@@ -269,6 +272,27 @@ func hasStore(dir string) bool {
 	return err == nil
 }
 
+// ErrFolderBusy is matched (errors.Is) by a FolderBusyError.
+var ErrFolderBusy = errors.New("data folder in use by another process")
+
+// FolderBusyError is the refusal to open a data folder another process
+// has open. Holder names that process (" (pid N: command line)") when it
+// can be found; Hint is BadgerOptions.BusyHint.
+type FolderBusyError struct {
+	Dir, Holder, Hint string
+}
+
+func (e *FolderBusyError) Error() string {
+	msg := fmt.Sprintf("data folder %s is in use by another process%s", e.Dir, e.Holder)
+	if e.Hint != "" {
+		msg += ". " + e.Hint
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrFolderBusy) true.
+func (e *FolderBusyError) Is(target error) bool { return target == ErrFolderBusy }
+
 // openDB checks the folder, then opens badger on it.
 func (s *BadgerStore) openDB(readOnly bool) (*badger.DB, error) {
 	if err := checkFolder(s.dir); err != nil {
@@ -290,7 +314,7 @@ func (s *BadgerStore) openDB(readOnly bool) (*badger.DB, error) {
 	db, err := badger.Open(opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("data folder %s is in use by another process%s", s.dir, holder(s.dir))
+			return nil, &FolderBusyError{Dir: s.dir, Holder: holder(s.dir), Hint: s.opts.BusyHint}
 		}
 		if strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()) {
 			// badger wraps it without %w.

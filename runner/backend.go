@@ -105,51 +105,70 @@ type Backend struct {
 	// folder as it was. `vqlq serve` owns the folder and opens it
 	// read-write.
 	ReadFirst bool
-	disk      *queues.BadgerStore
+	// Server is set by vqlq serve, which must own the folder; other
+	// commands refused a busy folder are pointed at vqlq serve.
+	Server bool
+	disk   *queues.BadgerStore
 
 	engineOnce sync.Once
 	engine     *vql.Engine
 
 	monOnce sync.Once
 	mon     *monitoring.Service
-	once    sync.Once
+	mu      sync.Mutex
 	m       *queues.Manager
-	err     error
 }
 
 // Manager returns the queue manager, opening the data folder the first
-// time.
+// time. A failed open is tried again at the next call: a folder busy
+// because a server owned it may be free later (see Reattaching).
 func (b *Backend) Manager() (*queues.Manager, error) {
-	b.once.Do(func() {
-		mode, err := queues.ParseSyncMode(b.Flags.Sync)
-		if err != nil {
-			b.err = err
-			return
-		}
-		// The folder is private: umask 0o077 from here on, the folder
-		// created 0700, a warning if an existing one is open to others.
-		if err := private.Prepare(b.Flags.DataDir, os.Stderr); err != nil {
-			b.err = err
-			return
-		}
-		disk, err := queues.OpenBadgerWith(b.Flags.DataDir, queues.BadgerOptions{Sync: mode, ReadFirst: b.ReadFirst, MinFree: b.Flags.MinFree})
-		if err != nil {
-			b.err = err
-			return
-		}
-		b.disk = disk
-		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.Flags.Definitions, Retention: b.Flags.Retention,
-			Check: plugins.ArtifactChecker(b.Engine())})
-		if b.err != nil {
-			disk.Close()
-			b.m = nil
-		}
-	})
-	return b.m, b.err
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m != nil {
+		return b.m, nil
+	}
+	m, err := b.open()
+	if err != nil {
+		return nil, err
+	}
+	b.m = m
+	return m, nil
+}
+
+// open opens the data folder and its queue manager.
+func (b *Backend) open() (*queues.Manager, error) {
+	mode, err := queues.ParseSyncMode(b.Flags.Sync)
+	if err != nil {
+		return nil, err
+	}
+	// The folder is private: umask 0o077 from here on, the folder
+	// created 0700, a warning if an existing one is open to others.
+	if err := private.Prepare(b.Flags.DataDir, os.Stderr); err != nil {
+		return nil, err
+	}
+	hint := "To work on one folder from several processes, run vqlq serve on it: the others then attach to the server"
+	if b.Server {
+		hint = "Stop that process first: the server must own the folder; while it runs, vqlq, vqlq query and vqlq run on the folder attach to it instead of opening it"
+	}
+	disk, err := queues.OpenBadgerWith(b.Flags.DataDir, queues.BadgerOptions{Sync: mode, ReadFirst: b.ReadFirst, MinFree: b.Flags.MinFree, BusyHint: hint})
+	if err != nil {
+		return nil, err
+	}
+	m, err := queues.New(queues.Options{Disk: disk, Definitions: b.Flags.Definitions, Retention: b.Flags.Retention,
+		Check: plugins.ArtifactChecker(b.Engine())})
+	if err != nil {
+		disk.Close()
+		return nil, err
+	}
+	b.disk = disk
+	return m, nil
 }
 
 // Close flushes and closes the store if it was opened.
 func (b *Backend) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.m != nil {
 		if err := b.m.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "vqlq: closing the data folder: %v\n", err)
@@ -172,9 +191,14 @@ func (b *Backend) Target(onLog func(vql.Message)) Target {
 			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
 				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": its --max-query-memory applies, not this one"})
 		}
-		return r
+		return &Reattaching{b: b, onLog: onLog, org: b.Flags.Org, cur: r}
 	}
-	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(b.Flags.Org),
+	return b.local(onLog, b.Flags.Org)
+}
+
+// local is a session of this process on the data folder.
+func (b *Backend) local(onLog func(vql.Message), org string) *Local {
+	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(org),
 		MaxQueryMemory: b.Flags.QueryMemory.Budget()})}
 }
 

@@ -60,6 +60,10 @@ func (r *Remote) Check(prog *ast.Program) error {
 // cannot be reached for the next one.
 var ErrServerGone = errors.New("the vqlq server went away")
 
+// errNotSent marks an ErrServerGone that happened before the statement
+// reached the server (nothing ran), so that it can run elsewhere.
+var errNotSent = errors.New("it cannot be reached")
+
 // ErrSessionLost is returned when the server no longer has the session
 // (it restarted): the statement did not run, and the session's LETs are
 // gone with the old server.
@@ -132,7 +136,7 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 		if ctx.Err() != nil {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("%w: %v", ErrServerGone, err)
+		return 0, fmt.Errorf("%w: %w", ErrServerGone, errNotSent)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusGone {
@@ -189,7 +193,7 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 			case "end":
 				ended = true
 			case "shutdown":
-				errc <- fmt.Errorf("%w: %s, and the statement ended with it", ErrServerGone, m.Message)
+				errc <- fmt.Errorf("%w (%s); the statement ended with it", ErrServerGone, m.Message)
 				return
 			}
 		}

@@ -104,7 +104,7 @@ func (s *Server) hasSession(c *caller, id string) bool {
 func (s *Server) sayShuttingDown(sw *streamWriter) {
 	select {
 	case <-s.draining:
-		_ = sw.send(ordereddict.NewDict().Set("type", "shutdown").Set("message", "the vqlq server is shutting down"))
+		_ = sw.send(ordereddict.NewDict().Set("type", "shutdown").Set("message", "shutting down"))
 	default:
 	}
 }

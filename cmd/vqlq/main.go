@@ -113,7 +113,7 @@ var noValue = map[string]bool{"h": true, "help": true, "version": true}
 // version is what --version prints: the module's version, the commit it
 // was built from (and whether the tree had changes), and the Go release.
 func version() string {
-	v, commit, when, dirty := "(devel)", "unknown (a build without VCS stamping: go build -buildvcs=true)", "", false
+	v, commit, when, dirty := "(devel)", "", "", false
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if info.Main.Version != "" {
 			v = info.Main.Version
@@ -129,7 +129,9 @@ func version() string {
 			}
 		}
 	}
-	if len(commit) > 12 {
+	if commit == "" {
+		commit = "unknown (a build without VCS stamping: go build -buildvcs=true in a git checkout)"
+	} else if len(commit) > 12 {
 		commit = commit[:12]
 	}
 	if dirty {

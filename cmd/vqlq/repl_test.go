@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,16 +140,8 @@ func TestREPLAttachedWatchesWhileAnotherProcessSends(t *testing.T) {
 	s.keys("SELECT msg FROM watch_monitoring(artifact='Server.Events.Re", "Tab")
 	s.waitFor("artifact='Server.Events.Receive")
 	s.keys("')", "Enter")
-	// Wait until the server lists the REPL's watcher, then send from a
-	// second process.
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		r := runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "SELECT watchers FROM queues() WHERE name = 'Server.Events.Receive'")
-		if r.stdout == "{\"watchers\":1}\n" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	// Once the server lists the REPL's watcher, send from a second process.
+	waitWatchers(t, p.data, 1)
 	if r := runVQLQ(t, "", "query", "--data-dir", p.data, "SELECT send_event(artifact='Server.Events.Receive', row=dict(msg='sent by process 2')) FROM scope()"); r.code != 0 {
 		t.Fatalf("send: %+v", r)
 	}
@@ -187,4 +180,54 @@ func TestREPLPagesLongResults(t *testing.T) {
 	if !strings.Contains(sc[strings.LastIndex(sc, "short"):], "vqlq>") {
 		t.Errorf("no prompt after a short result:\n%s", sc)
 	}
+}
+
+// TestREPLSurvivesItsServer: an attached REPL is told when its server
+// stops (a running watch does not end as if finished), attaches again when
+// the server is back, runs on the folder itself while there is none, and
+// keeps its LETs throughout: the client replays them into each new
+// session.
+func TestREPLSurvivesItsServer(t *testing.T) {
+	p := startServe(t, map[string]string{"receive.yaml": receiveDef})
+	s := startTmux(t, "--data-dir", p.data)
+	s.waitFor("vqlq>")
+	s.keys("LET Kept = 7", "Enter")
+	s.keys("LET Twice(x) = x * 2", "Enter")
+	s.keys("SELECT msg FROM watch_monitoring(artifact='Server.Events.Receive')", "Enter")
+	waitWatchers(t, p.data, 1)
+	p.stop(t)
+	s.waitFor("ERROR:the vqlq server went away (shutting down); the statement ended with it")
+
+	// The server is back: the next statement attaches to it again, with
+	// the session's definitions.
+	q := relaunch(t, p)
+	s.keys("SELECT Twice(x=Kept) AS k FROM scope()", "Enter")
+	s.waitFor("| 14 |")
+	if sc := s.screen(); !strings.Contains(sc, "attached again to the vqlq server that owns "+p.data+"; replaying the session's 2 LETs") || strings.Contains(sc, "dial unix") {
+		t.Fatalf("reattaching:\n%s", sc)
+	}
+
+	// No server: the next statement runs on the folder itself.
+	q.stop(t)
+	s.keys("SELECT Kept + 1 AS k FROM scope()", "Enter")
+	s.waitFor("| 8 |")
+	if sc := s.screen(); !strings.Contains(sc, "no vqlq server owns "+p.data+" any more: running here, on the folder itself; replaying the session's 2 LETs") || strings.Contains(sc, "dial unix") {
+		t.Fatalf("going local:\n%s", sc)
+	}
+}
+
+// waitWatchers waits until the folder's server lists n watchers of
+// Server.Events.Receive (a hang guard, not a timing assertion).
+func waitWatchers(t *testing.T, data string, n int) {
+	t.Helper()
+	want := fmt.Sprintf("{\"watchers\":%d}\n", n)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		r := runVQLQ(t, "", "query", "--data-dir", data, "--format", "jsonl", "SELECT watchers FROM queues() WHERE name = 'Server.Events.Receive'")
+		if r.stdout == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the server never listed %d watchers", n)
 }

@@ -51,7 +51,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
 		return exitUsage
 	}
-	b := &runner.Backend{Flags: &flags}
+	b := &runner.Backend{Flags: &flags, Server: true}
 	m, err := b.Manager()
 	if err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
