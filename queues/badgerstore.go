@@ -113,7 +113,10 @@ type BadgerStore struct {
 	reqs   chan *appendReq
 	done   chan struct{}
 
-	mu     sync.Mutex
+	// mu guards queues. Readers of a queue already loaded share it, so
+	// that many watchers catching up never queue in front of the
+	// committer one by one.
+	mu     sync.RWMutex
 	queues map[string]*diskQueue
 }
 
@@ -219,6 +222,9 @@ type BadgerOptions struct {
 	// with so little space is opened read-only (badger's compactions at
 	// open would crash the process) until space is freed.
 	MinFree uint64
+	// BusyHint ends the message of a FolderBusyError: what the program
+	// opening the folder advises its user to do about it.
+	BusyHint string
 }
 
 // OpenBadger opens (or creates) the store in dir, read-write.
@@ -272,6 +278,27 @@ func hasStore(dir string) bool {
 	return err == nil
 }
 
+// ErrFolderBusy is matched (errors.Is) by a FolderBusyError.
+var ErrFolderBusy = errors.New("data folder in use by another process")
+
+// FolderBusyError is the refusal to open a data folder another process
+// has open. Holder names that process (" (pid N: command line)") when it
+// can be found; Hint is BadgerOptions.BusyHint.
+type FolderBusyError struct {
+	Dir, Holder, Hint string
+}
+
+func (e *FolderBusyError) Error() string {
+	msg := fmt.Sprintf("data folder %s is in use by another process%s", e.Dir, e.Holder)
+	if e.Hint != "" {
+		msg += ". " + e.Hint
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrFolderBusy) true.
+func (e *FolderBusyError) Is(target error) bool { return target == ErrFolderBusy }
+
 // openDB checks the folder, then opens badger on it.
 func (s *BadgerStore) openDB(readOnly bool) (*badger.DB, error) {
 	if err := checkFolder(s.dir); err != nil {
@@ -293,7 +320,7 @@ func (s *BadgerStore) openDB(readOnly bool) (*badger.DB, error) {
 	db, err := badger.Open(opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("data folder %s is in use by another process%s", s.dir, holder(s.dir))
+			return nil, &FolderBusyError{Dir: s.dir, Holder: holder(s.dir), Hint: s.opts.BusyHint}
 		}
 		if strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()) {
 			// badger wraps it without %w.
@@ -642,6 +669,9 @@ func writeGroup(db *badger.DB, group []*appendReq) error {
 
 // Read implements Store.
 func (s *BadgerStore) Read(ctx context.Context, queue string, from uint64, max int) ([]Event, error) {
+	if out, ok := s.readTail(queue, from, max); ok {
+		return out, nil
+	}
 	s.mu.Lock()
 	q, err := s.state(queue)
 	if err != nil {
@@ -686,6 +716,22 @@ func (s *BadgerStore) Read(ctx context.Context, queue string, from uint64, max i
 		return nil
 	})
 	return out, err
+}
+
+// readTail serves a read from the in-memory tail under the shared lock,
+// if the queue is loaded and the tail holds from (or from is past the
+// end): the path of every live watcher.
+func (s *BadgerStore) readTail(queue string, from uint64, max int) ([]Event, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	q, ok := s.queues[queue]
+	if !ok {
+		return nil, false
+	}
+	if from > q.last && from >= q.first {
+		return nil, true
+	}
+	return q.tail.from(from, max)
 }
 
 // Bounds implements Store.

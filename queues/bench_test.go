@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,5 +172,59 @@ func BenchmarkDeliveryLatency(b *testing.B) {
 				b.ReportMetric(float64(lat[n*99/100].Microseconds()), "p99-µs")
 			}
 		})
+	}
+}
+
+// BenchmarkPublishWithIdleWatchers times a 100-row publish to a queue that
+// n live watchers follow, each publish starting with every watcher idle
+// (caught up and waiting): the sender must not wait for the fan-out.
+// batch sends the 100 rows in one SendMany (an NDJSON POST), serial one
+// Send per row (send_event() in a query).
+func BenchmarkPublishWithIdleWatchers(b *testing.B) {
+	for _, n := range []int{0, 100, 1000, 5000} {
+		for _, style := range []string{"batch", "serial"} {
+			b.Run(fmt.Sprintf("watchers=%d/%s", n, style), func(b *testing.B) {
+				m := benchEnv(b, queues.SyncFlush)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var got atomic.Int64
+				for range n {
+					seq, err := m.Watch(ctx, "root", "Server.Events.Receive", queues.WatchOptions{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					go func() {
+						for range seq {
+							got.Add(1)
+						}
+					}()
+				}
+				row := ordereddict.NewDict().Set("host", "web-1").Set("msg", "login failed")
+				rows := make([]any, 100)
+				for i := range rows {
+					rows[i] = row
+				}
+				want := int64(0)
+				for b.Loop() {
+					if style == "batch" {
+						if _, err := m.SendMany(ctx, "root", "Server.Events.Receive", rows, queues.ServerSender); err != nil {
+							b.Fatal(err)
+						}
+					} else {
+						for range rows {
+							if _, err := m.Send(ctx, "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+					b.StopTimer()
+					want += int64(n * len(rows))
+					for got.Load() < want {
+						runtime.Gosched()
+					}
+					b.StartTimer()
+				}
+			})
+		}
 	}
 }

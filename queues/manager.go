@@ -32,6 +32,10 @@ type Options struct {
 	Memory Store
 	// Definitions is a folder of extra artifact YAML files.
 	Definitions string
+	// Check judges the VQL of artifacts as the definitions folder is
+	// loaded and as artifacts are set (see artifacts.Checker); nil checks
+	// nothing. The engine provides it: plugins.ArtifactChecker.
+	Check artifacts.Checker
 	// Retention is how long disk-backed events are kept (default 30 days).
 	Retention time.Duration
 	// Now replaces the clock in tests.
@@ -51,6 +55,8 @@ type Manager struct {
 	ackMu      sync.Mutex // serialises client acknowledgements; guards lastAck
 	lastAck    map[string]time.Time
 
+	fanout gate // turns of the watchers at reading and decoding
+
 	mu     sync.Mutex
 	states map[string]*queueState // by org|queue
 	orgs   map[string]bool        // orgs recorded in the store
@@ -68,6 +74,7 @@ type queueState struct {
 	dropped   atomic.Int64
 	lastEvent atomic.Int64 // unix nanos
 	watchers  sync.Map     // *watcher -> struct{}
+	hub       hub          // wakes the idle watchers after an append
 	closed    chan struct{}
 }
 
@@ -114,8 +121,9 @@ func New(opts Options) (*Manager, error) {
 		disk: opts.Disk, mem: opts.Memory, kv: kv,
 		repo:      artifacts.NewRepository(kv),
 		retention: opts.Retention, now: opts.Now,
-		states: map[string]*queueState{}, orgs: map[string]bool{}, stop: make(chan struct{}),
+		states: map[string]*queueState{}, orgs: map[string]bool{}, stop: make(chan struct{}), fanout: newGate(),
 	}
+	m.repo.SetChecker(opts.Check)
 	if opts.Definitions != "" {
 		if err := m.repo.LoadDir(opts.Definitions); err != nil {
 			return nil, err

@@ -160,7 +160,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		Principal: id.Principal, Override: id.All,
 		Describe: fmt.Sprintf("HTTP watch by %s from %s", c.principal(), r.RemoteAddr)}
 	if st := q.Get("start_time"); st != "" {
-		t, err := parseTime(st)
+		t, err := value.ParseTime(st)
 		if err != nil {
 			s.refuse(w, r, c, http.StatusBadRequest, "start_time: %v", err)
 			return
@@ -335,17 +335,6 @@ func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request, c 
 	writeJSON(w, http.StatusOK, map[string]any{"queue": queue, "name": name, "deleted": true})
 }
 
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	var sec float64
-	if _, err := fmt.Sscanf(s, "%g", &sec); err == nil {
-		return time.Unix(0, int64(sec*1e9)), nil
-	}
-	return time.Time{}, fmt.Errorf("cannot read %q as a time (use epoch seconds or RFC 3339)", s)
-}
-
 // QueryRequest is the body of POST /query (or the body is the VQL text
 // itself).
 type QueryRequest struct {
@@ -357,6 +346,11 @@ type QueryRequest struct {
 	// rows (see confirm.go): for clients with output of their own behind
 	// the connection.
 	Confirm bool `json:"confirm,omitempty"`
+	// Resume (with a Session) asks for a session the client has used
+	// before: if this server does not have it (it restarted), the answer
+	// is 410 Gone instead of a fresh session, so that the client can
+	// replay its LETs rather than lose them silently.
+	Resume bool `json:"resume,omitempty"`
 }
 
 // handleQuery runs VQL and streams, as NDJSON, one message per event of
@@ -383,23 +377,31 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	prog, err := parser.Parse(req.Query, "")
 	if err != nil {
-		var se *source.Error
-		if errors.As(err, &se) {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": se.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column, "incomplete": se.Incomplete})
-			return
-		}
-		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		s.refuseProgram(w, r, c, err)
+		return
+	}
+	if req.Resume && req.Session != "" && !s.hasSession(c, req.Session) {
+		s.refuse(w, r, c, http.StatusGone, "session %s is not on this server (it restarted, or the session was idle too long)", req.Session)
+		return
+	}
+	// The stream starts (200) only once the check passed; nothing logs
+	// before then.
+	var sw *streamWriter
+	logf := func(m vql.Message) {
+		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
+	}
+	defer s.queries.begin()()
+	rs := s.session(c, req.Session, logf)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	// The check sees the session's earlier LETs; a problem runs nothing.
+	if err := rs.session.Check(prog); err != nil {
+		s.refuseProgram(w, r, c, err)
 		return
 	}
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
-	sw := newStream(w, r)
-	logf := func(m vql.Message) {
-		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
-	}
-	rs := s.session(c, req.Session, logf)
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
+	sw = newStream(w, r)
 	rs.logs = logf
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
@@ -442,9 +444,33 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 		if ctx.Err() != nil {
+			s.sayShuttingDown(sw)
 			return
 		}
 	}
+}
+
+// refuseProgram answers a query that cannot run (a parse error, problems
+// the check found) with 400: "error" is the whole message with the quoted
+// lines, "line" and "column" the first problem's position, "problems"
+// every problem's.
+func (s *Server) refuseProgram(w http.ResponseWriter, r *http.Request, c *caller, err error) {
+	var se *source.Error
+	if !errors.As(err, &se) {
+		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		return
+	}
+	problems := []map[string]any{}
+	var ce *vql.CheckError
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			problems = append(problems, map[string]any{"line": p.Pos.Line, "column": p.Pos.Column, "message": p.Msg})
+		}
+	} else {
+		problems = append(problems, map[string]any{"line": se.Pos.Line, "column": se.Pos.Column, "message": se.Msg})
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column,
+		"incomplete": se.Incomplete, "problems": problems})
 }
 
 // QueueRow is one queue as GET /queues lists it.

@@ -215,7 +215,7 @@ func TestWatchStreams(t *testing.T) {
 
 func TestQueryStreamsRowsAndLogs(t *testing.T) {
 	e := newAPIEnv(t, 0)
-	status, body := e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "reader", "SELECT _value AS v FROM range(end=2) SELECT * FROM nosuch()")
+	status, body := e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "reader", "SELECT _value AS v FROM range(end=2) SELECT * FROM range(end='x')")
 	want := []string{
 		`{"type":"begin","statement":0}`,
 		`{"type":"row","statement":0,"row":{"v":0}}`,
@@ -232,7 +232,7 @@ func TestQueryStreamsRowsAndLogs(t *testing.T) {
 			t.Errorf("line %d: %s want %s", i, lines[i], w)
 		}
 	}
-	if !strings.HasPrefix(lines[5], `{"type":"log","level":"ERROR","message":"Plugin nosuch not found.`) {
+	if !strings.HasPrefix(lines[5], `{"type":"log","level":"ERROR","message":"range: Field end should be an int not string`) {
 		t.Errorf("log line %s", lines[5])
 	}
 	// A reader's query cannot change anything.

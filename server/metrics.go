@@ -33,8 +33,8 @@ import (
 //	vqlq_disk_refused_writes_total  counter  writes refused for want of space since the server started
 //
 // With org "", extra collectors are registered too: the Server passes its
-// own (vqlq_http_refused_total, vqlq_audit_suppressed_total), which are
-// the whole server's as well.
+// own (vqlq_http_refused_total, vqlq_audit_suppressed_total,
+// vqlq_queries_running), which are the whole server's as well.
 func metricsHandler(m *queues.Manager, org string, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metricsCollector{m: m, org: org})

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,7 +131,15 @@ func TestBusyDataFolderNamesTheHolder(t *testing.T) {
 		t.Fatalf("a second reader: %+v", r)
 	}
 	r = runVQLQ(t, "", e.args(`SELECT send_event(artifact='Server.Events.Receive', row=dict(i=2)) FROM scope()`)...)
-	if r.code != 1 || !strings.Contains(r.stderr, "is in use by another process (pid ") || !strings.Contains(r.stderr, "watch_monitoring") {
+	if r.code != 1 || !strings.Contains(r.stderr, "is in use by another process (pid ") || !strings.Contains(r.stderr, "watch_monitoring") ||
+		!strings.Contains(r.stderr, "To work on one folder from several processes, run vqlq serve on it: the others then attach to the server") {
 		t.Fatalf("a writer: %+v", r)
+	}
+	// A server cannot take a folder a local command holds: it names the
+	// holder and says what to do.
+	r = runVQLQ(t, "", "serve", "--listen", "127.0.0.1:0", "--data-dir", e.data, "--definitions", e.defs)
+	if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("is in use by another process (pid %d: ", cmd.Process.Pid)) ||
+		!strings.Contains(r.stderr, "Stop that process first: the server must own the folder") {
+		t.Fatalf("serve: %+v", r)
 	}
 }
