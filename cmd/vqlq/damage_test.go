@@ -62,6 +62,23 @@ func copyFolder(t *testing.T, src, dst string) {
 	}
 }
 
+// wantRefusal checks that a command refused a damaged folder, saying
+// which file, what is wrong and what to do.
+func wantRefusal(t *testing.T, what string, r result, dir, problem string) {
+	t.Helper()
+	for _, want := range []string{"data folder " + dir + " is damaged", filepath.Join(dir, "MANIFEST"), problem, "changed nothing", "Restore the folder from a backup", "move it aside"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("%s: stderr lacks %q", what, want)
+		}
+	}
+	if r.code != 1 || r.stdout != "" {
+		t.Errorf("%s: exit %d, stdout %q", what, r.code, r.stdout)
+	}
+	if t.Failed() {
+		t.Fatalf("%s: %+v", what, r)
+	}
+}
+
 // A data folder whose MANIFEST is lost or damaged is refused, not
 // emptied: the read-only source() query fails naming the MANIFEST and
 // what to do, and every file of the folder is byte-identical afterwards.
@@ -123,17 +140,9 @@ func TestDamagedManifestIsRefusedAndNothingChanges(t *testing.T) {
 					t.Fatalf("%+v", r)
 				}
 			} else {
-				for _, want := range []string{"data folder " + dir + " is damaged", manifest(dir), tt.want, "changed nothing", "Restore the folder from a backup", "move it aside"} {
-					if !strings.Contains(r.stderr, want) {
-						t.Errorf("stderr lacks %q", want)
-					}
-				}
-				if r.code == 0 || r.stdout != "" {
-					t.Errorf("exit %d, stdout %q", r.code, r.stdout)
-				}
-				if t.Failed() {
-					t.Fatalf("%+v", r)
-				}
+				wantRefusal(t, "query", r, dir, tt.want)
+				// The server, which opens the folder read-write, refuses it too.
+				wantRefusal(t, "serve", serveRefused(t, "--data-dir", dir, "--definitions", e.defs), dir, tt.want)
 			}
 			if after := folderHashes(t, dir); !reflect.DeepEqual(before, after) {
 				t.Fatalf("the folder changed:\nbefore %v\nafter  %v", before, after)

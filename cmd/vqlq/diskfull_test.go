@@ -103,6 +103,22 @@ func floodUntilRefused(t *testing.T, p *serveProc, token string) (int, string) {
 	return 0, ""
 }
 
+// serveRefused runs `vqlq serve` expecting it to refuse to start: it is
+// killed if it still runs after a minute (exit -1).
+func serveRefused(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(vqlqBin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+	cmd.Wait()
+	timer.Stop()
+	return result{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
+}
+
 // fullDiskServer mounts a 30 MB tmpfs with an 8 MB filler file on it and
 // starts `vqlq serve` there with --min-free 12MB.
 func fullDiskServer(t *testing.T) (p *serveProc, filler, pub string) {
@@ -209,19 +225,10 @@ func TestFullDiskRestartAfterKill(t *testing.T) {
 	p.cmd.Wait()
 
 	before := folderHashes(t, p.data)
-	cmd := exec.Command(vqlqBin, "serve", "--listen", "127.0.0.1:0", "--data-dir", p.data, "--definitions", p.defs, "--min-free", "12MB")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	err := cmd.Wait()
-	timer.Stop()
-	code := cmd.ProcessState.ExitCode()
-	if err == nil || code != 1 || !strings.Contains(stderr.String(), "replaying the memtable logs a crash left needs about") ||
-		!strings.Contains(stderr.String(), "free space on the disk and start again") {
-		t.Fatalf("serve on a full disk after a kill: exit %d (%v): %s", code, err, stderr.String())
+	r := serveRefused(t, "--data-dir", p.data, "--definitions", p.defs, "--min-free", "12MB")
+	if r.code != 1 || !strings.Contains(r.stderr, "replaying the memtable logs a crash left needs about") ||
+		!strings.Contains(r.stderr, "free space on the disk and start again") {
+		t.Fatalf("serve on a full disk after a kill: %+v", r)
 	}
 	if after := folderHashes(t, p.data); !reflect.DeepEqual(before, after) {
 		t.Fatalf("the refused start changed the folder:\nbefore %v\nafter  %v", before, after)
