@@ -82,7 +82,8 @@ func wantRefusal(t *testing.T, what string, r result, dir, problem string) {
 // A data folder whose MANIFEST is lost or damaged is refused, not
 // emptied: the read-only source() query fails naming the MANIFEST and
 // what to do, and every file of the folder is byte-identical afterwards.
-// The intact folder is read by the same query without a byte changed.
+// The intact folder is read by the same query, and by queues(),
+// artifact_definitions() and consumers(), without a byte changed.
 func TestDamagedManifestIsRefusedAndNothingChanges(t *testing.T) {
 	e := newQueueEnv(t)
 	r := runVQLQ(t, "", e.args(`SELECT count() AS n FROM range(end=20000) WHERE send_event(artifact='Server.Events.Receive', row=dict(i=_value)) GROUP BY 1`)...)
@@ -138,6 +139,12 @@ func TestDamagedManifestIsRefusedAndNothingChanges(t *testing.T) {
 			if tt.ok {
 				if r.code != 0 || r.stdout != "{\"n\":20000}\n" {
 					t.Fatalf("%+v", r)
+				}
+				// The other commands that only read leave it as it was too.
+				for _, q := range []string{"SELECT name, stored FROM queues()", "SELECT name FROM artifact_definitions()", "SELECT * FROM consumers()"} {
+					if r := runVQLQ(t, "", "query", "--data-dir", dir, "--definitions", e.defs, q); r.code != 0 {
+						t.Fatalf("%s: %+v", q, r)
+					}
 				}
 			} else {
 				wantRefusal(t, "query", r, dir, tt.want)
