@@ -256,27 +256,43 @@ func tableMaxVersion(path string) (v uint64, ok bool) {
 			v, ok = 0, false
 		}
 	}()
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) < 8 {
+	f, err := os.Open(path)
+	if err != nil {
 		return 0, false
 	}
-	pos := len(b) - 4
-	n := int(binary.BigEndian.Uint32(b[pos:]))
-	if n > pos-4 {
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
 		return 0, false
 	}
-	pos -= n
+	// Only the footer and the index are read, not the table's blocks.
+	read := func(off, n int64) []byte {
+		if off < 0 || n < 0 || n > 1<<30 {
+			return nil
+		}
+		b := make([]byte, n)
+		if _, err := f.ReadAt(b, off); err != nil {
+			return nil
+		}
+		return b
+	}
+	pos := fi.Size() - 4
+	b := read(pos, 4)
+	if b == nil {
+		return 0, false
+	}
+	pos -= int64(binary.BigEndian.Uint32(b))
 	var sum pb.Checksum
-	if err := proto.Unmarshal(b[pos:pos+n], &sum); err != nil {
+	if b = read(pos, fi.Size()-4-pos); b == nil || proto.Unmarshal(b, &sum) != nil {
 		return 0, false
 	}
 	pos -= 4
-	n = int(binary.BigEndian.Uint32(b[pos:]))
-	if n > pos {
+	if b = read(pos, 4); b == nil {
 		return 0, false
 	}
-	index := b[pos-n : pos]
-	if y.VerifyChecksum(index, &sum) != nil {
+	n := int64(binary.BigEndian.Uint32(b))
+	index := read(pos-n, n)
+	if index == nil || y.VerifyChecksum(index, &sum) != nil {
 		return 0, false
 	}
 	return fb.GetRootAsTableIndex(index, 0).MaxVersion(), true

@@ -45,3 +45,27 @@ func TestTableMaxVersion(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadManifest: any MANIFEST bytes give a state or a problem, never
+// a panic.
+func FuzzReadManifest(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("Bdgr\x00\x00\x00\x08"))
+	f.Add([]byte("Bdgr\x00\x00\x00\x08\x00\x00\x00\x04\x00\x00\x00\x00abcd"))
+	f.Add([]byte("Bdgr\x00\x00\x00\x08\xff\xff\xff\xff\x00\x00\x00\x00"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "MANIFEST")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, problem, err := readManifest(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if problem == "" && len(b) < 8 {
+			t.Fatalf("%q accepted", b)
+		}
+		_ = st
+	})
+}
