@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,9 +85,22 @@ type streamWriter struct {
 	w   http.ResponseWriter
 	rc  *http.ResponseController
 	sse bool
+	// last is when something was last written (for keepAlive).
+	last time.Time
+	// closed is set when the handler is done with the stream: nothing may
+	// write to the ResponseWriter after it returns.
+	closed bool
 }
 
-func newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
+// close ends the stream's keep-alives; the handler calls it before it
+// returns.
+func (sw *streamWriter) close() {
+	sw.mu.Lock()
+	sw.closed = true
+	sw.mu.Unlock()
+}
+
+func (s *Server) newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
 	sw := &streamWriter{w: w, rc: http.NewResponseController(w), sse: strings.Contains(r.Header.Get("Accept"), "text/event-stream")}
 	if sw.sse {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -96,7 +110,38 @@ func newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
 	}
 	w.WriteHeader(http.StatusOK)
 	_ = sw.rc.Flush()
+	if sw.sse {
+		go sw.keepAlive(r.Context(), s.opts.KeepAlive)
+	}
 	return sw
+}
+
+// keepAlive writes an SSE comment whenever the stream has been silent
+// for every, until ctx (the request) ends: an idle watch is not cut by a
+// proxy for sending nothing. Clients ignore comment lines.
+func (sw *streamWriter) keepAlive(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sw.mu.Lock()
+		if sw.closed {
+			sw.mu.Unlock()
+			return
+		}
+		if time.Since(sw.last) >= every/2 {
+			if _, err := io.WriteString(sw.w, ": keepalive\n\n"); err != nil || sw.rc.Flush() != nil {
+				sw.mu.Unlock()
+				return
+			}
+			sw.last = time.Now()
+		}
+		sw.mu.Unlock()
+	}
 }
 
 func (sw *streamWriter) send(v any) error { return sw.sendID(v, 0) }
@@ -120,6 +165,7 @@ func (sw *streamWriter) sendID(v any, id int64) error {
 	if err == nil {
 		err = sw.rc.Flush()
 	}
+	sw.last = time.Now()
 	return err
 }
 
@@ -191,7 +237,8 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuse(w, r, c, consumerStatus(err), "%v", err)
 		return
 	}
-	sw := newStream(w, r)
+	sw := s.newStream(w, r)
+	defer sw.close()
 	for row := range seq {
 		var id int64
 		if opts.Consumer != "" {
@@ -401,7 +448,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
-	sw = newStream(w, r)
+	sw = s.newStream(w, r)
+	defer sw.close()
 	rs.logs = logf
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
