@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,10 +20,14 @@ import (
 )
 
 func benchEnv(b *testing.B, mode queues.SyncMode) *queues.Manager {
+	return benchEnvWith(b, queues.BadgerOptions{Sync: mode})
+}
+
+func benchEnvWith(b *testing.B, o queues.BadgerOptions) *queues.Manager {
 	dir := b.TempDir()
 	defs := b.TempDir()
 	os.WriteFile(filepath.Join(defs, "r.yaml"), []byte(receive), 0o644)
-	disk, err := queues.OpenBadger(filepath.Join(dir, "data"), mode)
+	disk, err := queues.OpenBadgerWith(filepath.Join(dir, "data"), o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,26 +69,10 @@ func BenchmarkSendGo(b *testing.B) {
 	for _, mode := range []string{"flush", "none", "full"} {
 		sm, _ := queues.ParseSyncMode(mode)
 		b.Run("sync="+mode+"/serial", func(b *testing.B) {
-			m := benchEnv(b, sm)
-			for b.Loop() {
-				if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			benchSendSerial(b, benchEnv(b, sm), row)
 		})
 		b.Run("sync="+mode+"/parallel16", func(b *testing.B) {
-			m := benchEnv(b, sm)
-			b.SetParallelism(8)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			benchSendParallel(b, benchEnv(b, sm), row)
 		})
 		b.Run("sync="+mode+"/batch100", func(b *testing.B) {
 			m := benchEnv(b, sm)
@@ -97,6 +88,46 @@ func BenchmarkSendGo(b *testing.B) {
 			b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+// BenchmarkSendWatermark measures what the free-space watermark costs a
+// send: without it (min-free=0) and with the default, one event per call
+// from 1 and 16 goroutines.
+func BenchmarkSendWatermark(b *testing.B) {
+	row := ordereddict.NewDict().Set("host", "web-1").Set("msg", "login failed")
+	for _, mode := range []string{"none", "flush"} {
+		sm, _ := queues.ParseSyncMode(mode)
+		for _, minFree := range []uint64{0, queues.DefaultMinFree} {
+			name := fmt.Sprintf("sync=%s/min-free=%s", mode, strings.ReplaceAll(queues.FormatSize(minFree), " ", ""))
+			o := queues.BadgerOptions{Sync: sm, MinFree: minFree}
+			b.Run(name+"/serial", func(b *testing.B) { benchSendSerial(b, benchEnvWith(b, o), row) })
+			b.Run(name+"/parallel16", func(b *testing.B) { benchSendParallel(b, benchEnvWith(b, o), row) })
+		}
+	}
+}
+
+// benchSendSerial sends one event per call from one goroutine.
+func benchSendSerial(b *testing.B, m *queues.Manager, row *ordereddict.Dict) {
+	for b.Loop() {
+		if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// benchSendParallel sends one event per call from 16 goroutines.
+func benchSendParallel(b *testing.B, m *queues.Manager, row *ordereddict.Dict) {
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // BenchmarkDeliveryLatency sends at a fixed rate to a live watcher and
@@ -141,5 +172,59 @@ func BenchmarkDeliveryLatency(b *testing.B) {
 				b.ReportMetric(float64(lat[n*99/100].Microseconds()), "p99-µs")
 			}
 		})
+	}
+}
+
+// BenchmarkPublishWithIdleWatchers times a 100-row publish to a queue that
+// n live watchers follow, each publish starting with every watcher idle
+// (caught up and waiting): the sender must not wait for the fan-out.
+// batch sends the 100 rows in one SendMany (an NDJSON POST), serial one
+// Send per row (send_event() in a query).
+func BenchmarkPublishWithIdleWatchers(b *testing.B) {
+	for _, n := range []int{0, 100, 1000, 5000} {
+		for _, style := range []string{"batch", "serial"} {
+			b.Run(fmt.Sprintf("watchers=%d/%s", n, style), func(b *testing.B) {
+				m := benchEnv(b, queues.SyncFlush)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var got atomic.Int64
+				for range n {
+					seq, err := m.Watch(ctx, "root", "Server.Events.Receive", queues.WatchOptions{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					go func() {
+						for range seq {
+							got.Add(1)
+						}
+					}()
+				}
+				row := ordereddict.NewDict().Set("host", "web-1").Set("msg", "login failed")
+				rows := make([]any, 100)
+				for i := range rows {
+					rows[i] = row
+				}
+				want := int64(0)
+				for b.Loop() {
+					if style == "batch" {
+						if _, err := m.SendMany(ctx, "root", "Server.Events.Receive", rows, queues.ServerSender); err != nil {
+							b.Fatal(err)
+						}
+					} else {
+						for range rows {
+							if _, err := m.Send(ctx, "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+					b.StopTimer()
+					want += int64(n * len(rows))
+					for got.Load() < want {
+						runtime.Gosched()
+					}
+					b.StartTimer()
+				}
+			})
+		}
 	}
 }

@@ -55,6 +55,8 @@ type Manager struct {
 	ackMu      sync.Mutex // serialises client acknowledgements; guards lastAck
 	lastAck    map[string]time.Time
 
+	fanout gate // turns of the watchers at reading and decoding
+
 	mu     sync.Mutex
 	states map[string]*queueState // by org|queue
 	orgs   map[string]bool        // orgs recorded in the store
@@ -72,6 +74,7 @@ type queueState struct {
 	dropped   atomic.Int64
 	lastEvent atomic.Int64 // unix nanos
 	watchers  sync.Map     // *watcher -> struct{}
+	hub       hub          // wakes the idle watchers after an append
 	closed    chan struct{}
 }
 
@@ -118,7 +121,7 @@ func New(opts Options) (*Manager, error) {
 		disk: opts.Disk, mem: opts.Memory, kv: kv,
 		repo:      artifacts.NewRepository(kv),
 		retention: opts.Retention, now: opts.Now,
-		states: map[string]*queueState{}, orgs: map[string]bool{}, stop: make(chan struct{}),
+		states: map[string]*queueState{}, orgs: map[string]bool{}, stop: make(chan struct{}), fanout: newGate(),
 	}
 	m.repo.SetChecker(opts.Check)
 	if opts.Definitions != "" {

@@ -84,10 +84,26 @@ type watcher struct {
 // a slow watcher's backlog stays on disk, not in memory.
 const readBatch = 256
 
-// Watch streams the events of an event queue of any type, in order, each
-// once. It never ends by itself: cancel ctx (LIMIT, Ctrl-C) to stop it.
-// Deleting the artifact ends it.
-func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOptions) (iter.Seq[*ordereddict.Dict], error) {
+// decodeChunk is how many events a VQL watcher decodes at a time: few
+// enough that its rows stay small, enough that it takes its turn at the
+// fan-out gate rarely.
+const decodeChunk = 32
+
+// follow is a watch that has been set up: where it reads from and what it
+// must tell whom.
+type follow struct {
+	m          *Manager
+	store      Store
+	org, queue string
+	key        string
+	st         *queueState
+	opts       WatchOptions
+	next       uint64
+}
+
+// start resolves a watch: the queue, the position it starts from
+// (consumer, start time, else the end), the store.
+func (m *Manager) start(ctx context.Context, org, queue string, opts WatchOptions) (*follow, error) {
 	a, err := m.resolve(org, queue, "watch_monitoring")
 	if err != nil {
 		return nil, err
@@ -97,7 +113,6 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 	}
 	store := m.storeFor(a)
 	key := storeKey(org, queue)
-	st := m.state(org, queue)
 	_, last, err := store.Bounds(key)
 	if err != nil {
 		return nil, err
@@ -112,21 +127,86 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			return nil, err
 		}
 	}
-	bounded := store.Features().Bounded
+	return &follow{m: m, store: store, org: org, queue: queue, key: key, st: m.state(org, queue), opts: opts, next: next}, nil
+}
+
+// run hands out the queue's events from f.next on, in order, in batches
+// of at most readBatch, and waits for more once caught up. It is listed as
+// a watcher of the queue while it runs. idle is called before each wait
+// (a consumer acknowledges there); run ends when idle or deliver returns
+// false, ctx ends or the queue goes away.
+func (f *follow) run(ctx context.Context, idle func() bool, deliver func(w *watcher, evs []Event) bool) {
+	st := f.st
+	w := &watcher{describe: f.opts.Describe, since: time.Now()}
+	w.next.Store(f.next)
+	if w.describe == "" {
+		w.describe = "watch_monitoring(artifact='" + f.queue + "')"
+	}
+	st.watchers.Store(w, struct{}{})
+	defer st.watchers.Delete(w)
+	defer st.hub.attach(f.store, f.key, st.closed)()
+	bounded := f.store.Features().Bounded
+	for {
+		wake := st.hub.wait()
+		var evs []Event
+		var err error
+		if !f.m.fanout.do(ctx, func() { evs, err = f.store.Read(ctx, f.key, f.next, readBatch) }) || err != nil {
+			return
+		}
+		if len(evs) > 0 && evs[0].Seq > f.next {
+			f.lost(bounded, evs[0].Seq-f.next)
+		}
+		if len(evs) > 0 {
+			f.next = evs[len(evs)-1].Seq + 1
+			if !deliver(w, evs) {
+				return
+			}
+			continue
+		}
+		if !idle() {
+			return
+		}
+		select {
+		case <-wake:
+		case <-st.closed:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// lost counts events that went before the watcher could read them: a
+// bounded queue overwrote them, or retention expired a consumer's.
+func (f *follow) lost(bounded bool, n uint64) {
+	if bounded {
+		f.st.dropped.Add(int64(n))
+		if f.opts.OnDrop != nil {
+			f.opts.OnDrop(n)
+		}
+	} else if f.opts.Consumer != "" {
+		f.m.consumerSkipped(f.org, f.queue, f.opts.Consumer, n)
+		if f.opts.OnSkip != nil {
+			f.opts.OnSkip(n)
+		}
+	}
+}
+
+// Watch streams the events of an event queue of any type, in order, each
+// once. It never ends by itself: cancel ctx (LIMIT, Ctrl-C) to stop it.
+// Deleting the artifact ends it.
+func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOptions) (iter.Seq[*ordereddict.Dict], error) {
+	f, err := m.start(ctx, org, queue, opts)
+	if err != nil {
+		return nil, err
+	}
 	// acks says whether this watcher moves its consumer's position.
 	acks := opts.Consumer != "" && !opts.ClientAck
 	barrier := ackBarrierOf(ctx)
 	return func(yield func(*ordereddict.Dict) bool) {
-		w := &watcher{describe: opts.Describe, since: time.Now()}
-		w.next.Store(next)
-		if w.describe == "" {
-			w.describe = "watch_monitoring(artifact='" + queue + "')"
-		}
-		st.watchers.Store(w, struct{}{})
-		defer st.watchers.Delete(w)
 		// done is the position after the last event the query finished
 		// with; saved is the position stored.
-		done, saved := next, next
+		done, saved := f.next, f.next
 		ack := func() bool {
 			if !acks || done == saved {
 				return true
@@ -134,72 +214,55 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			if barrier != nil && barrier() != nil {
 				return false
 			}
-			if m.ackConsumer(store, org, queue, opts.Consumer, done) != nil {
+			if m.ackConsumer(f.store, org, queue, opts.Consumer, done) != nil {
 				return false
 			}
 			saved = done
 			return true
 		}
 		defer ack()
-		for {
-			wake := store.Notify(key)
-			evs, err := store.Read(ctx, key, next, readBatch)
-			if err != nil {
-				return
-			}
-			if len(evs) > 0 && evs[0].Seq > next {
-				lost := evs[0].Seq - next
-				if bounded {
-					st.dropped.Add(int64(lost))
-					if opts.OnDrop != nil {
-						opts.OnDrop(lost)
+		rows := make([]*ordereddict.Dict, decodeChunk)
+		f.run(ctx, ack, func(w *watcher, evs []Event) bool {
+			for len(evs) > 0 {
+				chunk := evs[:min(len(evs), decodeChunk)]
+				evs = evs[len(chunk):]
+				if !m.fanout.do(ctx, func() {
+					for i, ev := range chunk {
+						rows[i] = decodeRow(ev.Data)
 					}
-				} else if opts.Consumer != "" {
-					m.consumerSkipped(org, queue, opts.Consumer, lost)
-					if opts.OnSkip != nil {
-						opts.OnSkip(lost)
+				}) {
+					return false
+				}
+				for i, ev := range chunk {
+					// The query asked for this event: it is done with
+					// the previous one.
+					if !ack() {
+						return false
 					}
-				}
-			}
-			for _, ev := range evs {
-				// The query asked for this event: it is done with the
-				// previous one.
-				if !ack() {
-					return
-				}
-				next = ev.Seq + 1
-				w.next.Store(next)
-				st.delivered.Add(1)
-				row := decodeRow(ev.Data)
-				if opts.Consumer != "" {
-					row.Set(SeqColumn, int64(ev.Seq))
-				}
-				if !yield(row) {
-					// Stopped while holding ev. It was used only if the
-					// query stopped by itself (LIMIT: ctx is live) and its
-					// output has everything the query produced; without a
-					// barrier that cannot be known, and ev stays unread.
-					if barrier != nil && ctx.Err() == nil {
-						done = next
+					next := ev.Seq + 1
+					w.next.Store(next)
+					f.st.delivered.Add(1)
+					row := rows[i]
+					rows[i] = nil
+					if opts.Consumer != "" {
+						row.Set(SeqColumn, int64(ev.Seq))
 					}
-					return
+					if !yield(row) {
+						// Stopped while holding ev. It was used only if
+						// the query stopped by itself (LIMIT: ctx is
+						// live) and its output has everything the query
+						// produced; without a barrier that cannot be
+						// known, and ev stays unread.
+						if barrier != nil && ctx.Err() == nil {
+							done = next
+						}
+						return false
+					}
+					done = next
 				}
-				done = next
 			}
-			if len(evs) > 0 {
-				continue
-			}
-			if !ack() {
-				return
-			}
-			select {
-			case <-wake:
-			case <-st.closed:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
+			return true
+		})
 	}, nil
 }
 

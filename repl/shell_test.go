@@ -40,10 +40,15 @@ func TestMultiLineStatements(t *testing.T) {
 		out     string
 		history string
 	}{
-		{[]string{"SELECT _value AS v,", "  _value * 2 AS w", "FROM range(end=2)"}, []string{" ...> ", " ...> ", "vqlq> "}, "{\"v\":0,\"w\":0}\n{\"v\":1,\"w\":2}\n", "SELECT _value AS v, _value * 2 AS w FROM range(end=2)"},
-		{[]string{"SELECT * FROM range(end=1) WHERE", "_value = 0"}, []string{" ...> ", "vqlq> "}, "{\"_value\":0}\n", "SELECT * FROM range(end=1) WHERE _value = 0"},
-		{[]string{"SELECT 'a", "b' AS s FROM scope()"}, []string{" ...> ", "vqlq> "}, "{\"s\":\"a\\nb\"}\n", "SELECT 'a b' AS s FROM scope()"},
-		{[]string{"SELECT dict(a={", "SELECT 1 AS x FROM scope()", "}) AS d FROM scope()"}, []string{" ...> ", " ...> ", "vqlq> "}, "{\"d\":{\"a\":[{\"x\":1}]}}\n", "SELECT dict(a={ SELECT 1 AS x FROM scope() }) AS d FROM scope()"},
+		// Typed over several lines, a statement runs at an empty line or
+		// a trailing ;, not as soon as it parses.
+		{[]string{"SELECT _value AS v,", "  _value * 2 AS w", "FROM range(end=2)", ""}, []string{" ...> ", " ...> ", " ...> ", "vqlq> "}, "{\"v\":0,\"w\":0}\n{\"v\":1,\"w\":2}\n", "SELECT _value AS v, _value * 2 AS w FROM range(end=2)"},
+		{[]string{"SELECT _value AS v", "FROM range(end=5)", "WHERE", "v > 2", ""}, []string{" ...> ", " ...> ", " ...> ", " ...> ", "vqlq> "}, "{\"v\":3}\n{\"v\":4}\n", "SELECT _value AS v FROM range(end=5) WHERE v > 2"},
+		{[]string{"SELECT * FROM range(end=1) WHERE", "_value = 0;"}, []string{" ...> ", "vqlq> "}, "{\"_value\":0}\n", "SELECT * FROM range(end=1) WHERE _value = 0;"},
+		{[]string{"SELECT 'a", "b;' AS s FROM scope()", ";"}, []string{" ...> ", " ...> ", "vqlq> "}, "{\"s\":\"a\\nb;\"}\n", "SELECT 'a b;' AS s FROM scope() ;"},
+		{[]string{"SELECT dict(a={", "SELECT 1 AS x FROM scope()", "}) AS d FROM scope()", ""}, []string{" ...> ", " ...> ", " ...> ", "vqlq> "}, "{\"d\":{\"a\":[{\"x\":1}]}}\n", "SELECT dict(a={ SELECT 1 AS x FROM scope() }) AS d FROM scope()"},
+		// On one line, a complete statement runs at once.
+		{[]string{"SELECT 2 AS two FROM scope()"}, []string{"vqlq> "}, "{\"two\":2}\n", "SELECT 2 AS two FROM scope()"},
 		{[]string{"-- a comment", "SELECT 1 AS one FROM scope()"}, []string{"vqlq> ", "vqlq> "}, "{\"one\":1}\n", "-- a comment"},
 	}
 	for _, tt := range tests {
@@ -73,6 +78,19 @@ func TestSyntaxErrorReportedAtOnce(t *testing.T) {
 	want := "1:10: unexpected token \"FORM\" (expected FROM)\nSELECT * FORM range(end=1)\n         ^\n"
 	if errOut.String() != want || len(entries) != 1 || !s.Failed() {
 		t.Errorf("stderr %q entries %q", errOut.String(), entries)
+	}
+}
+
+// TestEmptyLineEndsAnUnfinishedStatement: an empty line after an
+// incomplete statement reports what is missing instead of waiting on.
+func TestEmptyLineEndsAnUnfinishedStatement(t *testing.T) {
+	s, out, errOut := newShell(t)
+	entries := feed(s, "SELECT * FROM range(end=3) WHERE", "  _value >", "")
+	if s.Prompt() != "vqlq> " || out.Len() != 0 || len(entries) != 1 || !s.Failed() {
+		t.Fatalf("prompt %q out %q entries %q", s.Prompt(), out.String(), entries)
+	}
+	if errOut.String() != "2:11: unexpected end of input (expected an expression)\n  _value >\n          ^\n" {
+		t.Errorf("stderr %q", errOut.String())
 	}
 }
 

@@ -28,6 +28,12 @@ type StoreFlags struct {
 	Org         string
 	Sync        string
 	Retention   time.Duration
+	// MinFree is the free-space watermark below which events are refused
+	// (queues.ErrDiskFull); 0 turns it off.
+	MinFree uint64
+	// QueryMemory is the memory budget of each statement run here (or,
+	// for serve, of each statement the server runs).
+	QueryMemory QueryMemory
 }
 
 // Register adds the flags to a flag set.
@@ -37,6 +43,23 @@ func (f *StoreFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Org, "org", queues.DefaultOrg, "org to work in")
 	fs.StringVar(&f.Sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
 	fs.DurationVar(&f.Retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
+	f.MinFree = queues.DefaultMinFree
+	fs.Var((*sizeValue)(&f.MinFree), "min-free", "refuse events while the data folder's disk has less free space than this (e.g. 272MB, 1GB; 0 turns it off): room badger needs for its flushes and compactions")
+	fs.Var(&f.QueryMemory, "max-query-memory", "memory one statement may hold for GROUP BY, ORDER BY, LET <= and queries read as values (512MiB, 2GB, bytes; 0 for no limit): past it the statement stops with an error")
+}
+
+// sizeValue is a flag holding a size in bytes, written with units.
+type sizeValue uint64
+
+func (v *sizeValue) String() string { return queues.FormatSize(uint64(*v)) }
+
+func (v *sizeValue) Set(s string) error {
+	n, err := queues.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*v = sizeValue(n)
+	return nil
 }
 
 // DefaultDataDir is $VQLQ_DATA_DIR, else vqlq in the user's data folder
@@ -77,7 +100,12 @@ func (f *StoreFlags) Check() error {
 // Backend opens the data folder on first use and closes it at the end.
 type Backend struct {
 	Flags *StoreFlags
-	disk  *queues.BadgerStore
+	// ReadFirst opens the store read-only until the first write, so that
+	// commands that only read (vqlq query, run, the REPL) leave the
+	// folder as it was. `vqlq serve` owns the folder and opens it
+	// read-write.
+	ReadFirst bool
+	disk      *queues.BadgerStore
 
 	engineOnce sync.Once
 	engine     *vql.Engine
@@ -104,7 +132,7 @@ func (b *Backend) Manager() (*queues.Manager, error) {
 			b.err = err
 			return
 		}
-		disk, err := queues.OpenBadger(b.Flags.DataDir, mode)
+		disk, err := queues.OpenBadgerWith(b.Flags.DataDir, queues.BadgerOptions{Sync: mode, ReadFirst: b.ReadFirst, MinFree: b.Flags.MinFree})
 		if err != nil {
 			b.err = err
 			return
@@ -140,9 +168,14 @@ func (b *Backend) Target(onLog func(vql.Message)) Target {
 			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
 				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": it uses its own --definitions, not " + b.Flags.Definitions})
 		}
+		if b.Flags.QueryMemory.IsSet() && onLog != nil {
+			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
+				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": its --max-query-memory applies, not this one"})
+		}
 		return r
 	}
-	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(b.Flags.Org)})}
+	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(b.Flags.Org),
+		MaxQueryMemory: b.Flags.QueryMemory.Budget()})}
 }
 
 // Owner is the identity of the data folder's owner working in an org: the

@@ -56,7 +56,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 	// what is acknowledged below is stored.
 	stamped, err := s.opts.Manager.SendMany(context.WithoutCancel(r.Context()), c.org, queue, rows, queues.Sender{Principal: c.identity().Principal})
 	if err != nil {
-		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		s.refuse(w, r, c, sendStatus(err), "%v", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -67,6 +67,15 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 		bw.WriteByte('\n')
 	}
 	bw.Flush()
+}
+
+// sendStatus maps a failed send: a full disk is 507 Insufficient Storage
+// (nothing was stored; retry once space is freed).
+func sendStatus(err error) int {
+	if errors.Is(err, queues.ErrDiskFull) {
+		return http.StatusInsufficientStorage
+	}
+	return http.StatusBadRequest
 }
 
 // streamWriter writes NDJSON or Server-Sent Events, flushing each message.
@@ -151,7 +160,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		Principal: id.Principal, Override: id.All,
 		Describe: fmt.Sprintf("HTTP watch by %s from %s", c.principal(), r.RemoteAddr)}
 	if st := q.Get("start_time"); st != "" {
-		t, err := parseTime(st)
+		t, err := value.ParseTime(st)
 		if err != nil {
 			s.refuse(w, r, c, http.StatusBadRequest, "start_time: %v", err)
 			return
@@ -326,17 +335,6 @@ func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request, c 
 	writeJSON(w, http.StatusOK, map[string]any{"queue": queue, "name": name, "deleted": true})
 }
 
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	var sec float64
-	if _, err := fmt.Sscanf(s, "%g", &sec); err == nil {
-		return time.Unix(0, int64(sec*1e9)), nil
-	}
-	return time.Time{}, fmt.Errorf("cannot read %q as a time (use epoch seconds or RFC 3339)", s)
-}
-
 // QueryRequest is the body of POST /query (or the body is the VQL text
 // itself).
 type QueryRequest struct {
@@ -348,6 +346,11 @@ type QueryRequest struct {
 	// rows (see confirm.go): for clients with output of their own behind
 	// the connection.
 	Confirm bool `json:"confirm,omitempty"`
+	// Resume (with a Session) asks for a session the client has used
+	// before: if this server does not have it (it restarted), the answer
+	// is 410 Gone instead of a fresh session, so that the client can
+	// replay its LETs rather than lose them silently.
+	Resume bool `json:"resume,omitempty"`
 }
 
 // handleQuery runs VQL and streams, as NDJSON, one message per event of
@@ -377,12 +380,17 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuseProgram(w, r, c, err)
 		return
 	}
+	if req.Resume && req.Session != "" && !s.hasSession(c, req.Session) {
+		s.refuse(w, r, c, http.StatusGone, "session %s is not on this server (it restarted, or the session was idle too long)", req.Session)
+		return
+	}
 	// The stream starts (200) only once the check passed; nothing logs
 	// before then.
 	var sw *streamWriter
 	logf := func(m vql.Message) {
 		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
 	}
+	defer s.queries.begin()()
 	rs := s.session(c, req.Session, logf)
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -436,6 +444,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 		if ctx.Err() != nil {
+			s.sayShuttingDown(sw)
 			return
 		}
 	}

@@ -36,6 +36,10 @@ type Options struct {
 	// MaxHeaderBytes limits a request's line and headers on the network
 	// listener (default DefaultMaxHeaderBytes, 64 KB); see HTTPServer.
 	MaxHeaderBytes int
+	// MaxQueryMemory is the memory budget of each statement the server
+	// runs for a client (vql.SessionOptions.MaxQueryMemory: 0 is
+	// vql.DefaultMaxQueryMemory, negative none; --max-query-memory).
+	MaxQueryMemory int64
 	// AuditLimits bound the audit rows of refusals.
 	AuditLimits AuditLimits
 	// Now replaces the clock of the audit limits in tests.
@@ -60,6 +64,7 @@ type Server struct {
 	live tokenLive
 
 	refusals *refusals
+	queries  runningQueries
 }
 
 // New builds a server.

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Velocidex/ordereddict"
+
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -62,8 +64,9 @@ func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSe
 	make := func() *remoteSession {
 		rs := &remoteSession{owner: owner, lastUsed: time.Now(), logs: logf}
 		rs.session = s.opts.Engine.NewSession(vql.SessionOptions{
-			Identity: c.identity(),
-			OnDenied: s.auditDenied(c),
+			Identity:       c.identity(),
+			OnDenied:       s.auditDenied(c),
+			MaxQueryMemory: s.opts.MaxQueryMemory,
 			OnLog: func(m vql.Message) {
 				if rs.logs != nil {
 					rs.logs(m)
@@ -85,6 +88,25 @@ func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSe
 	rs := make()
 	s.sessions[key] = rs
 	return rs
+}
+
+// hasSession reports whether the caller has a session of that id here.
+func (s *Server) hasSession(c *caller, id string) bool {
+	s.sessionsMu.Lock()
+	defer s.sessionsMu.Unlock()
+	_, ok := s.sessions[sessionOwner(c)+"\x00"+id]
+	return ok
+}
+
+// sayShuttingDown ends a query stream that the server's shutdown stopped
+// with {"type":"shutdown"}, so that an attached client can tell "the
+// server went away" from "the query finished".
+func (s *Server) sayShuttingDown(sw *streamWriter) {
+	select {
+	case <-s.draining:
+		_ = sw.send(ordereddict.NewDict().Set("type", "shutdown").Set("message", "the vqlq server is shutting down"))
+	default:
+	}
 }
 
 // evictSessions drops idle sessions, then the least recently used of the

@@ -94,15 +94,12 @@ func (r *lazyRow) get(i int) any {
 // rows of a single column become that column's values, no rows is NULL,
 // and a single result stands alone rather than in a list.
 func (s *Scope) subSelectColumn(ctx context.Context, sel *ast.Select) any {
-	var items []any
-	for row := range s.Query(ctx, sel) {
-		d, _ := row.(*ordereddict.Dict)
-		if d != nil && d.Len() == 1 {
-			items = append(items, s.Materialize(ctx, d.Values()[0]))
-			continue
+	items := s.collect(ctx, s.Query(ctx, sel), "a { SELECT … } column", func(row Row) any {
+		if d, _ := row.(*ordereddict.Dict); d != nil && d.Len() == 1 {
+			return s.Materialize(ctx, d.Values()[0])
 		}
-		items = append(items, row)
-	}
+		return row
+	})
 	switch len(items) {
 	case 0:
 		return nil
@@ -128,6 +125,8 @@ func (s *Scope) Query(ctx context.Context, sel *ast.Select) iter.Seq[Row] {
 		switch {
 		case len(sel.GroupBy) > 0:
 			e.grouped(src, yield)
+		case len(sel.OrderBy) > 0 && sel.Limit != nil:
+			e.topK(src, yield, *sel.Limit)
 		case len(sel.OrderBy) > 0:
 			e.ordered(src, yield)
 		default:
@@ -186,7 +185,11 @@ func (e *executor) stream(src iter.Seq[Row], yield func(Row) bool) {
 	limit := e.limit()
 	var n int64
 	for row := range e.survivors(src) {
-		if !yield(e.build(row)) {
+		out := e.build(row)
+		if e.ctx.Err() != nil {
+			return // stopped while building: the row is not whole
+		}
+		if !yield(out) {
 			return
 		}
 		n++
@@ -240,19 +243,19 @@ type sortable struct {
 func (e *executor) sortKeys(out *ordereddict.Dict) []any {
 	ks := e.rs.Child()
 	ks.row = out
-	ks.quiet = true
-	keys := make([]any, len(e.plan.sel.OrderBy))
-	for i, k := range e.plan.sel.OrderBy {
-		keys[i] = ks.Materialize(e.ctx, ks.Eval(e.ctx, k.Expr))
-	}
-	return keys
+	return e.keysOf(ks)
 }
 
 func (e *executor) ordered(src iter.Seq[Row], yield func(Row) bool) {
 	var rows []sortable
+	held := e.qs.hold("ORDER BY")
+	defer held.release()
 	for row := range e.survivors(src) {
 		out := e.build(row)
 		rows = append(rows, sortable{row: out, keys: e.sortKeys(out)})
+		if !held.add(sizeSortEntry + estimateSize(out)) {
+			return
+		}
 	}
 	if e.ctx.Err() != nil {
 		return // cancelled: a partial sort is not the answer
@@ -264,17 +267,7 @@ func (e *executor) emitSorted(rows []sortable, yield func(Row) bool) {
 	if len(e.plan.sel.OrderBy) > 0 {
 		order := e.plan.sel.OrderBy
 		sort.SliceStable(rows, func(i, j int) bool {
-			for k, key := range order {
-				c := value.SortCompare(rows[i].keys[k], rows[j].keys[k])
-				if c == 0 {
-					continue
-				}
-				if key.Desc {
-					return c > 0
-				}
-				return c < 0
-			}
-			return false
+			return compareKeys(order, rows[i].keys, rows[j].keys) < 0
 		})
 	}
 	limit := e.limit()
@@ -295,6 +288,8 @@ func (e *executor) grouped(src iter.Seq[Row], yield func(Row) bool) {
 	groups := map[string]*group{}
 	var order []*group
 	var key strings.Builder
+	held := e.qs.hold("GROUP BY")
+	defer held.release()
 	for row := range e.survivors(src) {
 		key.Reset()
 		for i, g := range e.plan.sel.GroupBy {
@@ -303,8 +298,8 @@ func (e *executor) grouped(src iter.Seq[Row], yield func(Row) bool) {
 			}
 			writeGroupKey(&key, e.rs.Resolve(e.ctx, e.rs.Eval(e.ctx, g)))
 		}
-		g, ok := groups[key.String()]
-		if !ok {
+		g, seen := groups[key.String()]
+		if !seen {
 			g = &group{agg: newAggContext()}
 			groups[key.String()] = g
 			order = append(order, g)
@@ -316,6 +311,11 @@ func (e *executor) grouped(src iter.Seq[Row], yield func(Row) bool) {
 			g.out.keys = e.sortKeys(out)
 		}
 		e.rs.agg = e.qs.agg
+		// A group is charged when it is made; growing aggregates
+		// (enumerate) charge what they add.
+		if !seen && !held.add(int64(key.Len())+estimateSize(out)) {
+			return
+		}
 	}
 	if e.ctx.Err() != nil {
 		return // cancelled: partial groups are not the answer

@@ -28,7 +28,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	vqlqBin = filepath.Join(dir, "vqlq")
-	build := exec.Command("go", "build", "-o", vqlqBin, ".")
+	// -buildvcs=auto stamps the commit (for --version) when the tree is
+	// a git checkout, whatever GOFLAGS says.
+	build := exec.Command("go", "build", "-buildvcs=auto", "-o", vqlqBin, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		panic(err)

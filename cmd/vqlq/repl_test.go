@@ -16,15 +16,25 @@ type tmuxSession struct {
 }
 
 func startTmux(t *testing.T, args ...string) *tmuxSession {
+	return startTmuxEnv(t, nil, args...)
+}
+
+// startTmuxEnv starts the binary in tmux with env (NAME=value) set for it
+// alone: a tmux server started earlier keeps its own environment.
+func startTmuxEnv(t *testing.T, env []string, args ...string) *tmuxSession {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("VQLQ_REQUIRE_TMUX") == "1" {
 			t.Fatal("tmux is not installed, and VQLQ_REQUIRE_TMUX=1 (as in CI) makes the terminal tests mandatory")
 		}
-		t.Skip("tmux is not installed (.ci/run installs it)")
+		t.Skip("tmux is not installed: install Debian's tmux package (apt-get install -y tmux; .ci/run does), or set VQLQ_REQUIRE_TMUX=1 to make this a failure")
 	}
 	name := "vqlq-test-" + strings.ReplaceAll(t.Name(), "/", "-")
 	cmdline := vqlqBin + " " + strings.Join(args, " ")
-	cmd := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "50", cmdline)
+	tmuxArgs := []string{"new-session", "-d", "-s", name, "-x", "160", "-y", "50"}
+	for _, e := range env {
+		tmuxArgs = append(tmuxArgs, "-e", e)
+	}
+	cmd := exec.Command("tmux", append(tmuxArgs, cmdline)...)
 	cmd.Env = append(os.Environ(), "TERM=xterm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v %s", err, out)
@@ -75,7 +85,20 @@ func TestREPLInATerminal(t *testing.T) {
 	s.keys("_value * 10 AS w FROM range(e", "Tab")
 	s.waitFor("range(end=")
 	s.keys("3)", "Enter")
+	s.waitFor("...>")
+	s.keys("Enter") // typed over several lines, it runs at an empty line
 	s.waitFor("| 2 | 20 |")
+
+	// The case: the statement does not run when its second line
+	// completes it, but when the WHERE typed after it is finished too.
+	for _, line := range []string{"SELECT _value AS x", "FROM range(end=5)", "WHERE", "x > 2"} {
+		s.keys(line, "Enter")
+	}
+	s.keys("Enter")
+	sc := s.waitFor("2 rows")
+	if typed := sc[strings.LastIndex(sc, "SELECT _value AS x"):]; strings.Count(typed, " rows") != 1 || strings.Contains(typed, "| 0 |") || strings.Contains(typed, "ERROR") {
+		t.Errorf("the statement ran half-way:\n%s", typed)
+	}
 
 	// An endless watch: the event sent by the chain's second query is
 	// printed when it arrives, while the watch goes on; Ctrl-C ends it.
@@ -101,7 +124,7 @@ func TestREPLInATerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(history), "SELECT _value AS v, _value * 10 AS w FROM range(end=3)\n") {
+	if !strings.Contains(string(history), "SELECT _value AS v, _value * 10 AS w FROM range(end=3)\n") || !strings.Contains(string(history), "SELECT _value AS x FROM range(end=5) WHERE x > 2\n") {
 		t.Errorf("history lacks the multi-line statement as one entry:\n%s", history)
 	}
 }
@@ -134,4 +157,34 @@ func TestREPLAttachedWatchesWhileAnotherProcessSends(t *testing.T) {
 	s.waitFor("query cancelled")
 	s.keys("SELECT Kept AS k FROM scope()", "Enter")
 	s.waitFor("| 7 |")
+}
+
+// TestREPLPagesLongResults: in a terminal, a result longer than the
+// screen opens in less -S (the default pager); q returns to the prompt,
+// and the session goes on.
+func TestREPLPagesLongResults(t *testing.T) {
+	if _, err := exec.LookPath("less"); err != nil {
+		if os.Getenv("VQLQ_REQUIRE_TMUX") == "1" {
+			t.Fatal("less is not installed (Debian package less), and VQLQ_REQUIRE_TMUX=1 makes the terminal tests mandatory")
+		}
+		t.Skip("less is not installed (Debian package less; .ci/run installs it)")
+	}
+	s := startTmuxEnv(t, []string{"PAGER="}, "--data-dir", t.TempDir())
+	s.waitFor("vqlq>")
+	s.keys("SELECT _value AS n FROM range(end=200)", "Enter")
+	s.waitFor("| 40 |")
+	if sc := s.screen(); strings.Contains(sc, "200 rows") {
+		t.Fatalf("the whole result was printed, not paged:\n%s", sc)
+	}
+	s.keys("G") // less: to the end
+	s.waitFor("200 rows")
+	s.keys("q")
+	s.keys("SELECT 'back' AS at FROM scope()", "Enter")
+	s.waitFor("| back |")
+	// Short results do not page.
+	s.keys("SELECT 'short' AS r FROM scope()", "Enter")
+	sc := s.waitFor("| short |")
+	if !strings.Contains(sc[strings.LastIndex(sc, "short"):], "vqlq>") {
+		t.Errorf("no prompt after a short result:\n%s", sc)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/runner"
 )
 
 // serveProc is a running `vqlq serve`.
@@ -78,6 +80,15 @@ func startServe(t *testing.T, defs map[string]string, extra ...string) *servePro
 	p.url = strings.Fields(rest)[0]
 	go io.Copy(io.Discard, stdout)
 	return p
+}
+
+// socketClient talks to the server through its data folder's socket, as
+// the folder's owner.
+func (p *serveProc) socketClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", filepath.Join(p.data, runner.SocketFile))
+	}}}
 }
 
 func (p *serveProc) token(t *testing.T, args ...string) string {

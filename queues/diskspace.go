@@ -1,0 +1,186 @@
+package queues
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// ErrDiskFull is returned for a write refused because the data folder's
+// disk has less free space than the watermark (--min-free). Reads keep
+// working; writes resume by themselves once space is freed.
+var ErrDiskFull = errors.New("not enough free disk space")
+
+// DiskFullError says how much space is free and what the watermark is.
+type DiskFullError struct {
+	Dir           string
+	Free, MinFree uint64
+}
+
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("data folder %s: %v: %s free, below the --min-free watermark of %s; writes are refused until space is freed (reads keep working)",
+		e.Dir, ErrDiskFull, FormatSize(e.Free), FormatSize(e.MinFree))
+}
+
+func (e *DiskFullError) Unwrap() error { return ErrDiskFull }
+
+// DefaultMinFree is the default watermark. Below it badger would not have
+// room for its own background writes, which it makes through mmap and
+// which kill the process with SIGBUS when the disk is full: flushing
+// every memtable to a table (numMemtables × memTableSize), an L0→L1
+// compaction, which writes its output before deleting its inputs (the L0
+// tables that trigger it and about as much of L1: 2 × (numLevelZeroTables
+// + 1) × memTableSize), and the write-ahead log of a fresh memtable
+// (2 × memTableSize, as badger sizes it). With the sizes OpenBadger uses
+// that is 272 MiB. Value-log files are not counted: events are far below
+// badger's value threshold, so values live in the tables.
+const DefaultMinFree = numMemtables*memTableSize + 2*(numLevelZeroTables+1)*memTableSize + 2*memTableSize
+
+// Free space is checked with statfs every spaceInterval, and at once when
+// the events admitted since the last check reach a quarter of the
+// watermark, so a burst of writes cannot run past it unseen.
+const spaceInterval = 500 * time.Millisecond
+
+// DiskSpace is the state of the data folder's disk, for metrics.
+type DiskSpace struct {
+	Free, MinFree uint64
+	Full          bool  // writes are being refused
+	Refused       int64 // writes refused since the store was opened
+}
+
+// spaceGuard admits writes while the disk has more free space than min.
+type spaceGuard struct {
+	dir     string
+	min     uint64
+	budget  int64 // bytes admitted before the next check is forced
+	written atomic.Int64
+	free    atomic.Uint64
+	full    atomic.Bool
+	refused atomic.Int64
+	mu      sync.Mutex // one statfs at a time
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// newSpaceGuard checks dir's disk now and then every spaceInterval; nil
+// when min is 0 (no watermark).
+func newSpaceGuard(dir string, min uint64) *spaceGuard {
+	if min == 0 {
+		return nil
+	}
+	g := &spaceGuard{dir: dir, min: min, budget: int64(max(min/4, 1)), stop: make(chan struct{}), stopped: make(chan struct{})}
+	g.refresh()
+	go g.loop()
+	return g
+}
+
+func (g *spaceGuard) loop() {
+	defer close(g.stopped)
+	t := time.NewTicker(spaceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case <-t.C:
+			g.refresh()
+		}
+	}
+}
+
+func (g *spaceGuard) close() {
+	if g != nil {
+		close(g.stop)
+		<-g.stopped
+	}
+}
+
+// refresh reads the free space (available to this user, as statfs
+// reports it) and decides whether writes are admitted.
+func (g *spaceGuard) refresh() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(g.dir, &st); err != nil {
+		return // keep the last answer: the folder's disk is still there
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	g.written.Store(0)
+	g.free.Store(free)
+	g.full.Store(free < g.min)
+}
+
+// admit is asked before n bytes are written: an atomic add and load,
+// except when a quarter of the watermark has been written since the last
+// check.
+func (g *spaceGuard) admit(n int) error {
+	if g == nil {
+		return nil
+	}
+	if !g.full.Load() && g.written.Add(int64(n)) >= g.budget {
+		g.refresh()
+	}
+	if g.full.Load() {
+		g.refused.Add(1)
+		return &DiskFullError{Dir: g.dir, Free: g.free.Load(), MinFree: g.min}
+	}
+	return nil
+}
+
+func (g *spaceGuard) state() DiskSpace {
+	if g == nil {
+		return DiskSpace{}
+	}
+	return DiskSpace{Free: g.free.Load(), MinFree: g.min, Full: g.full.Load(), Refused: g.refused.Load()}
+}
+
+// DiskSpace reports the disk of the manager's store, if it watches one.
+func (m *Manager) DiskSpace() (DiskSpace, bool) {
+	d, ok := m.disk.(interface{ DiskSpace() (DiskSpace, bool) })
+	if !ok {
+		return DiskSpace{}, false
+	}
+	return d.DiskSpace()
+}
+
+var sizeUnits = []struct {
+	suffix string
+	mult   uint64
+}{
+	{"TIB", 1 << 40}, {"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10},
+	{"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10},
+	{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1},
+}
+
+// ParseSize reads a size such as 272MB, 1.5GiB or 4096 (bytes). The units
+// K, M, G, T (with or without B or iB) are powers of 1024.
+func ParseSize(s string) (uint64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := uint64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || f*float64(mult) >= 1<<63 {
+		return 0, fmt.Errorf("%q is not a size: write bytes, or a number with K, M, G or T (powers of 1024), e.g. 272MB", s)
+	}
+	return uint64(f * float64(mult)), nil
+}
+
+// FormatSize shows a size in the largest unit that keeps it at least 1.
+func FormatSize(n uint64) string {
+	for _, u := range sizeUnits[8:12] {
+		if n >= u.mult {
+			return strconv.FormatFloat(float64(n)/float64(u.mult), 'f', 1, 64) + " " + strings.TrimSuffix(u.suffix, "B") + "iB"
+		}
+	}
+	return strconv.FormatUint(n, 10) + " B"
+}
