@@ -117,8 +117,8 @@ func (s *Scope) subSelectColumn(ctx context.Context, sel *ast.Select) any {
 // *ordereddict.Dict with every value materialised).
 func (s *Scope) Query(ctx context.Context, sel *ast.Select) iter.Seq[Row] {
 	return func(yield func(Row) bool) {
-		if sel.Limit != nil && *sel.Limit == 0 {
-			return
+		if (sel.Limit != nil && *sel.Limit == 0) || ctx.Err() != nil {
+			return // a query per row of a list (foreach) ends here when stopped
 		}
 		q := s.Child()
 		e := &executor{ctx: ctx, plan: planFor(sel), qs: q}

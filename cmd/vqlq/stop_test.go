@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // stopGuard bounds how long a test waits for something that must happen
@@ -78,6 +80,64 @@ func TestSigtermStopsEveryQuery(t *testing.T) {
 				t.Fatal("vqlq did not stop after SIGTERM")
 			}
 		})
+	}
+}
+
+// pipeFull reports whether the pipe behind r holds about as much as it
+// can: its writer is then blocked in write(2).
+func pipeFull(t *testing.T, r *os.File) bool {
+	size, _, e1 := syscall.Syscall(syscall.SYS_FCNTL, r.Fd(), 1032 /* F_GETPIPE_SZ */, 0)
+	var held int32
+	_, _, e2 := syscall.Syscall(syscall.SYS_IOCTL, r.Fd(), syscall.TIOCINQ /* FIONREAD */, uintptr(unsafe.Pointer(&held)))
+	if e1 != 0 || e2 != 0 {
+		t.Fatalf("reading the pipe's fill: %v %v", e1, e2)
+	}
+	// Less than a page free: the writer's next chunk cannot fit.
+	return int(held) > int(size)-4096
+}
+
+// A signal stops the command even when nobody reads its output, which
+// blocks its writes: it exits, saying why, instead of ignoring the signal.
+func TestSigtermStopsQueryWhoseOutputIsNotRead(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(vqlqBin, "query", "--data-dir", filepath.Join(t.TempDir(), "data"), "--format", "jsonl", "SELECT * FROM range(end=1e12)")
+	cmd.Stdout = w
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(stopGuard)
+	for !pipeFull(t, r) {
+		if time.Now().After(deadline) {
+			t.Fatal("the output pipe never filled")
+		}
+		sleepBriefly()
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+			t.Errorf("exit: %v, want status %d", err, exitInterrupted)
+		}
+		if !strings.Contains(stderr.String(), "is its output being read?") {
+			t.Errorf("stderr %q", stderr.String())
+		}
+	case <-time.After(stopGuard):
+		t.Fatal("vqlq ignored SIGTERM while its output was blocked")
 	}
 }
 
