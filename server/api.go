@@ -385,6 +385,10 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
 	sw := newStream(w, r)
+	// A client that stops reading blocks the write of a row, and no
+	// context ends a blocked write: once the query is stopped (client
+	// gone, shutdown, token revoked), writes fail at once instead.
+	defer context.AfterFunc(ctx, func() { _ = sw.rc.SetWriteDeadline(time.Now()) })()
 	logf := func(m vql.Message) {
 		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
 	}

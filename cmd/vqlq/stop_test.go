@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -276,6 +278,62 @@ func TestServeStopsQueries(t *testing.T) {
 	p.stop(t)
 	for range lines { // the stream ends: the server ended the query
 	}
+	if said := p.stderr.String(); !strings.Contains(said, "vqlq serve: stopped") || strings.Contains(said, "still running") {
+		t.Errorf("serve said %q", said)
+	}
+}
+
+// unread is how many bytes wait in a socket's receive queue.
+func unread(t *testing.T, c *net.TCPConn) int {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int32
+	var errno syscall.Errno
+	raw.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
+	})
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	return int(n)
+}
+
+// A client that stops reading cannot hold a query, nor the server's
+// shutdown: the server's writes to it are blocked, and shutting down
+// ends them rather than waiting out its grace period.
+func TestServeShutdownWithAClientThatDoesNotRead(t *testing.T) {
+	p := startServe(t, nil)
+	token := p.token(t, "--name", "q", "--role", "reader")
+	addr := strings.TrimPrefix(p.url, "http://")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	body := "SELECT * FROM range(end=1e12)"
+	req := "POST /api/v1/orgs/" + rootOrg + "/query HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer " + token +
+		"\r\nContent-Type: text/plain\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, p, "1")
+	// The rows pile up in the socket's buffers until they are full: the
+	// server is then blocked writing to us.
+	deadline := time.Now().Add(stopGuard)
+	for last, same := -1, 0; same < 10; {
+		if n := unread(t, c.(*net.TCPConn)); n > 0 && n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the connection's buffers never filled")
+		}
+		sleepBriefly()
+	}
+	p.stop(t)
 	if said := p.stderr.String(); !strings.Contains(said, "vqlq serve: stopped") || strings.Contains(said, "still running") {
 		t.Errorf("serve said %q", said)
 	}
