@@ -86,13 +86,15 @@ func (e *executor) topK(src iter.Seq[Row], yield func(Row) bool, k int64) {
 	held := e.qs.hold("ORDER BY … LIMIT")
 	defer held.release()
 	var seq int64
+	scratch := make([]any, len(h.order)) // the keys of a row that may not make it
 	for row := range e.survivors(src) {
-		cand := ranked{sortable: sortable{keys: e.keysOf(e.rs)}, seq: seq}
+		cand := ranked{sortable: sortable{keys: e.keysInto(e.rs, scratch)}, seq: seq}
 		seq++
 		full := int64(len(h.rows)) == k
 		if full && !h.after(&h.rows[0], &cand) {
 			continue
 		}
+		cand.keys = slices.Clone(scratch)
 		cand.row = e.build(row)
 		cand.size = sizeSortEntry + estimateSize(cand.row)
 		if full {
@@ -129,9 +131,13 @@ func (e *executor) topK(src iter.Seq[Row], yield func(Row) bool, k int64) {
 // keysOf evaluates the ORDER BY keys in scope ks, which sees the output
 // columns by name, then the plugin's row.
 func (e *executor) keysOf(ks *Scope) []any {
+	return e.keysInto(ks, make([]any, len(e.plan.sel.OrderBy)))
+}
+
+// keysInto is keysOf writing into keys.
+func (e *executor) keysInto(ks *Scope, keys []any) []any {
 	quiet := ks.quiet
 	ks.quiet = true
-	keys := make([]any, len(e.plan.sel.OrderBy))
 	for i, k := range e.plan.sel.OrderBy {
 		keys[i] = ks.Materialize(e.ctx, ks.Eval(e.ctx, k.Expr))
 	}
