@@ -41,47 +41,62 @@ var longQueries = []struct{ name, query string }{
 func TestSigtermStopsEveryQuery(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	for _, tt := range longQueries {
-		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(vqlqBin, "query", "--data-dir", data, "SELECT log(message='started') FROM scope() "+tt.query)
-			stderr, _ := cmd.StderrPipe()
-			cmd.Stdout = io.Discard
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if cmd.ProcessState == nil {
-					cmd.Process.Kill()
-					cmd.Wait()
-				}
-			})
-			lines := bufio.NewScanner(stderr)
-			for lines.Scan() && !strings.Contains(lines.Text(), "started") {
-			}
-			cmd.Process.Signal(syscall.SIGTERM)
-			type exit struct {
-				err  error
-				said string
-			}
-			done := make(chan exit, 1)
-			go func() {
-				var b strings.Builder
-				for lines.Scan() {
-					b.WriteString(lines.Text() + "\n")
-				}
-				done <- exit{cmd.Wait(), b.String()}
-			}()
-			select {
-			case e := <-done:
-				if ee, ok := e.err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
-					t.Errorf("exit: %v, want status %d", e.err, exitInterrupted)
-				}
-				if !strings.Contains(e.said, "vqlq: interrupted") {
-					t.Errorf("stderr %q, want it to say it was interrupted", e.said)
-				}
-			case <-time.After(stopGuard):
-				t.Fatal("vqlq did not stop after SIGTERM")
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { sigtermOnceStarted(t, data, tt.query, func() {}) })
+	}
+}
+
+// An attached `vqlq query` (a server owns the folder, the query runs
+// there) stops as a local one does, and so does the server's query.
+func TestSigtermStopsAttachedQuery(t *testing.T) {
+	p := startServe(t, nil)
+	sigtermOnceStarted(t, p.data, longQueries[0].query, func() { waitRunning(t, p, "1") })
+	waitRunning(t, p, "0")
+}
+
+// sigtermOnceStarted runs `vqlq query` of query on data, sends SIGTERM
+// once it runs (and running has returned) and checks that it exits,
+// interrupted.
+func sigtermOnceStarted(t *testing.T, data, query string, running func()) {
+	t.Helper()
+	cmd := exec.Command(vqlqBin, "query", "--data-dir", data, "SELECT log(message='started') FROM scope() "+query)
+	stderr, _ := cmd.StderrPipe()
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() && !strings.Contains(lines.Text(), "started") {
+	}
+	running()
+	cmd.Process.Signal(syscall.SIGTERM)
+	type exit struct {
+		err  error
+		said string
+	}
+	done := make(chan exit, 1)
+	go func() {
+		var b strings.Builder
+		for lines.Scan() {
+			b.WriteString(lines.Text() + "\n")
+		}
+		done <- exit{cmd.Wait(), b.String()}
+	}()
+	select {
+	case e := <-done:
+		if ee, ok := e.err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+			t.Errorf("exit: %v, want status %d", e.err, exitInterrupted)
+		}
+		if !strings.Contains(e.said, "vqlq: interrupted") {
+			t.Errorf("stderr %q, want it to say it was interrupted", e.said)
+		}
+	case <-time.After(stopGuard):
+		t.Fatal("vqlq did not stop after SIGTERM")
 	}
 }
 
