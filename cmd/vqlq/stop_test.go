@@ -24,13 +24,16 @@ const stopGuard = time.Minute
 
 // longQueries never end by themselves, each in a loop of its own kind:
 // a filter that drops every row (nothing reaches the output), GROUP BY
-// and ORDER BY that emit only at the end, a nested query per row, a
-// sleep, and a LET function that calls itself twice at every level.
+// and ORDER BY that emit only at the end, a nested query per row, stored
+// queries, a query read as a list, a sleep, and a LET function that calls
+// itself twice at every level.
 var longQueries = []struct{ name, query string }{
 	{"filter drops every row", "SELECT * FROM range(end=1e12) WHERE _value < 0"},
 	{"group by", "SELECT count() FROM range(end=1e12) GROUP BY 1"},
 	{"order by limit", "SELECT _value FROM range(end=1e12) ORDER BY _value DESC LIMIT 1"},
 	{"foreach", "SELECT * FROM foreach(row={ SELECT * FROM range(end=1e12) }, query={ SELECT * FROM scope() WHERE FALSE })"},
+	{"stored query", "LET X = SELECT * FROM range(end=1e12) LET Y = SELECT * FROM X WHERE _value < 0 SELECT * FROM Y"},
+	{"query read as a value", "SELECT len(list={ SELECT * FROM range(end=1e12) WHERE _value < 0 }) FROM scope()"},
 	{"sleep", "SELECT sleep(time=100000) FROM scope()"},
 	{"fanning-out recursion", "LET F(x) = F(x=x) + F(x=x) SELECT F(x=1) FROM scope()"},
 }
