@@ -385,10 +385,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
 	sw := newStream(w, r)
-	// A client that stops reading blocks the write of a row, and no
-	// context ends a blocked write: once the query is stopped (client
-	// gone, shutdown, token revoked), writes fail at once instead.
-	defer context.AfterFunc(ctx, func() { _ = sw.rc.SetWriteDeadline(time.Now()) })()
+	defer failWritesWhenDone(ctx, sw)()
 	logf := func(m vql.Message) {
 		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
 	}
@@ -439,6 +436,26 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 		}
 		if ctx.Err() != nil {
 			return
+		}
+	}
+}
+
+// failWritesWhenDone makes the stream's writes fail at once when ctx
+// ends (client gone, shutdown, token revoked): a client that stops
+// reading blocks the write of a row, and no context ends a blocked write.
+// Call the returned func before the handler returns: if the deadline was
+// set, it is set before the server writes the response's end, which
+// then fails, so that the connection is closed instead of reused with a
+// deadline in the past.
+func failWritesWhenDone(ctx context.Context, sw *streamWriter) func() {
+	set := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = sw.rc.SetWriteDeadline(time.Now())
+		close(set)
+	})
+	return func() {
+		if !stop() {
+			<-set
 		}
 	}
 }
