@@ -4,6 +4,8 @@ import (
 	"iter"
 	"slices"
 
+	"github.com/Velocidex/ordereddict"
+
 	"github.com/vqlq/vqlq/vql/ast"
 	"github.com/vqlq/vqlq/vql/value"
 )
@@ -77,10 +79,9 @@ func (h *topHeap) down(i int) {
 }
 
 // topK answers `ORDER BY … LIMIT k` holding k rows instead of all of
-// them, in the order the full stable sort would give. A row's keys are
-// computed before its output row is built, from the same columns the
-// built row would show, so a row that would not make the cut is never
-// built.
+// them, in the order the full stable sort would give. Every row is still
+// built, as for the full sort: its columns may act (send_event(), log())
+// or count (a running count() seen by the rows after it).
 func (e *executor) topK(src iter.Seq[Row], yield func(Row) bool, k int64) {
 	h := &topHeap{order: e.plan.sel.OrderBy, rows: make([]ranked, 0, min(k, 1024))}
 	held := e.qs.hold("ORDER BY … LIMIT")
@@ -88,14 +89,14 @@ func (e *executor) topK(src iter.Seq[Row], yield func(Row) bool, k int64) {
 	var seq int64
 	scratch := make([]any, len(h.order)) // the keys of a row that may not make it
 	for row := range e.survivors(src) {
-		cand := ranked{sortable: sortable{keys: e.keysInto(e.rs, scratch)}, seq: seq}
+		out := e.build(row)
+		cand := ranked{sortable: sortable{row: out, keys: e.keysInto(out, scratch)}, seq: seq}
 		seq++
 		full := int64(len(h.rows)) == k
 		if full && !h.after(&h.rows[0], &cand) {
 			continue
 		}
 		cand.keys = slices.Clone(scratch)
-		cand.row = e.build(row)
 		cand.size = sizeSortEntry + estimateSize(cand.row)
 		if full {
 			held.drop(h.rows[0].size)
@@ -128,19 +129,14 @@ func (e *executor) topK(src iter.Seq[Row], yield func(Row) bool, k int64) {
 	}
 }
 
-// keysOf evaluates the ORDER BY keys in scope ks, which sees the output
-// columns by name, then the plugin's row.
-func (e *executor) keysOf(ks *Scope) []any {
-	return e.keysInto(ks, make([]any, len(e.plan.sel.OrderBy)))
-}
-
-// keysInto is keysOf writing into keys.
-func (e *executor) keysInto(ks *Scope, keys []any) []any {
-	quiet := ks.quiet
+// keysInto evaluates the ORDER BY keys for the row just built, into
+// keys: they see the output columns by name, then the plugin's row.
+func (e *executor) keysInto(out *ordereddict.Dict, keys []any) []any {
+	ks := e.rs.Child()
+	ks.row = out
 	ks.quiet = true
 	for i, k := range e.plan.sel.OrderBy {
 		keys[i] = ks.Materialize(e.ctx, ks.Eval(e.ctx, k.Expr))
 	}
-	ks.quiet = quiet
 	return keys
 }
