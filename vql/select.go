@@ -245,7 +245,7 @@ type sortable struct {
 // sortKeys evaluates the ORDER BY keys for the row just built: they see the
 // output columns by name, then the plugin's row.
 func (e *executor) sortKeys(out *ordereddict.Dict) []any {
-	return e.keysInto(out, make([]any, len(e.plan.sel.OrderBy)))
+	return e.keysInto(e.rs.Child(), out, make([]any, len(e.plan.sel.OrderBy)))
 }
 
 func (e *executor) ordered(src iter.Seq[Row], yield func(Row) bool) {

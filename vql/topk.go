@@ -88,9 +88,10 @@ func (e *executor) topK(src iter.Seq[Row], yield func(Row) bool, k int64) {
 	defer held.release()
 	var seq int64
 	scratch := make([]any, len(h.order)) // the keys of a row that may not make it
+	ks := e.rs.Child()                   // without GROUP BY, one key scope serves every row
 	for row := range e.survivors(src) {
 		out := e.build(row)
-		cand := ranked{sortable: sortable{row: out, keys: e.keysInto(out, scratch)}, seq: seq}
+		cand := ranked{sortable: sortable{row: out, keys: e.keysInto(ks, out, scratch)}, seq: seq}
 		seq++
 		full := int64(len(h.rows)) == k
 		if full && !h.after(&h.rows[0], &cand) {
@@ -130,9 +131,9 @@ func (e *executor) topK(src iter.Seq[Row], yield func(Row) bool, k int64) {
 }
 
 // keysInto evaluates the ORDER BY keys for the row just built, into
-// keys: they see the output columns by name, then the plugin's row.
-func (e *executor) keysInto(out *ordereddict.Dict, keys []any) []any {
-	ks := e.rs.Child()
+// keys, in ks, a child of the row scope: they see the output columns by
+// name, then the plugin's row.
+func (e *executor) keysInto(ks *Scope, out *ordereddict.Dict, keys []any) []any {
 	ks.row = out
 	ks.quiet = true
 	for i, k := range e.plan.sel.OrderBy {
