@@ -356,3 +356,25 @@ func TestServeShutdownWithAClientThatDoesNotRead(t *testing.T) {
 		t.Errorf("serve said %q", said)
 	}
 }
+
+// The server's --max-query-memory bounds the queries it runs for its
+// clients; an attached command's own flag does not apply, and it is told.
+func TestServeMemoryBudget(t *testing.T) {
+	p := startServe(t, nil, "--max-query-memory", "1MiB")
+	token := p.token(t, "--name", "q", "--role", "reader")
+	url := p.url + "/api/v1/orgs/" + rootOrg + "/query"
+	tests := []struct{ query, want string }{
+		{"SELECT _value FROM range(end=1000000) ORDER BY _value DESC", "query memory budget exceeded: ORDER BY held"},
+		{"SELECT _value FROM range(end=1000000) ORDER BY _value DESC LIMIT 1", `"row":{"_value":999999}`},
+	}
+	for _, tt := range tests {
+		status, body, err := post(url, token, tt.query)
+		if err != nil || status != 200 || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d %v %.300s, want %q", tt.query, status, err, body, tt.want)
+		}
+	}
+	r := runVQLQ(t, "", "query", "--data-dir", p.data, "--max-query-memory", "2GB", "SELECT _value FROM range(end=1000000) ORDER BY _value DESC")
+	if r.code != exitRuntime || !strings.Contains(r.stderr, "its --max-query-memory applies, not this one") || !strings.Contains(r.stderr, "more than the 1MiB") {
+		t.Errorf("attached: %d %q", r.code, r.stderr)
+	}
+}
