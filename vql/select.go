@@ -129,7 +129,7 @@ func (s *Scope) Query(ctx context.Context, sel *ast.Select) iter.Seq[Row] {
 		switch {
 		case len(sel.GroupBy) > 0:
 			e.grouped(src, yield)
-		case len(sel.OrderBy) > 0 && sel.Limit != nil:
+		case len(sel.OrderBy) > 0 && sel.Limit != nil && *sel.Limit > 0:
 			e.topK(src, yield, *sel.Limit)
 		case len(sel.OrderBy) > 0:
 			e.ordered(src, yield)
