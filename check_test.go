@@ -10,7 +10,7 @@ import (
 )
 
 // TestCheckReportsEveryProblem: each unknown plugin, function or argument
-// name is reported, in the order of the text, with its position and the
+// name, and each missing required argument, is reported, in the order of the text, with its position and the
 // quoted line.
 func TestCheckReportsEveryProblem(t *testing.T) {
 	tests := []struct {
@@ -24,6 +24,10 @@ func TestCheckReportsEveryProblem(t *testing.T) {
 			"1:28: unknown argument stpe of plugin range (did you mean step?); its arguments are start, end, step\nSELECT * FROM range(end=3, stpe=1)\n                           ^"},
 		{"unknown argument of a function", "SELECT upcase(str='a') FROM scope()",
 			"1:15: unknown argument str of function upcase; its arguments are string\nSELECT upcase(str='a') FROM scope()\n              ^"},
+		{"missing required argument", "SELECT * FROM range(step=2)",
+			"1:15: missing argument end of plugin range\nSELECT * FROM range(step=2)\n              ^"},
+		{"missing required argument of a function", "SELECT upcase() FROM scope()",
+			"1:8: missing argument string of function upcase\nSELECT upcase() FROM scope()\n       ^"},
 		{"no suggestion when nothing is close", "SELECT * FROM zzzzzz()",
 			"1:15: unknown plugin zzzzzz\nSELECT * FROM zzzzzz()\n              ^"},
 		{"every problem, deep inside, on every line",

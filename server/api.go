@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,9 +85,22 @@ type streamWriter struct {
 	w   http.ResponseWriter
 	rc  *http.ResponseController
 	sse bool
+	// last is when something was last written (for keepAlive).
+	last time.Time
+	// closed is set when the handler is done with the stream: nothing may
+	// write to the ResponseWriter after it returns.
+	closed bool
 }
 
-func newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
+// close ends the stream's keep-alives; the handler calls it before it
+// returns.
+func (sw *streamWriter) close() {
+	sw.mu.Lock()
+	sw.closed = true
+	sw.mu.Unlock()
+}
+
+func (s *Server) newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
 	sw := &streamWriter{w: w, rc: http.NewResponseController(w), sse: strings.Contains(r.Header.Get("Accept"), "text/event-stream")}
 	if sw.sse {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -96,7 +110,38 @@ func newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
 	}
 	w.WriteHeader(http.StatusOK)
 	_ = sw.rc.Flush()
+	if sw.sse {
+		go sw.keepAlive(r.Context(), s.opts.KeepAlive)
+	}
 	return sw
+}
+
+// keepAlive writes an SSE comment whenever the stream has been silent
+// for every, until ctx (the request) ends: an idle watch is not cut by a
+// proxy for sending nothing. Clients ignore comment lines.
+func (sw *streamWriter) keepAlive(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sw.mu.Lock()
+		if sw.closed {
+			sw.mu.Unlock()
+			return
+		}
+		if time.Since(sw.last) >= every/2 {
+			if _, err := io.WriteString(sw.w, ": keepalive\n\n"); err != nil || sw.rc.Flush() != nil {
+				sw.mu.Unlock()
+				return
+			}
+			sw.last = time.Now()
+		}
+		sw.mu.Unlock()
+	}
 }
 
 func (sw *streamWriter) send(v any) error { return sw.sendID(v, 0) }
@@ -120,6 +165,7 @@ func (sw *streamWriter) sendID(v any, id int64) error {
 	if err == nil {
 		err = sw.rc.Flush()
 	}
+	sw.last = time.Now()
 	return err
 }
 
@@ -191,7 +237,8 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuse(w, r, c, consumerStatus(err), "%v", err)
 		return
 	}
-	sw := newStream(w, r)
+	sw := s.newStream(w, r)
+	defer sw.close()
 	for row := range seq {
 		var id int64
 		if opts.Consumer != "" {
@@ -401,7 +448,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
-	sw = newStream(w, r)
+	sw = s.newStream(w, r)
+	defer sw.close()
+	defer s.failWritesWhenDone(ctx, sw)()
 	rs.logs = logf
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
@@ -444,7 +493,6 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 		if ctx.Err() != nil {
-			s.sayShuttingDown(sw)
 			return
 		}
 	}
@@ -471,6 +519,34 @@ func (s *Server) refuseProgram(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column,
 		"incomplete": se.Incomplete, "problems": problems})
+}
+
+// failWritesWhenDone makes the stream's writes fail at once when ctx
+// ends (client gone, shutdown, token revoked): a client that stops
+// reading blocks the write of a row, and no context ends a blocked write.
+// Call the returned func before the handler returns: if the deadline was
+// set, it is set before the server writes the response's end, which
+// then fails, so that the connection is closed instead of reused with a
+// deadline in the past.
+//
+// When the server is shutting down, the client is told so first (see
+// sayShuttingDown), within shutdownNotice: a client that reads gets the
+// message, one that does not cannot delay the shutdown longer.
+func (s *Server) failWritesWhenDone(ctx context.Context, sw *streamWriter) func() {
+	set := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		if s.isDraining() {
+			_ = sw.rc.SetWriteDeadline(time.Now().Add(shutdownNotice))
+			s.sayShuttingDown(sw)
+		}
+		_ = sw.rc.SetWriteDeadline(time.Now())
+		close(set)
+	})
+	return func() {
+		if !stop() {
+			<-set
+		}
+	}
 }
 
 // QueueRow is one queue as GET /queues lists it.

@@ -2,6 +2,7 @@ package vql
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vqlq/vqlq/vql/ast"
@@ -45,7 +46,7 @@ func (e *CheckError) Unwrap() []error {
 // defined says the scope will hold when the program runs (a session's
 // earlier LETs, an artifact's parameters). Argument names are checked for
 // plugins and functions that declare their arguments and do not take free
-// ones. `FROM X` without parentheses inside a sub-query or a stored query
+// ones, and required arguments must be given. `FROM X` without parentheses inside a sub-query or a stored query
 // may name a column of the row it runs for, which only the run knows, so
 // it is not reported.
 func (e *Engine) Check(prog *ast.Program, defined func(name string) bool) error {
@@ -139,7 +140,7 @@ func (c *checker) from(pc *ast.PluginCall, nested bool) {
 	switch p, ok := c.e.plugin(name); {
 	case c.isDefined(name):
 	case ok:
-		c.args("plugin", p.Info(), pc.Args)
+		c.args("plugin", p.Info(), pc.P, pc.Args)
 	case nested && !pc.HasParens:
 	default:
 		c.report(pc.P, "unknown plugin %s%s", name, didYouMean(name, c.e.pluginNames()))
@@ -152,7 +153,7 @@ func (c *checker) from(pc *ast.PluginCall, nested bool) {
 func (c *checker) call(n *ast.Call) {
 	name := n.Name.Value
 	if f, ok := c.e.function(name); ok {
-		c.args("function", f.Info(), n.Args)
+		c.args("function", f.Info(), n.P, n.Args)
 	} else if !c.isDefined(name) {
 		c.report(n.P, "unknown function %s%s", name, didYouMean(name, c.e.functionNames()))
 	}
@@ -162,15 +163,16 @@ func (c *checker) call(n *ast.Call) {
 }
 
 // args reports the arguments a callee that declares its arguments does
-// not take.
-func (c *checker) args(kind string, info Info, args []*ast.Arg) {
-	if info.FreeArgs {
-		return
-	}
+// not take; when there is none, the required arguments it is not given
+// (at the call: a misspelt required argument is reported once, as
+// unknown).
+func (c *checker) args(kind string, info Info, at source.Pos, args []*ast.Arg) {
+	unknown := false
 	for _, a := range args {
-		if findSpec(&info, a.Name.Value) != nil {
+		if info.FreeArgs || findSpec(&info, a.Name.Value) != nil {
 			continue
 		}
+		unknown = true
 		names := make([]string, len(info.Args))
 		for i, s := range info.Args {
 			names[i] = s.Name
@@ -180,6 +182,14 @@ func (c *checker) args(kind string, info Info, args []*ast.Arg) {
 			takes = "its arguments are " + strings.Join(names, ", ")
 		}
 		c.report(a.P, "unknown argument %s of %s %s%s; %s", a.Name.Value, kind, info.Name, didYouMean(a.Name.Value, names), takes)
+	}
+	if unknown {
+		return
+	}
+	for _, spec := range info.Args {
+		if spec.Required && !slices.ContainsFunc(args, func(a *ast.Arg) bool { return a.Name.Value == spec.Name }) {
+			c.report(at, "missing argument %s of %s %s", spec.Name, kind, info.Name)
+		}
 	}
 }
 

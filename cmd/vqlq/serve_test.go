@@ -158,6 +158,16 @@ func TestServeAndAttach(t *testing.T) {
 	if r.stdout != "{\"src\":\"api\",\"_Source\":\"pub\"}\n{\"src\":\"terminal 2\",\"_Source\":\"server\"}\n" {
 		t.Errorf("stored: %+v", r)
 	}
+	// Attached, a program is checked here, with its own positions, and
+	// the LETs it sent to the server-side session count.
+	r = runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "LET F(x) = x + 1\nSELECT F(x=1) AS y FROM scope()")
+	if r.code != 0 || r.stdout != "{\"y\":2}\n" {
+		t.Errorf("attached LET function: %+v", r)
+	}
+	r = runVQLQ(t, "", "query", "--data-dir", p.data, "SELECT 1 AS a FROM scope()\nSELECT * FROM rnage(end=1)")
+	if want := "2:15: unknown plugin rnage (did you mean range?)\nSELECT * FROM rnage(end=1)\n              ^\n"; r.code != 2 || r.stdout != "" || r.stderr != want {
+		t.Errorf("attached check: %+v\nwant stderr %q", r, want)
+	}
 }
 
 // A monitoring artifact forwards every alert to a webhook with
