@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/vqlq/vqlq/internal/bytesize"
 )
 
 // ErrDiskFull is returned for a write refused because the data folder's
@@ -29,10 +30,10 @@ type DiskFullError struct {
 func (e *DiskFullError) Error() string {
 	if e.Replay > 0 {
 		return fmt.Sprintf("data folder %s: %v: %s free, and replaying the memtable logs a crash left needs about %s (badger would crash writing them); nothing was changed: free space on the disk and start again",
-			e.Dir, ErrDiskFull, FormatSize(e.Free), FormatSize(e.Replay))
+			e.Dir, ErrDiskFull, bytesize.Format(int64(e.Free)), bytesize.Format(int64(e.Replay)))
 	}
 	return fmt.Sprintf("data folder %s: %v: %s free, below the --min-free watermark of %s; writes are refused until space is freed (reads keep working)",
-		e.Dir, ErrDiskFull, FormatSize(e.Free), FormatSize(e.MinFree))
+		e.Dir, ErrDiskFull, bytesize.Format(int64(e.Free)), bytesize.Format(int64(e.MinFree)))
 }
 
 func (e *DiskFullError) Unwrap() error { return ErrDiskFull }
@@ -184,41 +185,4 @@ func (m *Manager) DiskSpace() (DiskSpace, bool) {
 		return DiskSpace{}, false
 	}
 	return d.DiskSpace()
-}
-
-var sizeUnits = []struct {
-	suffix string
-	mult   uint64
-}{
-	{"TIB", 1 << 40}, {"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10},
-	{"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10},
-	{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1},
-}
-
-// ParseSize reads a size such as 272MB, 1.5GiB or 4096 (bytes). The units
-// K, M, G, T (with or without B or iB) are powers of 1024.
-func ParseSize(s string) (uint64, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	mult := uint64(1)
-	for _, u := range sizeUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f < 0 || f*float64(mult) >= 1<<63 {
-		return 0, fmt.Errorf("%q is not a size: write bytes, or a number with K, M, G or T (powers of 1024), e.g. 272MB", s)
-	}
-	return uint64(f * float64(mult)), nil
-}
-
-// FormatSize shows a size in the largest unit that keeps it at least 1.
-func FormatSize(n uint64) string {
-	for _, u := range sizeUnits[8:12] {
-		if n >= u.mult {
-			return strconv.FormatFloat(float64(n)/float64(u.mult), 'f', 1, 64) + " " + strings.TrimSuffix(u.suffix, "B") + "iB"
-		}
-	}
-	return strconv.FormatUint(n, 10) + " B"
 }

@@ -7,6 +7,7 @@ package runner
 import (
 	"flag"
 	"fmt"
+	"github.com/vqlq/vqlq/internal/bytesize"
 	"os"
 	"path/filepath"
 	"sync"
@@ -44,17 +45,17 @@ func (f *StoreFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
 	fs.DurationVar(&f.Retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
 	f.MinFree = queues.DefaultMinFree
-	fs.Var((*sizeValue)(&f.MinFree), "min-free", "refuse events while the data folder's disk has less free space than this (e.g. 272MB, 1GB; 0 turns it off): room badger needs for its flushes and compactions")
+	fs.Var((*sizeValue)(&f.MinFree), "min-free", "refuse events while the data folder's disk has less free space than this (e.g. 272MiB, 1GB; 0 turns it off): room badger needs for its flushes and compactions")
 	fs.Var(&f.QueryMemory, "max-query-memory", "memory one statement may hold for GROUP BY, ORDER BY, LET <= and queries read as values (512MiB, 2GB, bytes; 0 for no limit): past it the statement stops with an error")
 }
 
 // sizeValue is a flag holding a size in bytes, written with units.
 type sizeValue uint64
 
-func (v *sizeValue) String() string { return queues.FormatSize(uint64(*v)) }
+func (v *sizeValue) String() string { return bytesize.Format(int64(*v)) }
 
 func (v *sizeValue) Set(s string) error {
-	n, err := queues.ParseSize(s)
+	n, err := bytesize.Parse(s)
 	if err != nil {
 		return err
 	}

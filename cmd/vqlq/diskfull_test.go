@@ -120,7 +120,7 @@ func serveRefused(t *testing.T, args ...string) result {
 }
 
 // fullDiskServer mounts a 30 MB tmpfs with an 8 MB filler file on it and
-// starts `vqlq serve` there with --min-free 12MB.
+// starts `vqlq serve` there with --min-free 12MiB.
 func fullDiskServer(t *testing.T) (p *serveProc, filler, pub string) {
 	tmp := mountTmpfs(t, "30m")
 	filler = filepath.Join(tmp, "filler")
@@ -128,7 +128,7 @@ func fullDiskServer(t *testing.T) (p *serveProc, filler, pub string) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(tmp, "data")
-	p = startServe(t, map[string]string{"r.yaml": receiveDef}, "--data-dir", data, "--min-free", "12MB")
+	p = startServe(t, map[string]string{"r.yaml": receiveDef}, "--data-dir", data, "--min-free", "12MiB")
 	p.data = data
 	pub = p.token(t, "--name", "pub", "--role", "publisher", "--queue", "Server.Events.Receive")
 	return p, filler, pub
@@ -225,7 +225,7 @@ func TestFullDiskRestartAfterKill(t *testing.T) {
 	p.cmd.Wait()
 
 	before := folderHashes(t, p.data)
-	r := serveRefused(t, "--data-dir", p.data, "--definitions", p.defs, "--min-free", "12MB")
+	r := serveRefused(t, "--data-dir", p.data, "--definitions", p.defs, "--min-free", "12MiB")
 	if r.code != 1 || !strings.Contains(r.stderr, "replaying the memtable logs a crash left needs about") ||
 		!strings.Contains(r.stderr, "free space on the disk and start again") {
 		t.Fatalf("serve on a full disk after a kill: %+v", r)
