@@ -314,7 +314,7 @@ func (s *Scope) evalCall(ctx context.Context, n *ast.Call) any {
 	}
 	def, ok := s.lookup(name)
 	if !ok {
-		s.Errorf("Function %s not found.%s", name, suggest(name, s.rt.engine.functionNames()))
+		s.Errorf("Function %s not found.%s", name, suggestion(name, s.rt.engine.functionNames()))
 		return nil
 	}
 	switch d := def.(type) {
@@ -407,7 +407,7 @@ func (s *Scope) rowsFrom(ctx context.Context, pc *ast.PluginCall) iter.Seq[Row] 
 	}
 	p, ok := s.rt.engine.plugin(name)
 	if !ok {
-		s.Errorf("Plugin %s not found.%s", name, suggest(name, s.rt.engine.pluginNames()))
+		s.Errorf("Plugin %s not found.%s", name, suggestion(name, s.rt.engine.pluginNames()))
 		return func(func(Row) bool) {}
 	}
 	info := p.Info()

@@ -121,7 +121,7 @@ func TestParseErrorRunsNothing(t *testing.T) {
 		t.Errorf("code %d stdout %q stderr\n%s\nwant\n%s", r.code, r.stdout, r.stderr, want)
 	}
 	r = runVQLQ(t, "", "query", "SELECT * FORM x")
-	if r.code != 2 || !strings.HasPrefix(r.stderr, "1:10: unexpected token \"FORM\" (expected FROM)\nSELECT * FORM x\n         ^") {
+	if r.code != 2 || !strings.HasPrefix(r.stderr, "1:10: unexpected token \"FORM\" (did you mean FROM?)\nSELECT * FORM x\n         ^") {
 		t.Errorf("got %+v", r)
 	}
 }
