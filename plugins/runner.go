@@ -156,7 +156,7 @@ func ArtifactResolver(provider queues.Provider) func(name string) (vql.Plugin, b
 				}
 				a, ok := m.Repository().Get(OrgOf(scope), artName)
 				if !ok {
-					scope.Errorf("Plugin %s not found: no artifact %s", name, artName)
+					scope.Errorf("Plugin %s not found: no artifact %s%s", name, artName, m.Repository().Missing(OrgOf(scope), artName))
 					return none
 				}
 				return RunArtifact(ctx, scope, a, args.Dict())
