@@ -39,4 +39,8 @@ func TestDidYouMean(t *testing.T) {
 			t.Errorf("%s: code %d stderr\n%s\nwant code %d stderr\n%s", tt.name, r.code, r.stderr, tt.code, tt.stderr)
 		}
 	}
+	r := runVQLQ(t, "", "help", "rnage")
+	if want := "vqlq help: no plugin or function named \"rnage\" (did you mean range?)\n"; r.code != 2 || r.stderr != want {
+		t.Errorf("help: code %d stderr %q, want %q", r.code, r.stderr, want)
+	}
 }
