@@ -152,23 +152,41 @@ func (c *checker) from(pc *ast.PluginCall, nested bool) {
 }
 
 // unknownPlugin says what is wrong with `FROM name(…)` when no plugin has
-// that name: a function used as a plugin says how functions are called,
-// otherwise the nearest plugin is offered.
+// that name: a function used as a plugin says how functions are called
+// (notAPlugin), otherwise the nearest plugin is offered.
 func (e *Engine) unknownPlugin(name string) string {
-	if _, ok := e.function(name); ok {
-		return fmt.Sprintf("%s is a function, not a plugin: call it in an expression, as in SELECT %s(…) AS x FROM scope()", name, name)
+	if why := e.notAPlugin(name); why != "" {
+		return why
 	}
 	return "unknown plugin " + name + suggest.DidYouMean(name, e.pluginNames())
 }
 
+// notAPlugin is, for a function named after FROM, how a function is
+// called; "" when name is no function.
+func (e *Engine) notAPlugin(name string) string {
+	if _, ok := e.function(name); !ok {
+		return ""
+	}
+	return fmt.Sprintf("%s is a function, not a plugin: call it in an expression, as in SELECT %s(…) AS x FROM scope()", name, name)
+}
+
 // unknownFunction says what is wrong with a call of name in an expression
 // when no function has that name: a plugin used as a function says where
-// plugins go, otherwise the nearest function is offered.
+// plugins go (notAFunction), otherwise the nearest function is offered.
 func (e *Engine) unknownFunction(name string) string {
-	if _, ok := e.plugin(name); ok {
-		return fmt.Sprintf("%s is a plugin, not a function: use it after FROM, as in SELECT * FROM %s(…), or as a value in a sub-query {SELECT * FROM %s(…)}", name, name, name)
+	if why := e.notAFunction(name); why != "" {
+		return why
 	}
 	return "unknown function " + name + suggest.DidYouMean(name, e.functionNames())
+}
+
+// notAFunction is, for a plugin called in an expression, where a plugin
+// goes; "" when name is no plugin.
+func (e *Engine) notAFunction(name string) string {
+	if _, ok := e.plugin(name); !ok {
+		return ""
+	}
+	return fmt.Sprintf("%s is a plugin, not a function: use it after FROM, as in SELECT * FROM %s(…), or as a value in a sub-query {SELECT * FROM %s(…)}", name, name, name)
 }
 
 func (c *checker) call(n *ast.Call) {

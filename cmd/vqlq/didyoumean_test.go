@@ -32,6 +32,10 @@ func TestDidYouMean(t *testing.T) {
 			"ERROR:watch_monitoring: artifact Server.Internal.Alerst not known (did you mean Server.Internal.Alerts?)\n"},
 		{"queue of send_event()", "SELECT send_event(artifact='Server.Internal.Alerst', row=dict(a=1)) AS s FROM scope()", 1,
 			"ERROR:send_event: artifact Server.Internal.Alerst not known (did you mean Server.Internal.Alerts?)\n"},
+		{"artifact of artifact_definitions()", "SELECT * FROM artifact_definitions(names='Server.Audit.Logz')", 1,
+			"ERROR:artifact_definitions: artifact Server.Audit.Logz not known (did you mean Server.Audit.Logs?)\n"},
+		{"artifact of collect()", "SELECT collect(artifact='Server.Audit.Logz') AS c FROM scope()", 1,
+			"ERROR:collect: artifact Server.Audit.Logz not known (did you mean Server.Audit.Logs?)\n"},
 	}
 	for _, tt := range tests {
 		r := runVQLQ(t, "", "query", "--format", "jsonl", "--data-dir", filepath.Join(t.TempDir(), "data"), tt.query)
