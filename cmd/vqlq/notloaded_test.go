@@ -85,3 +85,18 @@ func TestServeWarnsOfBrokenArtifacts(t *testing.T) {
 		t.Errorf("broken artifact through the server: %+v", r)
 	}
 }
+
+// TestREPLWarnsOfBrokenArtifactsOnce: at the prompt the warning is shown
+// once, at start, not again at each statement.
+func TestREPLWarnsOfBrokenArtifactsOnce(t *testing.T) {
+	defs, _ := brokenFolder(t)
+	s := startTmux(t, "--data-dir", t.TempDir(), "--definitions", defs)
+	s.waitFor("vqlq>")
+	s.keys("SELECT * FROM Artifact.Custom.Good()", "Enter")
+	s.waitFor("| 1 ")
+	s.keys("SELECT * FROM Artifact.Custom.Broken()", "Enter")
+	sc := s.waitFor("ERROR:Plugin Artifact.Custom.Broken not found")
+	if n := strings.Count(sc, "WARN:"); n != 1 || !strings.Contains(sc, "artifact Custom.Broken is not loaded") {
+		t.Errorf("%d warnings on the screen:\n%s", n, sc)
+	}
+}
