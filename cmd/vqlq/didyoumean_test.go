@@ -1,12 +1,14 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 )
 
-// TestDidYouMean: every kind of name a user can misspell gets the name
-// meant, and a function used as a plugin (or the reverse) says how it is
+// TestDidYouMean: every kind of name a user can misspell (keyword,
+// function, plugin, artifact, queue, artifact parameter, help topic) gets
+// the name meant, and a function used as a plugin (or the reverse) says how it is
 // used, from the real command line.
 func TestDidYouMean(t *testing.T) {
 	tests := []struct {
@@ -32,13 +34,17 @@ func TestDidYouMean(t *testing.T) {
 			"ERROR:watch_monitoring: artifact Server.Internal.Alerst not known (did you mean Server.Internal.Alerts?)\n"},
 		{"queue of send_event()", "SELECT send_event(artifact='Server.Internal.Alerst', row=dict(a=1)) AS s FROM scope()", 1,
 			"ERROR:send_event: artifact Server.Internal.Alerst not known (did you mean Server.Internal.Alerts?)\n"},
+		{"parameter of an artifact", "SELECT * FROM Artifact.Custom.P(Coutn=2)", 1,
+			"ERROR:Artifact.Custom.P: unknown parameter Coutn (did you mean Count?)\n"},
 		{"artifact of artifact_definitions()", "SELECT * FROM artifact_definitions(names='Server.Audit.Logz')", 1,
 			"ERROR:artifact_definitions: artifact Server.Audit.Logz not known (did you mean Server.Audit.Logs?)\n"},
 		{"artifact of collect()", "SELECT collect(artifact='Server.Audit.Logz') AS c FROM scope()", 1,
 			"ERROR:collect: artifact Server.Audit.Logz not known (did you mean Server.Audit.Logs?)\n"},
 	}
+	defs := t.TempDir()
+	os.WriteFile(filepath.Join(defs, "p.yaml"), []byte("name: Custom.P\ntype: SERVER\nparameters:\n  - name: Count\nsources:\n  - query: SELECT Count FROM scope()\n"), 0o644)
 	for _, tt := range tests {
-		r := runVQLQ(t, "", "query", "--format", "jsonl", "--data-dir", filepath.Join(t.TempDir(), "data"), tt.query)
+		r := runVQLQ(t, "", "query", "--format", "jsonl", "--data-dir", filepath.Join(t.TempDir(), "data"), "--definitions", defs, tt.query)
 		if r.code != tt.code || r.stderr != tt.stderr {
 			t.Errorf("%s: code %d stderr\n%s\nwant code %d stderr\n%s", tt.name, r.code, r.stderr, tt.code, tt.stderr)
 		}
