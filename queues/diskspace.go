@@ -3,6 +3,7 @@ package queues
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,9 +21,16 @@ var ErrDiskFull = errors.New("not enough free disk space")
 type DiskFullError struct {
 	Dir           string
 	Free, MinFree uint64
+	// Replay, when set, is the space needed to open a store whose
+	// memtable logs (left by a crash) badger must flush first.
+	Replay uint64
 }
 
 func (e *DiskFullError) Error() string {
+	if e.Replay > 0 {
+		return fmt.Sprintf("data folder %s: %v: %s free, and replaying the memtable logs a crash left needs about %s (badger would crash writing them); nothing was changed: free space on the disk and start again",
+			e.Dir, ErrDiskFull, FormatSize(e.Free), FormatSize(e.Replay))
+	}
 	return fmt.Sprintf("data folder %s: %v: %s free, below the --min-free watermark of %s; writes are refused until space is freed (reads keep working)",
 		e.Dir, ErrDiskFull, FormatSize(e.Free), FormatSize(e.MinFree))
 }
@@ -113,6 +121,36 @@ func (g *spaceGuard) refresh() {
 	g.written.Store(0)
 	g.free.Store(free)
 	g.full.Store(free < g.min)
+}
+
+// roomToReplay refuses to open a store whose memtable logs need a replay
+// (after a crash) when the disk cannot hold the tables they flush to:
+// badger flushes them at open, through mmap, and a full disk would kill
+// the process at every start. A table is at most as large as its log.
+func (g *spaceGuard) roomToReplay() error {
+	if g == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(g.dir)
+	if err != nil {
+		return nil
+	}
+	need := uint64(1 << 20) // the MANIFEST's and the new log's first pages
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".mem") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				need += uint64(st.Blocks) * 512 // allocated, not the sparse size
+			}
+		}
+	}
+	g.refresh()
+	if free := g.free.Load(); free < need {
+		return &DiskFullError{Dir: g.dir, Free: free, MinFree: g.min, Replay: need}
+	}
+	return nil
 }
 
 // admit is asked before n bytes are written: an atomic add and load,

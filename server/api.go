@@ -450,6 +450,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	defer cancel()
 	sw = s.newStream(w, r)
 	defer sw.close()
+	defer s.failWritesWhenDone(ctx, sw)()
 	rs.logs = logf
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
@@ -492,7 +493,6 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 		if ctx.Err() != nil {
-			s.sayShuttingDown(sw)
 			return
 		}
 	}
@@ -519,6 +519,34 @@ func (s *Server) refuseProgram(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column,
 		"incomplete": se.Incomplete, "problems": problems})
+}
+
+// failWritesWhenDone makes the stream's writes fail at once when ctx
+// ends (client gone, shutdown, token revoked): a client that stops
+// reading blocks the write of a row, and no context ends a blocked write.
+// Call the returned func before the handler returns: if the deadline was
+// set, it is set before the server writes the response's end, which
+// then fails, so that the connection is closed instead of reused with a
+// deadline in the past.
+//
+// When the server is shutting down, the client is told so first (see
+// sayShuttingDown), within shutdownNotice: a client that reads gets the
+// message, one that does not cannot delay the shutdown longer.
+func (s *Server) failWritesWhenDone(ctx context.Context, sw *streamWriter) func() {
+	set := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		if s.isDraining() {
+			_ = sw.rc.SetWriteDeadline(time.Now().Add(shutdownNotice))
+			s.sayShuttingDown(sw)
+		}
+		_ = sw.rc.SetWriteDeadline(time.Now())
+		close(set)
+	})
+	return func() {
+		if !stop() {
+			<-set
+		}
+	}
 }
 
 // QueueRow is one queue as GET /queues lists it.
