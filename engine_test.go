@@ -164,6 +164,8 @@ func TestRuntimeErrorsAreLoggedAndQueryGoesOn(t *testing.T) {
 		{"SELECT * FROM range(end='x')", `[]`, "ERROR:range: Field end should be an int not string"},
 		{"SELECT * FROM range()", `[]`, "ERROR:range: Field end is required"},
 		{"SELECT formatt(format='x') AS a FROM scope()", `[{"a":null}]`, "ERROR:Function formatt not found. Did you mean format?"},
+		{"SELECT * FROM format(format='x')", `[]`, "ERROR:Plugin format not found: format is a function, not a plugin: call it in an expression, as in SELECT format(…) AS x FROM scope()"},
+		{"SELECT range(end=2) AS a FROM scope()", `[{"a":null}]`, "ERROR:Function range not found: range is a plugin, not a function: use it after FROM, as in SELECT * FROM range(…), or as a value in a sub-query {SELECT * FROM range(…)}"},
 		{"SELECT upcase(strin='x') AS a FROM scope()", `[{"a":null}]`, "ERROR:upcase: Unexpected arg strin"},
 		{"SELECT 'a' =~ '(' AS a FROM scope()", `[{"a":false}]`, "invalid regular expression"},
 		{"SELECT nosuch AS a FROM scope()", `[{"a":null}]`, "ERROR:Symbol nosuch not found"},

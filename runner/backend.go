@@ -7,7 +7,7 @@ package runner
 import (
 	"flag"
 	"fmt"
-	"github.com/vqlq/vqlq/internal/bytesize"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/internal/bytesize"
 	"github.com/vqlq/vqlq/internal/private"
 	"github.com/vqlq/vqlq/monitoring"
 	"github.com/vqlq/vqlq/plugins"
@@ -79,23 +80,33 @@ func DefaultDataDir() string {
 }
 
 // Check validates the flags before anything runs: a bad org, sync mode or
-// definitions folder is a usage error.
-func (f *StoreFlags) Check() error {
+// definitions folder is a usage error. It returns the artifacts of the
+// definitions folder that will not be loaded because their VQL has
+// problems (the rest of the folder is usable): the command shows them
+// once, with WarnNotLoaded.
+func (f *StoreFlags) Check() (skipped []*artifacts.NotLoaded, err error) {
 	if err := queues.CheckOrg(f.Org); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := queues.ParseSyncMode(f.Sync); err != nil {
-		return err
+		return nil, err
 	}
-	if f.Definitions != "" {
-		repo := artifacts.NewRepository(nil)
-		// The engine is built, not the data folder opened.
-		repo.SetChecker(plugins.ArtifactChecker((&Backend{Flags: f}).Engine()))
-		if err := repo.LoadDir(f.Definitions); err != nil {
-			return err
-		}
+	if f.Definitions == "" {
+		return nil, nil
 	}
-	return nil
+	repo := artifacts.NewRepository(nil)
+	// The engine is built, not the data folder opened.
+	repo.SetChecker(plugins.ArtifactChecker((&Backend{Flags: f}).Engine()))
+	return repo.LoadDir(f.Definitions)
+}
+
+// WarnNotLoaded writes one WARN line per artifact of the definitions
+// folder that is not loaded, naming the file, line and column of each
+// problem.
+func WarnNotLoaded(w io.Writer, skipped []*artifacts.NotLoaded) {
+	for _, n := range skipped {
+		fmt.Fprintln(w, vql.Message{Level: vql.LevelWarn, Text: n.Error()}.String())
+	}
 }
 
 // Backend opens the data folder on first use and closes it at the end.

@@ -47,7 +47,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 	}
 	if _, err := s.opts.Manager.CheckSend(c.org, queue, queues.Sender{Principal: c.identity().Principal}); err != nil {
 		status := http.StatusBadRequest
-		if strings.HasSuffix(err.Error(), "not known") {
+		if errors.Is(err, queues.ErrUnknownQueue) {
 			status = http.StatusNotFound
 		}
 		s.refuse(w, r, c, status, "%v", err)
@@ -258,7 +258,7 @@ func consumerStatus(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, queues.ErrTooManyConsumers):
 		return http.StatusConflict
-	case errors.Is(err, queues.ErrConsumerNotFound), strings.Contains(err.Error(), "not known"):
+	case errors.Is(err, queues.ErrConsumerNotFound), errors.Is(err, queues.ErrUnknownQueue):
 		return http.StatusNotFound
 	}
 	return http.StatusBadRequest

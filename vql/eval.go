@@ -314,7 +314,11 @@ func (s *Scope) evalCall(ctx context.Context, n *ast.Call) any {
 	}
 	def, ok := s.lookup(name)
 	if !ok {
-		s.Errorf("Function %s not found.%s", name, suggest(name, s.rt.engine.functionNames()))
+		if why := s.rt.engine.notAFunction(name); why != "" {
+			s.Errorf("Function %s not found: %s", name, why)
+		} else {
+			s.Errorf("Function %s not found.%s", name, suggestion(name, s.rt.engine.functionNames()))
+		}
 		return nil
 	}
 	switch d := def.(type) {
@@ -407,7 +411,11 @@ func (s *Scope) rowsFrom(ctx context.Context, pc *ast.PluginCall) iter.Seq[Row] 
 	}
 	p, ok := s.rt.engine.plugin(name)
 	if !ok {
-		s.Errorf("Plugin %s not found.%s", name, suggest(name, s.rt.engine.pluginNames()))
+		if why := s.rt.engine.notAPlugin(name); why != "" {
+			s.Errorf("Plugin %s not found: %s", name, why)
+		} else {
+			s.Errorf("Plugin %s not found.%s", name, suggestion(name, s.rt.engine.pluginNames()))
+		}
 		return func(func(Row) bool) {}
 	}
 	info := p.Info()

@@ -35,10 +35,12 @@ func parseFlags(name string, args []string, stdout, stderr io.Writer) (*options,
 	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
 		return nil, nil, code, false
 	}
-	if err := o.store.Check(); err != nil {
+	skipped, err := o.store.Check()
+	if err != nil {
 		fmt.Fprintf(stderr, "vqlq %s: %v\n", name, err)
 		return nil, nil, exitUsage, false
 	}
+	runner.WarnNotLoaded(stderr, skipped)
 	return o, fs.Args(), exitOK, true
 }
 
