@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vqlq/vqlq"
-	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/internal/vqltest"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
 )
@@ -25,33 +24,7 @@ func runJSON(t *testing.T, text string) (string, []string) {
 // test's).
 func runJSONWith(t *testing.T, opts vql.SessionOptions, text string) (string, []string) {
 	t.Helper()
-	prog, err := parser.Parse(text, "")
-	if err != nil {
-		t.Fatalf("parse %q: %v", text, err)
-	}
-	var mu sync.Mutex
-	var logs []string
-	opts.OnLog = func(m vql.Message) {
-		mu.Lock()
-		logs = append(logs, m.String())
-		mu.Unlock()
-	}
-	s := vqlq.NewEngine().NewSession(opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	rows := []any{}
-	last := -1
-	for r := range s.Run(ctx, prog) {
-		if r.Statement != last {
-			rows, last = []any{}, r.Statement
-		}
-		rows = append(rows, r.Row)
-	}
-	b, err := output.Marshal(rows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b), logs
+	return vqltest.Run(t, vqlq.NewEngine(), opts, text)
 }
 
 func TestLanguage(t *testing.T) {
@@ -109,7 +82,7 @@ func TestLanguage(t *testing.T) {
 		{"get paths", "SELECT get(item=dict(a=(dict(b=5),)), member='a.0.b') AS a, get(item=dict(), member='x', default=7) AS b, get(item=dict(`a.b`=1), field='a.b') AS c FROM scope()", `[{"a":5,"b":7,"c":1}]`},
 		{"timestamp", "SELECT timestamp(epoch=1723428985) AS t, timestamp(epoch=1723428985) < timestamp(epoch=1723428986) AS lt FROM scope()", `[{"t":"2024-08-12T02:16:25Z","lt":true}]`},
 		{"if function is lazy", "SELECT if(condition=FALSE, then=sleep(time=100), else='no') AS x FROM scope()", `[{"x":"no"}]`},
-		{"array splices", "SELECT array(a=1, b=(2, 3)) AS a FROM scope()", `[{"a":[1,2,3]}]`},
+		{"array keeps each argument, splicing _", "SELECT array(a=1, b=(2, 3)) AS a, array(_=(2, 3), c=4) AS b FROM scope()", `[{"a":[1,[2,3]],"b":[2,3,4]}]`},
 		{"sleep gates WHERE", "SELECT 1 AS x FROM scope() WHERE sleep(time=0.01)", `[{"x":1}]`},
 		{"scope function", "LET v = 5 SELECT scope().v AS x FROM scope()", `[{"x":5}]`},
 		{"slices", "LET X = (0, 1, 2, 3) SELECT X[1:3] AS a, X[-1] AS b, 'hello'[1:3] AS c FROM scope()", `[{"a":[1,2],"b":3,"c":"el"}]`},
