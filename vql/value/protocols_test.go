@@ -187,3 +187,17 @@ func TestTimeStringIsRFC3339(t *testing.T) {
 		t.Errorf("time.Unix = %#v, %v", got, ok)
 	}
 }
+
+// FuzzParseTimeIn: no text makes the time reader panic (the date guesser
+// is a third-party library), and every time it reads is in UTC.
+func FuzzParseTimeIn(f *testing.F) {
+	for _, s := range []string{"March 3 2019", "07/25/2019 5pm", "2024-08-12T02:15:25.176Z", "Mon, 02 Jan 2006 15:04:05 MST", "1723428985", "12/31", "3 oct 70 4:05:06.7 pm +0130"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseTimeIn(s, time.FixedZone("X", 3600))
+		if err == nil && got.Location() != time.UTC {
+			t.Errorf("ParseTimeIn(%q) = %v, not in UTC", s, got)
+		}
+	})
+}
