@@ -1,23 +1,64 @@
-// Package vqltest runs VQL for tests: a program on an engine, giving the
-// rows of its last SELECT as JSON and what the query logged.
+// Package vqltest runs VQL through a fresh engine for table tests: each
+// case compares the JSON of its last statement's rows exactly and checks
+// what was logged.
 package vqltest
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
+	"github.com/vqlq/vqlq/vql/value"
 )
 
-// Run runs text in a new session of e with opts (their OnLog is
-// replaced) and returns the rows of the last statement that gave rows,
-// as a JSON array, and the log messages. A text that does not parse fails
-// the test.
-func Run(t testing.TB, e *vql.Engine, opts vql.SessionOptions, text string) (string, []string) {
+// Case is one query of a table: {name, query, want, log}. want is the
+// JSON of the rows of the query's last statement; log, when not empty, is
+// text one log message must hold — when empty, no ERROR may be logged.
+// (An array rather than a struct, so tables stay positional.)
+type Case [4]string
+
+// Run runs every case in a fresh engine and session and compares the
+// rows of the last statement exactly.
+func Run(t *testing.T, cases []Case) {
+	t.Helper()
+	for _, tc := range cases {
+		name, query, want, log := tc[0], tc[1], tc[2], tc[3]
+		t.Run(name, func(t *testing.T) {
+			got, logs := Rows(t, query)
+			if got != want {
+				t.Errorf("%s\n got: %s\nwant: %s\nlogs: %q", query, got, want, logs)
+			}
+			if log != "" && !containsAny(logs, log) {
+				t.Errorf("%s: no log holds %q; logs: %q", query, log, logs)
+			}
+			if log == "" {
+				for _, l := range logs {
+					if strings.Contains(l, "ERROR") {
+						t.Errorf("%s: unexpected error %q", query, l)
+					}
+				}
+			}
+		})
+	}
+}
+
+func containsAny(logs []string, s string) bool {
+	for _, l := range logs {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Rows runs text and returns the rows of its last statement as
+// JSON, and the log messages.
+func Rows(t *testing.T, text string) (string, []string) {
 	t.Helper()
 	prog, err := parser.Parse(text, "")
 	if err != nil {
@@ -25,23 +66,21 @@ func Run(t testing.TB, e *vql.Engine, opts vql.SessionOptions, text string) (str
 	}
 	var mu sync.Mutex
 	var logs []string
-	opts.OnLog = func(m vql.Message) {
+	s := vqlq.NewEngine().NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
 		mu.Lock()
 		logs = append(logs, m.String())
 		mu.Unlock()
-	}
-	s := e.NewSession(opts)
+	}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	rows := []any{}
-	last := -1
+	rows, last := []any{}, -1
 	for r := range s.Run(ctx, prog) {
 		if r.Statement != last {
 			rows, last = []any{}, r.Statement
 		}
 		rows = append(rows, r.Row)
 	}
-	b, err := output.Marshal(rows)
+	b, err := value.EncodeJSON(rows)
 	if err != nil {
 		t.Fatal(err)
 	}
