@@ -201,3 +201,18 @@ func FuzzParseTimeIn(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCompareTimeText is `Time < 'text'` for one row: the text is
+// read as a time at every comparison (cached past the RFC 3339 fast path).
+func BenchmarkCompareTimeText(b *testing.B) {
+	ts := time.Unix(1723428985, 0).UTC()
+	for _, text := range []string{"2024-08-12T02:15:25Z", "2024-08-12 02:15:25", "March 3 2019"} {
+		b.Run(text, func(b *testing.B) {
+			for b.Loop() {
+				if _, ok := Compare(ts, text); !ok {
+					b.Fatal("not ordered")
+				}
+			}
+		})
+	}
+}

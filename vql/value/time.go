@@ -63,15 +63,71 @@ func ParseTime(s string) (time.Time, error) { return ParseTimeIn(s, time.UTC) }
 // VQL). The result is in UTC.
 func ParseTimeIn(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return Epoch(Number{Int: i})
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
-		return Epoch(Number{Float: f, IsFloat: true})
+	if numericText(s) {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return Epoch(Number{Int: i})
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+			return Epoch(Number{Float: f, IsFloat: true})
+		}
 	}
 	if loc == nil {
 		loc = time.UTC
 	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if len(s) > maxCachedText {
+		return parseText(s, loc)
+	}
+	key := loc.String() + "\x00" + s
+	if g, ok := parsedCache.get(key); ok {
+		return g.t, g.err
+	}
+	t, err := parseText(s, loc)
+	parsedCache.put(key, guessed{t, err})
+	return t, err
+}
+
+// numericText reports whether s is written as a decimal number (or NaN or
+// an infinity), so that dates are not first tried, at the cost of an
+// error each, as numbers: a WHERE compares every row with the same text.
+func numericText(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	switch strings.ToLower(s) {
+	case "inf", "infinity", "nan":
+		return true
+	}
+	i, digits := 0, false
+	for ; i < len(s) && (isDigit(s[i]) || s[i] == '.'); i++ {
+		digits = digits || s[i] != '.'
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		for ; i < len(s) && isDigit(s[i]); i++ {
+		}
+	}
+	return digits && i == len(s)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// maxCachedText bounds the texts parsedCache keeps: no date is longer,
+// and a long text compared with a time must not stay in memory.
+const maxCachedText = 128
+
+// parsedCache keeps what parseText made of a text: a query compares every
+// row with the same date written as text, and trying the layouts and
+// guessing cost more than the comparison.
+var parsedCache = newBoundedCache[guessed](512)
+
+// parseText tries TimeLayouts, then guesses.
+func parseText(s string, loc *time.Location) (time.Time, error) {
 	for _, layout := range TimeLayouts {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t.UTC(), nil
@@ -91,33 +147,19 @@ func ParseTimeIn(s string, loc *time.Location) (time.Time, error) {
 // dateparse is the same guesser Velociraptor's own golden output agrees
 // with (`07/25/2019 5pm` included), and a panic in it on some odd input
 // must not take the query down.
-func guessTime(s string, loc *time.Location) (time.Time, error) {
-	key := loc.String() + "\x00" + s
-	if g, ok := guessCache.get(key); ok {
-		return g.t, g.err
-	}
-	t, err := dateparseIn(s, loc)
-	guessCache.put(key, guessed{t, err})
-	return t, err
-}
-
-// guessCache keeps what guessTime made of a text: a query compares every
-// row with the same date written as text, and guessing costs more than
-// the comparison.
-var guessCache = newBoundedCache[guessed](512)
-
-type guessed struct {
-	t   time.Time
-	err error
-}
-
-func dateparseIn(s string, loc *time.Location) (t time.Time, err error) {
+func guessTime(s string, loc *time.Location) (t time.Time, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("cannot read %q as a time", s)
 		}
 	}()
 	return dateparse.ParseIn(s, loc)
+}
+
+// guessed is a cached reading of a text: the time or the error.
+type guessed struct {
+	t   time.Time
+	err error
 }
 
 // TimeText is the text of a time in VQL: RFC 3339 in UTC, to the
