@@ -109,7 +109,7 @@ func TestLanguage(t *testing.T) {
 		{"get paths", "SELECT get(item=dict(a=(dict(b=5),)), member='a.0.b') AS a, get(item=dict(), member='x', default=7) AS b, get(item=dict(`a.b`=1), field='a.b') AS c FROM scope()", `[{"a":5,"b":7,"c":1}]`},
 		{"timestamp", "SELECT timestamp(epoch=1723428985) AS t, timestamp(epoch=1723428985) < timestamp(epoch=1723428986) AS lt FROM scope()", `[{"t":"2024-08-12T02:16:25Z","lt":true}]`},
 		{"if function is lazy", "SELECT if(condition=FALSE, then=sleep(time=100), else='no') AS x FROM scope()", `[{"x":"no"}]`},
-		{"array splices", "SELECT array(a=1, b=(2, 3)) AS a FROM scope()", `[{"a":[1,2,3]}]`},
+		{"array keeps each argument, splicing _", "SELECT array(a=1, b=(2, 3)) AS a, array(_=(2, 3), c=4) AS b FROM scope()", `[{"a":[1,[2,3]],"b":[2,3,4]}]`},
 		{"sleep gates WHERE", "SELECT 1 AS x FROM scope() WHERE sleep(time=0.01)", `[{"x":1}]`},
 		{"scope function", "LET v = 5 SELECT scope().v AS x FROM scope()", `[{"x":5}]`},
 		{"slices", "LET X = (0, 1, 2, 3) SELECT X[1:3] AS a, X[-1] AS b, 'hello'[1:3] AS c FROM scope()", `[{"a":[1,2],"b":3,"c":"el"}]`},

@@ -7,7 +7,7 @@ import "github.com/vqlq/vqlq/vql"
 // All returns every built-in function.
 func All() []vql.Function {
 	return []vql.Function{
-		Dict, If, Format, Split, Get, Len, Encode, Timestamp, Now, Scope,
+		Dict, If, Format, Split, Get, Len, Encode, Timestamp, TimestampFormat, Now, Scope,
 		Count, Sum, Min, Max, Enumerate, Str, Int, Upcase, Lowcase, Join,
 		RegexReplace, ParseJSON, Serialize, Array, Log, Sleep,
 		HTTPClient,
