@@ -7,40 +7,56 @@ import (
 	"sync/atomic"
 )
 
-// hub is the fan-out of one queue to its live watchers. The store is told
-// of an append by its committer, on the sender's path, so only one
-// goroutine per followed queue — the hub's — waits on the store's Notify:
-// closing it wakes one goroutine, whatever the number of watchers. The hub
-// then closes its own "changed" channel, which every idle watcher of the
-// queue waits on, and replaces it. Appends that come while the watchers
-// are still busy are folded into one wake: a watcher reads everything new
-// from its own position when it comes back. An idle watcher holds no
-// goroutine of its own beyond the one waiting, and costs no CPU.
+// hub is the fan-out of one queue to its live watchers. The store tells of
+// an append on the sender's path (its committer closes a channel), so only
+// the hub — one goroutine per followed queue — waits on the store's
+// Notify: the append wakes one goroutine whatever the number of watchers.
+// The hub then wakes the queue's idle watchers one by one, each holding a
+// turn of the manager's gate, so that only as many watchers are runnable
+// as the gate has turns, and the rest of the CPU stays free for senders.
+// Appends that come while the hub is still waking are folded into the next
+// round: a watcher reads everything new from its own position when it
+// comes back. An idle watcher is an entry in a list and a parked
+// goroutine: it costs no CPU.
 //
-// The hub's goroutine runs while the queue has watchers and stops with
-// the last one.
+// The hub's goroutine runs while the queue has watchers and stops with the
+// last one.
 type hub struct {
-	mu      sync.Mutex
-	users   int
-	quit    chan struct{} // closed when the last watcher leaves
-	changed atomic.Pointer[chan struct{}]
+	mu    sync.Mutex
+	users int
+	quit  chan struct{} // closed when the last watcher leaves
+	gen   uint64        // rounds begun; guarded by mu
+	idle  []*parking    // watchers waiting for the next round
 }
 
-// attach registers a watcher of key in store, starting the hub's
-// goroutine for the first one; the returned func detaches it. closed ends
-// the hub when the queue goes away.
-func (h *hub) attach(store Store, key string, closed <-chan struct{}) (detach func()) {
+// parking is a watcher waiting for the hub. Exactly one of the hub (which
+// then hands it a turn of the gate) and the watcher (which gives up: its
+// query ended, the queue went away) moves it out of parked.
+type parking struct {
+	state atomic.Int32
+	wake  chan struct{} // receives one token when the hub wakes it
+}
+
+const (
+	parked int32 = iota
+	woken
+	gone
+)
+
+// attach registers a watcher of key in store, starting the hub's goroutine
+// for the first one; the returned func detaches it. closed ends the hub
+// when the queue goes away.
+func (h *hub) attach(store Store, key string, g gate, closed <-chan struct{}) (detach func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.users == 0 {
-		// Take the store's channel before any watcher can take ours: an
-		// append after a watcher's read closes this, and the hub then
-		// closes the channel the watcher waits on.
+		// The store's channel is taken before the round is numbered: an
+		// append after a watcher's read closes it, and the hub then
+		// begins a round that wakes the watcher.
 		note := store.Notify(key)
-		ch := make(chan struct{})
-		h.changed.Store(&ch)
+		h.gen++
 		h.quit = make(chan struct{})
-		go h.run(store, key, note, h.quit, closed)
+		go h.run(store, key, g, note, h.quit, closed)
 	}
 	h.users++
 	return func() {
@@ -48,16 +64,49 @@ func (h *hub) attach(store Store, key string, closed <-chan struct{}) (detach fu
 		defer h.mu.Unlock()
 		if h.users--; h.users == 0 {
 			close(h.quit)
+			h.idle = nil
 		}
 	}
 }
 
-// wait returns a channel closed by the next append to the queue. As with
-// Store.Notify, take it before reading, then wait on it, and no event is
-// missed. Only an attached watcher may call it.
-func (h *hub) wait() <-chan struct{} { return *h.changed.Load() }
+// round returns the number of the current round. Take it before reading
+// and pass it to park, and no event is missed.
+func (h *hub) round() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gen
+}
 
-func (h *hub) run(store Store, key string, note <-chan struct{}, quit, closed <-chan struct{}) {
+// park waits until the hub wakes the watcher for a round after gen. It
+// returns true holding a turn of the gate (give it back), or false
+// without one if gen is already past (read again at once: held is then
+// false too) — see the two results: woken says whether the watcher may go
+// on, held whether it holds a turn.
+func (h *hub) park(p *parking, gen uint64, g gate, stop1, stop2 <-chan struct{}) (ok, held bool) {
+	h.mu.Lock()
+	if h.gen != gen {
+		h.mu.Unlock()
+		return true, false
+	}
+	p.state.Store(parked)
+	h.idle = append(h.idle, p)
+	h.mu.Unlock()
+	select {
+	case <-p.wake:
+		return true, true
+	case <-stop1:
+	case <-stop2:
+	}
+	if p.state.CompareAndSwap(parked, gone) {
+		return false, false
+	}
+	// The hub woke it at the same moment: give its turn back.
+	<-p.wake
+	g.leave()
+	return false, false
+}
+
+func (h *hub) run(store Store, key string, g gate, note <-chan struct{}, quit, closed <-chan struct{}) {
 	for {
 		select {
 		case <-note:
@@ -66,12 +115,28 @@ func (h *hub) run(store Store, key string, note <-chan struct{}, quit, closed <-
 		case <-closed:
 			return
 		}
-		// The next store channel is taken before the watchers are woken,
-		// so an append made while they read is seen on the next turn.
+		// The next store channel is taken before the round begins, so an
+		// append made while the watchers read is seen by the next one.
 		note = store.Notify(key)
-		ch := make(chan struct{})
-		old := h.changed.Swap(&ch)
-		close(*old)
+		h.mu.Lock()
+		h.gen++
+		list := h.idle
+		h.idle = nil
+		h.mu.Unlock()
+		for _, p := range list {
+			select {
+			case g <- struct{}{}:
+			case <-quit:
+				return
+			case <-closed:
+				return
+			}
+			if !p.state.CompareAndSwap(parked, woken) {
+				g.leave()
+				continue
+			}
+			p.wake <- struct{}{}
+		}
 	}
 }
 
@@ -87,15 +152,19 @@ type gate chan struct{}
 
 func newGate() gate { return make(gate, max(1, runtime.GOMAXPROCS(0)-1)) }
 
-// do runs fn holding a turn; it returns false, without running fn, if ctx
-// ends first.
-func (g gate) do(ctx context.Context, fn func()) bool {
-	select {
-	case g <- struct{}{}:
-	case <-ctx.Done():
-		return false
+// do runs fn holding a turn (held says the caller holds one already); it
+// returns false, without running fn, if ctx ends first.
+func (g gate) do(ctx context.Context, held bool, fn func()) bool {
+	if !held {
+		select {
+		case g <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
 	}
-	defer func() { <-g }()
+	defer g.leave()
 	fn()
 	return true
 }
+
+func (g gate) leave() { <-g }

@@ -2,6 +2,7 @@ package queues
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"sync/atomic"
@@ -144,15 +145,19 @@ func (f *follow) run(ctx context.Context, idle func() bool, deliver func(w *watc
 	}
 	st.watchers.Store(w, struct{}{})
 	defer st.watchers.Delete(w)
-	defer st.hub.attach(f.store, f.key, st.closed)()
+	g := f.m.fanout
+	defer st.hub.attach(f.store, f.key, g, st.closed)()
 	bounded := f.store.Features().Bounded
+	p := &parking{wake: make(chan struct{}, 1)}
+	held := false // a turn of the gate, handed over by the hub
 	for {
-		wake := st.hub.wait()
+		round := st.hub.round()
 		var evs []Event
 		var err error
-		if !f.m.fanout.do(ctx, func() { evs, err = f.store.Read(ctx, f.key, f.next, readBatch) }) || err != nil {
+		if !g.do(ctx, held, func() { evs, err = f.store.Read(ctx, f.key, f.next, readBatch) }) || err != nil {
 			return
 		}
+		held = false
 		if len(evs) > 0 && evs[0].Seq > f.next {
 			f.lost(bounded, evs[0].Seq-f.next)
 		}
@@ -166,11 +171,8 @@ func (f *follow) run(ctx context.Context, idle func() bool, deliver func(w *watc
 		if !idle() {
 			return
 		}
-		select {
-		case <-wake:
-		case <-st.closed:
-			return
-		case <-ctx.Done():
+		var ok bool
+		if ok, held = st.hub.park(p, round, g, st.closed, ctx.Done()); !ok {
 			return
 		}
 	}
@@ -226,9 +228,9 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			for len(evs) > 0 {
 				chunk := evs[:min(len(evs), decodeChunk)]
 				evs = evs[len(chunk):]
-				if !m.fanout.do(ctx, func() {
+				if !m.fanout.do(ctx, false, func() {
 					for i, ev := range chunk {
-						rows[i] = decodeRow(ev.Data)
+						rows[i] = DecodeRow(ev.Data)
 					}
 				}) {
 					return false
@@ -266,6 +268,33 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 	}, nil
 }
 
+// ErrRawAck is returned by WatchEvents for a named consumer whose position
+// the watcher itself would have to move: only a client that acknowledges
+// (ClientAck) reads raw events.
+var ErrRawAck = errors.New("a named consumer read as raw events must be acknowledged by its client")
+
+// WatchEvents is Watch for a reader that passes events on as they are
+// stored (an HTTP watcher writes the JSON bytes without decoding them): it
+// hands out the events in batches, in order, each once. The batches and
+// their Data belong to the store: read them, do not change them. A named
+// consumer must leave its position to the client (ClientAck).
+func (m *Manager) WatchEvents(ctx context.Context, org, queue string, opts WatchOptions) (iter.Seq[[]Event], error) {
+	if opts.Consumer != "" && !opts.ClientAck {
+		return nil, fmt.Errorf("watch %s: consumer %q: %w", queue, opts.Consumer, ErrRawAck)
+	}
+	f, err := m.start(ctx, org, queue, opts)
+	if err != nil {
+		return nil, err
+	}
+	return func(yield func([]Event) bool) {
+		f.run(ctx, func() bool { return true }, func(w *watcher, evs []Event) bool {
+			w.next.Store(evs[len(evs)-1].Seq + 1)
+			f.st.delivered.Add(int64(len(evs)))
+			return yield(evs)
+		})
+	}, nil
+}
+
 // Source reads the stored events of a disk-backed queue between two times
 // (zero means unbounded), in order, and ends.
 func (m *Manager) Source(ctx context.Context, org, queue string, start, end time.Time) (iter.Seq[*ordereddict.Dict], error) {
@@ -296,7 +325,7 @@ func (m *Manager) Source(ctx context.Context, org, queue string, start, end time
 					return
 				}
 				next = ev.Seq + 1
-				if !yield(decodeRow(ev.Data)) {
+				if !yield(DecodeRow(ev.Data)) {
 					return
 				}
 			}
