@@ -25,7 +25,7 @@ type hub struct {
 	mu    sync.Mutex
 	users int
 	quit  chan struct{} // closed when the last watcher leaves
-	gen   uint64        // rounds begun; guarded by mu
+	gen   atomic.Uint64 // rounds begun; changed under mu
 	idle  []*parking    // watchers waiting for the next round
 }
 
@@ -54,7 +54,7 @@ func (h *hub) attach(store Store, key string, g gate, closed <-chan struct{}) (d
 		// append after a watcher's read closes it, and the hub then
 		// begins a round that wakes the watcher.
 		note := store.Notify(key)
-		h.gen++
+		h.gen.Add(1)
 		h.quit = make(chan struct{})
 		go h.run(store, key, g, note, h.quit, closed)
 	}
@@ -71,20 +71,16 @@ func (h *hub) attach(store Store, key string, g gate, closed <-chan struct{}) (d
 
 // round returns the number of the current round. Take it before reading
 // and pass it to park, and no event is missed.
-func (h *hub) round() uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.gen
-}
+func (h *hub) round() uint64 { return h.gen.Load() }
 
-// park waits until the hub wakes the watcher for a round after gen. It
-// returns true holding a turn of the gate (give it back), or false
-// without one if gen is already past (read again at once: held is then
-// false too) — see the two results: woken says whether the watcher may go
-// on, held whether it holds a turn.
+// park waits until the hub wakes the watcher for a round after gen: ok
+// says whether the watcher goes on (false: stop1 or stop2 ended it), held
+// whether it holds a turn of the gate, which it then gives back after its
+// read. If a round after gen has begun already, park returns at once
+// (read again) without a turn.
 func (h *hub) park(p *parking, gen uint64, g gate, stop1, stop2 <-chan struct{}) (ok, held bool) {
 	h.mu.Lock()
-	if h.gen != gen {
+	if h.gen.Load() != gen {
 		h.mu.Unlock()
 		return true, false
 	}
@@ -119,7 +115,13 @@ func (h *hub) run(store Store, key string, g gate, note <-chan struct{}, quit, c
 		// append made while the watchers read is seen by the next one.
 		note = store.Notify(key)
 		h.mu.Lock()
-		h.gen++
+		if h.quit != quit {
+			// The last watcher left and a new one started another run:
+			// the round is that run's.
+			h.mu.Unlock()
+			return
+		}
+		h.gen.Add(1)
 		list := h.idle
 		h.idle = nil
 		h.mu.Unlock()
