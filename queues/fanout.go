@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // hub is the fan-out of one queue to its live watchers. The store tells of
@@ -147,9 +148,9 @@ func (h *hub) run(store Store, key string, g gate, note <-chan struct{}, quit, c
 // once, each step of the sender's path (its goroutine, the committer,
 // badger's writer) would queue behind them for the CPU. Through the gate
 // they take turns, each reading everything new since its last turn, while
-// the rest of the CPU stays free for senders. What a watcher does with its
-// events (the query, writing to a client) runs outside the gate, since it
-// may wait on a slow reader.
+// the rest of the CPU stays free for senders. What a VQL watcher does with
+// its rows (the query) runs outside the gate, since it may wait on a slow
+// reader; a raw watcher's write to its client takes a turn on a lease.
 type gate chan struct{}
 
 func newGate() gate { return make(gate, max(1, runtime.GOMAXPROCS(0)-1)) }
@@ -170,3 +171,27 @@ func (g gate) do(ctx context.Context, held bool, fn func()) bool {
 }
 
 func (g gate) leave() { <-g }
+
+// writeLease is how long a raw watcher may hold a turn while it passes a
+// batch on (a write to its client): long enough for a write that does not
+// wait, short enough that a client that does not read delays the others
+// only that long.
+const writeLease = 2 * time.Millisecond
+
+// lease runs fn holding a turn, but gives the turn back after d even if fn
+// has not returned; it returns false, without running fn, if ctx ends
+// first.
+func (g gate) lease(ctx context.Context, d time.Duration, fn func()) bool {
+	select {
+	case g <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	var once sync.Once
+	leave := func() { once.Do(g.leave) }
+	t := time.AfterFunc(d, leave)
+	fn()
+	t.Stop()
+	leave()
+	return true
+}

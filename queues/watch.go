@@ -276,8 +276,10 @@ var ErrRawAck = errors.New("a named consumer read as raw events must be acknowle
 // WatchEvents is Watch for a reader that passes events on as they are
 // stored (an HTTP watcher writes the JSON bytes without decoding them): it
 // hands out the events in batches, in order, each once. The batches and
-// their Data belong to the store: read them, do not change them. A named
-// consumer must leave its position to the client (ClientAck).
+// their Data belong to the store: read them, do not change them. The loop
+// body runs holding a turn of the watchers' gate, on a lease: pass the
+// batch on (one write) and come back. A named consumer must leave its
+// position to the client (ClientAck).
 func (m *Manager) WatchEvents(ctx context.Context, org, queue string, opts WatchOptions) (iter.Seq[[]Event], error) {
 	if opts.Consumer != "" && !opts.ClientAck {
 		return nil, fmt.Errorf("watch %s: consumer %q: %w", queue, opts.Consumer, ErrRawAck)
@@ -290,7 +292,11 @@ func (m *Manager) WatchEvents(ctx context.Context, org, queue string, opts Watch
 		f.run(ctx, func() bool { return true }, func(w *watcher, evs []Event) bool {
 			w.next.Store(evs[len(evs)-1].Seq + 1)
 			f.st.delivered.Add(int64(len(evs)))
-			return yield(evs)
+			// Passing the batch on is a write to a client: it takes a
+			// turn too, so that thousands of writes do not crowd the CPU
+			// at once.
+			more := false
+			return m.fanout.lease(ctx, writeLease, func() { more = yield(evs) }) && more
 		})
 	}, nil
 }

@@ -26,10 +26,15 @@ import (
 // logged, for BENCHMARKS.md; nothing is asserted on it.
 // VQLQ_FANOUT_WATCHERS sets the number of watchers of each kind (default
 // 100; BENCHMARKS.md reports 2,500 + 2,500), VQLQ_FANOUT_ROUNDS the
-// publishes of each kind (default 5).
+// publishes of each kind (default 5), VQLQ_FANOUT_KINDS=http or vql keeps
+// only that kind of watcher.
 func TestServeIdleWatchersFanOut(t *testing.T) {
 	perKind := envInt("VQLQ_FANOUT_WATCHERS", 100)
 	rounds := envInt("VQLQ_FANOUT_ROUNDS", 5)
+	kinds := map[string]int{"http": perKind, "vql": perKind}
+	if k := os.Getenv("VQLQ_FANOUT_KINDS"); k == "http" || k == "vql" {
+		kinds = map[string]int{k: 2 * perKind}
+	}
 	const rows = 100
 	raiseFileLimit(t, 2*perKind+200)
 	p := startServe(t, map[string]string{"r.yaml": receiveDef})
@@ -107,10 +112,12 @@ func TestServeIdleWatchersFanOut(t *testing.T) {
 			}
 		}()
 	}
-	for w := range perKind {
+	for w := range kinds["http"] {
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/events/Server.Events.Receive", nil)
 		watch(fmt.Sprintf("HTTP watcher %d", w), req)
-		req, _ = http.NewRequestWithContext(ctx, "POST", base+"/query", strings.NewReader("SELECT i FROM watch_monitoring(artifact='Server.Events.Receive')"))
+	}
+	for w := range kinds["vql"] {
+		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/query", strings.NewReader("SELECT i FROM watch_monitoring(artifact='Server.Events.Receive')"))
 		watch(fmt.Sprintf("VQL watcher %d", w), req)
 	}
 	waitWatchers(t, client, base, admin, 2*perKind)
@@ -143,7 +150,7 @@ func TestServeIdleWatchersFanOut(t *testing.T) {
 		t.Error(p)
 	}
 	for k, kind := range []string{"one POST of 100 rows", "send_event() of 100 rows in one API query"} {
-		t.Logf("%s: no watcher %s; %d HTTP + %d VQL idle watchers %s", kind, figures(idle[k]), perKind, perKind, figures(busy[k]))
+		t.Logf("%s: no watcher %s; %d HTTP + %d VQL idle watchers %s", kind, figures(idle[k]), kinds["http"], kinds["vql"], figures(busy[k]))
 	}
 }
 
