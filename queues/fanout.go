@@ -148,9 +148,11 @@ func (h *hub) run(store Store, key string, g gate, note <-chan struct{}, quit, c
 // once, each step of the sender's path (its goroutine, the committer,
 // badger's writer) would queue behind them for the CPU. Through the gate
 // they take turns, each reading everything new since its last turn, while
-// the rest of the CPU stays free for senders. What a VQL watcher does with
-// its rows (the query) runs outside the gate, since it may wait on a slow
-// reader; a raw watcher's write to its client takes a turn on a lease.
+// the rest of the CPU stays free for senders. What a watcher does with its
+// events (a VQL query's work on its rows, a raw watcher's write to its
+// client) takes a turn on a lease, given back when it runs out: that work
+// may wait (on a slow client), and would then hold up every other
+// watcher.
 type gate chan struct{}
 
 func newGate() gate { return make(gate, max(1, runtime.GOMAXPROCS(0)-1)) }
@@ -177,6 +179,10 @@ func (g gate) leave() { <-g }
 // wait, short enough that a client that does not read delays the others
 // only that long.
 const writeLease = 2 * time.Millisecond
+
+// rowLease is how long a VQL watcher may hold a turn while its query
+// works on a chunk of rows.
+const rowLease = time.Millisecond
 
 // lease runs fn holding a turn, but gives the turn back after d even if fn
 // has not returned; it returns false, without running fn, if ctx ends

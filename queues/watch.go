@@ -85,9 +85,8 @@ type watcher struct {
 // a slow watcher's backlog stays on disk, not in memory.
 const readBatch = 256
 
-// decodeChunk is how many events a VQL watcher decodes at a time: few
-// enough that its rows stay small, enough that it takes its turn at the
-// fan-out gate rarely.
+// decodeChunk is how many events a VQL watcher passes to its query in one
+// turn of the gate.
 const decodeChunk = 32
 
 // follow is a watch that has been set up: where it reads from and what it
@@ -223,44 +222,49 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			return true
 		}
 		defer ack()
-		rows := make([]*ordereddict.Dict, decodeChunk)
+		// pass hands one event to the query; false ends the watch.
+		pass := func(w *watcher, ev Event) bool {
+			// The query asked for this event: it is done with the
+			// previous one.
+			if !ack() {
+				return false
+			}
+			next := ev.Seq + 1
+			w.next.Store(next)
+			f.st.delivered.Add(1)
+			row := DecodeRow(ev.Data)
+			if opts.Consumer != "" {
+				row.Set(SeqColumn, int64(ev.Seq))
+			}
+			if !yield(row) {
+				// Stopped while holding ev. It was used only if the query
+				// stopped by itself (LIMIT: ctx is live) and its output has
+				// everything the query produced; without a barrier that
+				// cannot be known, and ev stays unread.
+				if barrier != nil && ctx.Err() == nil {
+					done = next
+				}
+				return false
+			}
+			done = next
+			return true
+		}
 		f.run(ctx, ack, func(w *watcher, evs []Event) bool {
 			for len(evs) > 0 {
 				chunk := evs[:min(len(evs), decodeChunk)]
 				evs = evs[len(chunk):]
-				if !m.fanout.do(ctx, false, func() {
-					for i, ev := range chunk {
-						rows[i] = DecodeRow(ev.Data)
-					}
-				}) {
-					return false
-				}
-				for i, ev := range chunk {
-					// The query asked for this event: it is done with
-					// the previous one.
-					if !ack() {
-						return false
-					}
-					next := ev.Seq + 1
-					w.next.Store(next)
-					f.st.delivered.Add(1)
-					row := rows[i]
-					rows[i] = nil
-					if opts.Consumer != "" {
-						row.Set(SeqColumn, int64(ev.Seq))
-					}
-					if !yield(row) {
-						// Stopped while holding ev. It was used only if
-						// the query stopped by itself (LIMIT: ctx is
-						// live) and its output has everything the query
-						// produced; without a barrier that cannot be
-						// known, and ev stays unread.
-						if barrier != nil && ctx.Err() == nil {
-							done = next
+				// Decoding and the query's work on the rows take a turn
+				// of the gate, on a lease: a query that waits (on its
+				// output, on a slow client) holds it no longer than that.
+				more := true
+				if !m.fanout.lease(ctx, rowLease, func() {
+					for _, ev := range chunk {
+						if more = pass(w, ev); !more {
+							return
 						}
-						return false
 					}
-					done = next
+				}) || !more {
+					return false
 				}
 			}
 			return true
