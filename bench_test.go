@@ -98,25 +98,52 @@ func BenchmarkGroupBy(b *testing.B) {
 	}
 }
 
+// parse10 is a ten-statement program of the common constructs.
+var parse10 = strings.Join([]string{
+	"LET X = SELECT * FROM range(end=10)",
+	"LET F(a, b=2) = a + b * 3",
+	"SELECT _value, F(a=_value) AS y FROM X WHERE _value > 2 AND NOT _value = 7",
+	"SELECT count() AS c, sum(item=_value) AS s FROM range(end=100) GROUP BY _value % 3",
+	"SELECT * FROM foreach(row=X, query={ SELECT _value * 2 AS d FROM scope() }) ORDER BY d DESC LIMIT 3",
+	"SELECT format(format='%v-%v', args=[1, 'a']) AS f, upcase(string='x') FROM scope()",
+	"LET Y <= (1, 2, 3)",
+	"SELECT Y[1:], Y[-1], 'abc' =~ 'B', 2 IN Y FROM scope()",
+	"SELECT * FROM chain(a={ SELECT 1 AS x FROM scope() }, b={ SELECT 2 AS x FROM scope() })",
+	"SELECT if(condition=TRUE, then='yes', else='no') AS r, dict(a=1, b=[1, 2]) AS d FROM scope()",
+}, "\n")
+
 // BenchmarkParse10 parses a ten-statement program.
 func BenchmarkParse10(b *testing.B) {
-	stmts := []string{
-		"LET X = SELECT * FROM range(end=10)",
-		"LET F(a, b=2) = a + b * 3",
-		"SELECT _value, F(a=_value) AS y FROM X WHERE _value > 2 AND NOT _value = 7",
-		"SELECT count() AS c, sum(item=_value) AS s FROM range(end=100) GROUP BY _value % 3",
-		"SELECT * FROM foreach(row=X, query={ SELECT _value * 2 AS d FROM scope() }) ORDER BY d DESC LIMIT 3",
-		"SELECT format(format='%v-%v', args=[1, 'a']) AS f, upcase(string='x') FROM scope()",
-		"LET Y <= (1, 2, 3)",
-		"SELECT Y[1:], Y[-1], 'abc' =~ 'B', 2 IN Y FROM scope()",
-		"SELECT * FROM chain(a={ SELECT 1 AS x FROM scope() }, b={ SELECT 2 AS x FROM scope() })",
-		"SELECT if(condition=TRUE, then='yes', else='no') AS r, dict(a=1, b=[1, 2]) AS d FROM scope()",
-	}
-	text := strings.Join(stmts, "\n")
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := parser.Parse(text, ""); err != nil {
+		if _, err := parser.Parse(parse10, ""); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSubSelectPerRow runs a `{ SELECT … }` column on every row, so
+// the cost of finding a SELECT's plan is paid once per row.
+func BenchmarkSubSelectPerRow(b *testing.B) {
+	const rows = 10_000
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := runCount(b, "SELECT { SELECT _value AS v FROM scope() } AS s FROM range(end=10000)"); n != rows {
+			b.Fatalf("got %d rows", n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows*b.N), "ns/row")
+}
+
+// BenchmarkRegexWhere matches every row against one pattern: the compiled
+// regular expression must be found, not rebuilt, on each row.
+func BenchmarkRegexWhere(b *testing.B) {
+	const rows = 100_000
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := runCount(b, "SELECT * FROM range(end=100000) WHERE str(str=_value) =~ '^9+$'"); n != 5 {
+			b.Fatalf("got %d rows", n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows*b.N), "ns/row")
 }

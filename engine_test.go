@@ -18,17 +18,25 @@ import (
 // and the log messages.
 func runJSON(t *testing.T, text string) (string, []string) {
 	t.Helper()
+	return runJSONWith(t, vql.SessionOptions{}, text)
+}
+
+// runJSONWith is runJSON in a session with opts (their OnLog is the
+// test's).
+func runJSONWith(t *testing.T, opts vql.SessionOptions, text string) (string, []string) {
+	t.Helper()
 	prog, err := parser.Parse(text, "")
 	if err != nil {
 		t.Fatalf("parse %q: %v", text, err)
 	}
 	var mu sync.Mutex
 	var logs []string
-	s := vqlq.NewEngine().NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
+	opts.OnLog = func(m vql.Message) {
 		mu.Lock()
 		logs = append(logs, m.String())
 		mu.Unlock()
-	}})
+	}
+	s := vqlq.NewEngine().NewSession(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	rows := []any{}

@@ -84,6 +84,23 @@ type Source struct {
 	Query string
 	// Precondition is optional VQL deciding whether the source runs.
 	Precondition string
+
+	// queryAt and preconditionAt are where the texts sit in the
+	// definition, so that problems in the VQL are reported at the
+	// definition's line and column.
+	queryAt, preconditionAt textAt
+}
+
+// RunsOnServer reports whether vqlq itself runs the artifact's queries:
+// SERVER, SERVER_EVENT and INTERNAL artifacts run here (monitoring,
+// Artifact.X). CLIENT and CLIENT_EVENT queries are written for clients,
+// whose plugins are their own, so vqlq does not judge them.
+func (a *Artifact) RunsOnServer() bool {
+	switch a.Type {
+	case TypeServer, TypeServerEvent, TypeInternal:
+		return true
+	}
+	return false
 }
 
 // IsEvent reports whether the artifact establishes an event queue: the

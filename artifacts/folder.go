@@ -10,7 +10,8 @@ import (
 )
 
 // LoadDir reads every *.yaml and *.yml file below dir, at any depth, as a
-// definition visible in every org. It checks them all before adding any:
+// definition visible in every org; the VQL of each is judged by the
+// repository's checker (see SetChecker). It checks them all before adding any:
 // on error nothing is added, and the error lists every problem with its
 // file and line. A folder definition may not use a built-in's name, nor
 // the name of another folder definition (including one from an earlier
@@ -30,6 +31,9 @@ func (r *Repository) LoadDir(dir string) error {
 		return fmt.Errorf("reading the definitions folder: %w", err)
 	}
 
+	r.write.Lock()
+	check := r.check
+	r.write.Unlock()
 	var problems []error
 	var loaded []*folderArtifact
 	for _, file := range files {
@@ -39,6 +43,9 @@ func (r *Repository) LoadDir(dir string) error {
 			continue
 		}
 		a, err := Parse(text, file)
+		if err == nil {
+			err = checkArtifact(check, a, file)
+		}
 		if err != nil {
 			problems = append(problems, err)
 			continue

@@ -340,8 +340,10 @@ func (p *parser) sources(n *yaml.Node) ([]Source, error) {
 			case "query":
 				src.Query, err = p.text(val, `source field "query"`)
 				haveQuery = err == nil
+				src.queryAt = locate(val)
 			case "precondition":
 				src.Precondition, err = p.text(val, `source field "precondition"`)
+				src.preconditionAt = locate(val)
 			}
 			return err
 		})

@@ -124,6 +124,9 @@ column_types:
 				t.Errorf("Text = %q, want the input", got.Text)
 			}
 			got.Text, got.nameLine = "", 0
+			for i := range got.Sources {
+				got.Sources[i].queryAt, got.Sources[i].preconditionAt = textAt{}, textAt{}
+			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %#v\nwant %#v", got, tc.want)
 			}

@@ -31,6 +31,10 @@ type Repository struct {
 
 	folder map[string]*folderArtifact
 	orgs   map[string]*orgArtifacts
+
+	// check judges the VQL of definitions as they are set or loaded
+	// (see SetChecker); guarded by write.
+	check Checker
 }
 
 // folderArtifact remembers which file a folder definition came from, for
@@ -120,7 +124,9 @@ func (r *Repository) List(org string) []*Artifact {
 // Set parses text and makes it org's definition of its artifact, replacing
 // an earlier run-time definition of that name; it is stored before Set
 // returns, so it survives a restart. Built-in artifacts cannot be
-// replaced. Parse errors give the line within text.
+// replaced. Parse errors give the line within text; problems the checker
+// finds in its VQL (see SetChecker) give the line and column, and nothing
+// is stored.
 func (r *Repository) Set(org, text string) (*Artifact, error) {
 	org = normOrg(org)
 	a, err := Parse([]byte(text), "")
@@ -132,6 +138,9 @@ func (r *Repository) Set(org, text string) (*Artifact, error) {
 	}
 	r.write.Lock()
 	defer r.write.Unlock()
+	if err := checkArtifact(r.check, a, ""); err != nil {
+		return nil, err
+	}
 	o, err := r.org(org)
 	if err != nil {
 		return nil, err

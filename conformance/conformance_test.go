@@ -14,8 +14,9 @@ import (
 )
 
 // runCase runs every statement of a case in one fixture session and
-// returns the first mismatch, if any.
-func runCase(c Case) (failure string) {
+// returns the first mismatch, if any, and what the check before a run
+// refused first (the statement runs anyway, to compare its rows).
+func runCase(c Case) (failure, refused string) {
 	f := newFixture()
 	defer func() {
 		if r := recover(); r != nil {
@@ -26,7 +27,10 @@ func runCase(c Case) (failure string) {
 	for _, st := range c.Statements {
 		prog, err := parser.Parse(st.Query, "")
 		if err != nil {
-			return fmt.Sprintf("query: %s\n  parse error: %v", st.Query, err)
+			return fmt.Sprintf("query: %s\n  parse error: %v", st.Query, err), refused
+		}
+		if err := f.session.Check(prog); err != nil && refused == "" {
+			refused = fmt.Sprintf("query: %s\n  %v", st.Query, err)
 		}
 		rows := []*ordereddict.Dict{}
 		for r := range f.session.Run(ctx, prog) {
@@ -34,16 +38,16 @@ func runCase(c Case) (failure string) {
 		}
 		got, err := json.Marshal(rows)
 		if err != nil {
-			return fmt.Sprintf("query: %s\n  cannot encode rows: %v", st.Query, err)
+			return fmt.Sprintf("query: %s\n  cannot encode rows: %v", st.Query, err), refused
 		}
 		if f.panicked.Load() {
-			return fmt.Sprintf("query: %s\n  the panic() fixture fired: an expression was evaluated that should not have been", st.Query)
+			return fmt.Sprintf("query: %s\n  the panic() fixture fired: an expression was evaluated that should not have been", st.Query), refused
 		}
 		if !sameJSON(got, st.Expected) {
-			return fmt.Sprintf("query: %s\n  expected: %s\n  got:      %s", st.Query, compact(st.Expected), got)
+			return fmt.Sprintf("query: %s\n  expected: %s\n  got:      %s", st.Query, compact(st.Expected), got), refused
 		}
 	}
-	return ""
+	return "", refused
 }
 
 func compact(raw []byte) string {
@@ -122,6 +126,10 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	refusals, err := Deviations("refusals.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases, err := LoadCases(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -149,8 +157,19 @@ func TestConformance(t *testing.T) {
 		}
 		t.Errorf("FAIL %s %s\n  %s", id, name, failure)
 	}
+	refusedN := 0
 	for _, c := range cases {
-		report(c.ID, c.Name, runCase(c))
+		failure, refused := runCase(c)
+		report(c.ID, c.Name, failure)
+		_, listed := refusals[c.ID]
+		switch {
+		case refused != "" && listed:
+			refusedN++
+		case refused != "":
+			t.Errorf("REFUSED %s %s: the check refuses a program vfilter runs (list it in refusals.txt if on purpose)\n  %s", c.ID, c.Name, refused)
+		case listed:
+			t.Errorf("%s %s: the check accepts it but it is listed in refusals.txt; remove it", c.ID, c.Name)
+		}
 	}
 	for i, e := range exprs {
 		id := fmt.Sprintf("expr/%03d", i)
@@ -161,6 +180,11 @@ func TestConformance(t *testing.T) {
 			t.Errorf("deviations.txt names %s, which is not in the corpus", id)
 		}
 	}
-	t.Logf("conformance: %d passed, %d failed (%d known deviations)", passed, failed, deviated)
+	for _, id := range sortedIDs(refusals) {
+		if !seen[id] {
+			t.Errorf("refusals.txt names %s, which is not in the corpus", id)
+		}
+	}
+	t.Logf("conformance: %d passed, %d failed (%d known deviations); the check refuses %d cases before they run (refusals.txt)", passed, failed, deviated, refusedN)
 	fmt.Printf("conformance: %d passed, %d failed\n", passed, failed)
 }

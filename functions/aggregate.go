@@ -65,7 +65,11 @@ var Enumerate = fn("enumerate", "List of every items value so far (per group wit
 	[]vql.ArgSpec{arg("items", vql.TypeAny, false, "The value to collect.")},
 	func(c call) any {
 		l, _ := c.args.AggregateState().([]any)
-		l = append(l, c.scope.Materialize(c.ctx, c.args.Value("items")))
+		item := c.scope.Materialize(c.ctx, c.args.Value("items"))
+		if !c.args.Hold(item) { // the list would outgrow the query's budget
+			return nil
+		}
+		l = append(l, item)
 		c.args.SetAggregateState(l)
 		return append([]any(nil), l...)
 	})

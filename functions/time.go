@@ -7,17 +7,12 @@ import (
 	"github.com/vqlq/vqlq/vql/value"
 )
 
-// timeLayouts are the string forms timestamp(string=…) understands.
-var timeLayouts = []string{
-	time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00",
-	"2006-01-02 15:04:05", "2006-01-02", time.RFC1123Z, time.RFC1123,
-}
-
-// Timestamp makes a time from epoch seconds (milli- and microseconds are
-// recognised by size), a Windows FILETIME, or a date string.
-var Timestamp = fn("timestamp", "A timestamp from epoch seconds (or ms/µs), a Windows FILETIME, or a string.",
+// Timestamp makes a time from epoch seconds (milli-, micro- and
+// nanoseconds are recognised by size, as value.Epoch reads them
+// everywhere), a Windows FILETIME, or a date string.
+var Timestamp = fn("timestamp", "A timestamp from epoch seconds (or ms/µs/ns), a Windows FILETIME, or a string.",
 	[]vql.ArgSpec{
-		arg("epoch", vql.TypeAny, false, "Seconds since 1970 (milliseconds and microseconds are detected)."),
+		arg("epoch", vql.TypeAny, false, "Seconds since 1970 (milli-, micro- and nanoseconds are detected)."),
 		arg("winfiletime", vql.TypeInt, false, "100ns intervals since 1601."),
 		arg("string", vql.TypeString, false, "A date such as 2024-08-12T02:15:25Z."),
 	}, func(c call) any {
@@ -34,7 +29,15 @@ var Timestamp = fn("timestamp", "A timestamp from epoch seconds (or ms/µs), a W
 				c.scope.Errorf("timestamp: Field epoch should be a number not %T", v)
 				return nil
 			}
-			return fromEpoch(n.F())
+			if n.F() <= 0 {
+				return nil
+			}
+			t, err := value.Epoch(n)
+			if err != nil {
+				c.scope.Errorf("timestamp: %v", err)
+				return nil
+			}
+			return t
 		}
 		if c.args.Has("winfiletime") {
 			ft := c.args.Int("winfiletime", 0)
@@ -49,29 +52,13 @@ var Timestamp = fn("timestamp", "A timestamp from epoch seconds (or ms/µs), a W
 		return nil
 	})
 
-func fromEpoch(f float64) any {
-	switch {
-	case f <= 0:
-		return nil
-	case f > 1e17: // nanoseconds
-		return time.Unix(0, int64(f)).UTC()
-	case f > 1e14: // microseconds
-		return time.UnixMicro(int64(f)).UTC()
-	case f > 1e11: // milliseconds
-		return time.UnixMilli(int64(f)).UTC()
-	}
-	sec := int64(f)
-	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC()
-}
-
 func parseTime(c call, s string) any {
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC()
-		}
+	t, err := value.ParseTime(s)
+	if err != nil {
+		c.scope.Errorf("timestamp: %v", err)
+		return nil
 	}
-	c.scope.Errorf("timestamp: cannot parse %q as a time", s)
-	return nil
+	return t
 }
 
 // Now is the current time in epoch seconds.
@@ -85,8 +72,13 @@ var Sleep = fn("sleep", "Wait time seconds, then return TRUE (FALSE if the query
 		arg("time", vql.TypeFloat, false, "Seconds to wait."),
 		arg("ms", vql.TypeInt, false, "Milliseconds to wait."),
 	}, func(c call) any {
-		d := time.Duration(c.args.Float("time", 0)*float64(time.Second)) + time.Duration(c.args.Int("ms", 0))*time.Millisecond
+		secs, ms := c.args.Float("time", 0), c.args.Int("ms", 0)
 		if c.args.Failed() {
+			return nil
+		}
+		d, err := value.Seconds(secs + float64(ms)/1e3)
+		if err != nil {
+			c.scope.Errorf("sleep: %v", err)
 			return nil
 		}
 		t := time.NewTimer(d)

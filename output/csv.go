@@ -2,27 +2,37 @@ package output
 
 import (
 	"encoding/csv"
-	"io"
+	"slices"
 
 	"github.com/Velocidex/ordereddict"
 )
 
-// csvWriter prints a header (the first row's columns) and one record per
-// row. Columns that only later rows have are left out.
+// csvWriter prints a header and one record per row. The header is every
+// column seen so far in the SELECT: when a row brings a column the header
+// lacks, a new header line (the old columns, then the new) starts a new
+// block, so no value is ever left out.
 type csvWriter struct {
-	w      *csv.Writer
-	header []string
+	w         *csv.Writer
+	header    []string
+	started   bool
+	noHeaders bool
 }
 
-func newCSV(w io.Writer) *csvWriter { return &csvWriter{w: csv.NewWriter(w)} }
-
-func (c *csvWriter) Begin() error { c.header = nil; return nil }
+func (c *csvWriter) Begin() error { c.header, c.started = nil, false; return nil }
 
 func (c *csvWriter) Row(row *ordereddict.Dict) error {
-	if c.header == nil {
-		c.header = row.Keys()
-		if err := c.w.Write(c.header); err != nil {
-			return err
+	keys := row.Keys()
+	if !c.started || !containsAll(c.header, keys) {
+		c.started = true
+		for _, k := range keys {
+			if !slices.Contains(c.header, k) {
+				c.header = append(c.header, k)
+			}
+		}
+		if !c.noHeaders {
+			if err := c.w.Write(c.header); err != nil {
+				return err
+			}
 		}
 	}
 	rec := make([]string, len(c.header))
@@ -35,6 +45,15 @@ func (c *csvWriter) Row(row *ordereddict.Dict) error {
 	}
 	c.w.Flush()
 	return c.w.Error()
+}
+
+func containsAll(list, names []string) bool {
+	for _, n := range names {
+		if !slices.Contains(list, n) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *csvWriter) Flush() error { c.w.Flush(); return c.w.Error() }

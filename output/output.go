@@ -4,6 +4,7 @@
 package output
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
@@ -29,18 +30,39 @@ type Writer interface {
 // Formats lists the names New accepts.
 var Formats = []string{"json", "jsonl", "csv", "table"}
 
-// New returns a writer for format. width is the terminal width for tables
-// (0: no limit).
-func New(format string, w io.Writer, width int) (Writer, error) {
+// Options are the display settings of the csv and table writers.
+type Options struct {
+	// Width is the terminal width tables fit (0: no limit).
+	Width int
+	// NoHeaders leaves out the header of tables and CSV (.headers off).
+	NoHeaders bool
+	// Expanded shows table rows as one `column | value` line each, as
+	// psql's \x does: always, never, or (ExpandAuto) for rows wider than
+	// Width.
+	Expanded Expand
+}
+
+// Expand says when a table shows rows expanded.
+type Expand int
+
+// The expanded display modes.
+const (
+	ExpandOff Expand = iota
+	ExpandOn
+	ExpandAuto
+)
+
+// New returns a writer for format.
+func New(format string, w io.Writer, opts Options) (Writer, error) {
 	switch format {
 	case "json":
 		return &jsonWriter{w: w}, nil
 	case "jsonl":
 		return &jsonlWriter{w: w}, nil
 	case "csv":
-		return newCSV(w), nil
+		return &csvWriter{w: csv.NewWriter(w), noHeaders: opts.NoHeaders}, nil
 	case "table":
-		return &tableWriter{w: w, width: width}, nil
+		return &tableWriter{w: w, opts: opts}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (choose one of %s)", format, strings.Join(Formats, ", "))
 }

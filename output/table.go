@@ -3,32 +3,36 @@ package output
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/Velocidex/ordereddict"
+	"github.com/mattn/go-runewidth"
 )
 
-// batchSize is how many rows a table collects before it fixes its column
-// widths; Flush prints earlier (the CLI flushes when rows stop coming, so an
+// batchSize is how many rows a table collects before it lays out its
+// columns; Flush prints earlier (the CLI flushes when rows stop coming, so an
 // event query shows each event as it arrives).
 const batchSize = 100
 
-// tableWriter prints aligned tables. Widths come from the first batch of
-// rows; later values are cut to fit. Long values are cut to the terminal
-// width, with an ellipsis.
+// tableWriter prints aligned tables. It never changes a value: columns are
+// as wide as their widest value, and a value is cut (with …) only when the
+// row would be wider than the terminal. When a later row has a column the
+// table has not shown, or a value wider than its column, the table is
+// closed and continues under a new header, wider or with the new columns.
 type tableWriter struct {
 	w       io.Writer
-	width   int
+	opts    Options
 	columns []string
-	widths  []int
+	widths  []int // as printed
+	natural []int // as the values want, before fitting the terminal
 	pending []*ordereddict.Dict
 	started bool
 	count   int
 }
 
 func (t *tableWriter) Begin() error {
-	t.columns, t.widths, t.pending, t.started, t.count = nil, nil, nil, false, 0
+	t.columns, t.widths, t.natural, t.pending, t.started, t.count = nil, nil, nil, nil, false, 0
 	return nil
 }
 
@@ -45,21 +49,24 @@ func (t *tableWriter) Flush() error {
 	if len(t.pending) == 0 {
 		return nil
 	}
-	if !t.started {
-		t.layout()
-	}
 	var b strings.Builder
-	if !t.started {
-		t.rule(&b)
-		t.line(&b, t.columns)
-		t.rule(&b)
-		t.started = true
-	}
-	for _, row := range t.pending {
+	first := t.count - len(t.pending) + 1 // the number of pending[0] in the SELECT
+	for i, row := range t.pending {
+		if t.expand(row) {
+			if t.started {
+				t.rule(&b)
+				t.started = false
+			}
+			t.record(&b, first+i, row)
+			continue
+		}
+		if !t.started || !t.fits(row) {
+			t.relayout(&b, t.pending[i:])
+		}
 		cells := make([]string, len(t.columns))
-		for i, c := range t.columns {
+		for j, c := range t.columns {
 			v, _ := row.Get(c)
-			cells[i] = Cell(v)
+			cells[j] = tableCell(v)
 		}
 		t.line(&b, cells)
 	}
@@ -85,43 +92,126 @@ func (t *tableWriter) End() error {
 	return err
 }
 
-// layout picks the columns (in order of first appearance) and their widths
-// from the pending rows, shrinking the widest columns to fit the terminal.
-func (t *tableWriter) layout() {
-	seen := map[string]bool{}
-	for _, row := range t.pending {
+// fits reports whether row can be printed under the current header
+// without hiding anything: every column it has is shown, and every value
+// is as narrow as its column, unless that column is already cut to fit
+// the terminal.
+func (t *tableWriter) fits(row *ordereddict.Dict) bool {
+	for _, k := range row.Keys() {
+		i := slices.Index(t.columns, k)
+		if i < 0 {
+			return false
+		}
+		v, _ := row.Get(k)
+		if w := displayWidth(tableCell(v)); w > t.widths[i] && t.widths[i] == t.natural[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// relayout lays the table out again for rows (the row that did not fit
+// and those after it in the batch): the columns shown so far, then new
+// ones in order of appearance, each at least as wide as before. If the
+// layout changed, the current block is closed and a new header printed.
+func (t *tableWriter) relayout(b *strings.Builder, rows []*ordereddict.Dict) {
+	columns := append([]string(nil), t.columns...)
+	natural := append([]int(nil), t.natural...)
+	for _, row := range rows {
 		for _, k := range row.Keys() {
-			if !seen[k] {
-				seen[k] = true
-				t.columns = append(t.columns, k)
+			if !slices.Contains(columns, k) {
+				columns = append(columns, k)
+				natural = append(natural, displayWidth(k))
 			}
 		}
 	}
-	t.widths = make([]int, len(t.columns))
-	for i, c := range t.columns {
-		t.widths[i] = displayWidth(c)
-		for _, row := range t.pending {
-			v, _ := row.Get(c)
-			t.widths[i] = max(t.widths[i], displayWidth(Cell(v)))
+	for i, c := range columns {
+		natural[i] = max(natural[i], displayWidth(c))
+		for _, row := range rows {
+			if v, ok := row.Get(c); ok {
+				natural[i] = max(natural[i], displayWidth(tableCell(v)))
+			}
 		}
 	}
-	if t.width <= 0 {
+	widths := shrink(natural, t.opts.Width)
+	if t.started && len(columns) == len(t.columns) && slices.Equal(widths, t.widths) {
 		return
+	}
+	if t.started {
+		t.rule(b)
+	}
+	t.columns, t.natural, t.widths, t.started = columns, natural, widths, true
+	t.rule(b)
+	if !t.opts.NoHeaders {
+		t.line(b, t.columns)
+		t.rule(b)
+	}
+}
+
+// expand reports whether row is shown expanded: always with ExpandOn,
+// and with ExpandAuto when its columns, at full width, are wider than the
+// terminal.
+func (t *tableWriter) expand(row *ordereddict.Dict) bool {
+	switch t.opts.Expanded {
+	case ExpandOn:
+		return true
+	case ExpandAuto:
+		if t.opts.Width <= 0 {
+			return false
+		}
+		total := 1
+		for _, k := range row.Keys() {
+			v, _ := row.Get(k)
+			total += max(displayWidth(k), displayWidth(tableCell(v))) + 3
+		}
+		return total > t.opts.Width
+	}
+	return false
+}
+
+// record prints row n as psql's expanded display does: a heading, then
+// one `column | value` line per column, values whole.
+func (t *tableWriter) record(b *strings.Builder, n int, row *ordereddict.Dict) {
+	keys := row.Keys()
+	nameWidth := 0
+	for _, k := range keys {
+		nameWidth = max(nameWidth, displayWidth(k))
+	}
+	heading := fmt.Sprintf("-[ RECORD %d ]", n)
+	b.WriteString(heading)
+	b.WriteString(strings.Repeat("-", max(1, nameWidth+3-displayWidth(heading))))
+	b.WriteByte('\n')
+	for _, k := range keys {
+		v, _ := row.Get(k)
+		b.WriteString(k)
+		b.WriteString(strings.Repeat(" ", nameWidth-displayWidth(k)))
+		b.WriteString(" | ")
+		b.WriteString(tableCell(v))
+		b.WriteByte('\n')
+	}
+}
+
+// shrink narrows the widest columns until a row fits width (0: no
+// limit); no column goes below 8.
+func shrink(natural []int, width int) []int {
+	widths := append([]int(nil), natural...)
+	if width <= 0 {
+		return widths
 	}
 	// Each column costs 3 characters of padding and separator, plus one.
 	for {
 		total := 1
 		widest := 0
-		for i, w := range t.widths {
+		for i, w := range widths {
 			total += w + 3
-			if w > t.widths[widest] {
+			if w > widths[widest] {
 				widest = i
 			}
 		}
-		if total <= t.width || t.widths[widest] <= 8 {
-			return
+		if total <= width || widths[widest] <= 8 {
+			return widths
 		}
-		t.widths[widest] = max(8, t.widths[widest]-(total-t.width))
+		widths[widest] = max(8, widths[widest]-(total-width))
 	}
 }
 
@@ -137,7 +227,7 @@ func (t *tableWriter) rule(b *strings.Builder) {
 func (t *tableWriter) line(b *strings.Builder, cells []string) {
 	b.WriteByte('|')
 	for i, c := range cells {
-		c = fit(strings.ReplaceAll(strings.ReplaceAll(c, "\n", `\n`), "\t", " "), t.widths[i])
+		c = fit(c, t.widths[i])
 		b.WriteByte(' ')
 		b.WriteString(c)
 		b.WriteString(strings.Repeat(" ", t.widths[i]-displayWidth(c)+1))
@@ -146,16 +236,24 @@ func (t *tableWriter) line(b *strings.Builder, cells []string) {
 	b.WriteByte('\n')
 }
 
-func displayWidth(s string) int { return utf8.RuneCountInString(s) }
+// tableCell is Cell on one line: a newline shows as \n, a tab as a space,
+// so that what is measured is what is printed.
+func tableCell(v any) string {
+	s := Cell(v)
+	if strings.ContainsAny(s, "\n\r\t") {
+		s = strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", " ").Replace(s)
+	}
+	return s
+}
 
-// fit cuts s to width runes, ending with an ellipsis when cut.
+// displayWidth is the number of terminal cells s takes: CJK and emoji
+// take two, combining marks none.
+func displayWidth(s string) int { return runewidth.StringWidth(s) }
+
+// fit cuts s to width terminal cells, ending with an ellipsis when cut.
 func fit(s string, width int) string {
 	if displayWidth(s) <= width {
 		return s
 	}
-	runes := []rune(s)
-	if width <= 1 {
-		return string(runes[:width])
-	}
-	return string(runes[:width-1]) + "…"
+	return runewidth.Truncate(s, width, "…")
 }

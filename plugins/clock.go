@@ -19,28 +19,25 @@ var Clock = vql.PluginFunc{
 		Doc:  "A row {Time, Unix} every period seconds; never ends by itself.",
 		Args: []vql.ArgSpec{
 			{Name: "period", Type: vql.TypeFloat, Doc: "Seconds between rows (default 1)."},
-			{Name: "start", Type: vql.TypeAny, Doc: "Time of the first row (epoch seconds or timestamp; default now)."},
+			{Name: "start", Type: vql.TypeAny, Doc: "Time of the first row (a timestamp, an epoch in s/ms/µs/ns, or RFC 3339; default now)."},
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
-		period := time.Duration(args.Float("period", 1) * float64(time.Second))
+		secs := args.Float("period", 1)
 		if args.Failed() {
 			return none
 		}
-		if period <= 0 {
-			scope.Errorf("clock: period must be positive")
+		period, err := value.Seconds(secs)
+		if err != nil || period <= 0 {
+			scope.Errorf("clock: period must be a positive number of seconds, not %v", secs)
 			return none
 		}
 		next := time.Now()
-		if start := args.Value("start"); start != nil {
-			switch t := start.(type) {
-			case time.Time:
-				next = t
-			default:
-				if n, ok := value.ToNumber(start); ok {
-					next = time.Unix(0, int64(n.F()*1e9))
-				}
-			}
+		if start, err := value.ToTime(args.Value("start")); err != nil {
+			scope.Errorf("clock: start: %v", err)
+			return none
+		} else if !start.IsZero() {
+			next = start
 		}
 		return func(yield func(vql.Row) bool) {
 			for {

@@ -36,33 +36,10 @@ func withManager(provider queues.Provider, scope *vql.Scope, name string, fn fun
 	return fn(m)
 }
 
-// toTime reads a time argument: epoch seconds, RFC 3339 text or a
-// timestamp.
-func toTime(v any) (time.Time, error) {
-	switch t := v.(type) {
-	case nil:
-		return time.Time{}, nil
-	case time.Time:
-		return t, nil
-	case string:
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
-			if ts, err := time.Parse(layout, t); err == nil {
-				return ts, nil
-			}
-		}
-		return time.Time{}, fmt.Errorf("cannot read %q as a time (use epoch seconds or RFC 3339)", t)
-	}
-	if n, ok := value.ToNumber(v); ok {
-		sec := n.F()
-		return time.Unix(0, int64(sec*1e9)), nil
-	}
-	return time.Time{}, fmt.Errorf("cannot read a %T as a time", v)
-}
-
-// timeArg reads a time argument, logging `plugin: name: problem` when it
+// timeArg reads a time argument (see value.ToTime), logging `plugin: name: problem` when it
 // cannot be read.
 func timeArg(scope *vql.Scope, args *vql.Args, plugin, name string) (time.Time, bool) {
-	t, err := toTime(args.Value(name))
+	t, err := value.ToTime(args.Value(name))
 	if err != nil {
 		scope.Errorf("%s: %s: %v", plugin, name, err)
 		return time.Time{}, false

@@ -183,3 +183,28 @@ func SenderOf(scope *vql.Scope) queues.Sender {
 	}
 	return queues.ServerSender
 }
+
+// ArtifactChecker is the check the artifact repository runs on the VQL of
+// a definition before accepting it (artifacts.Repository.SetChecker): the
+// text must parse, and its plugins, functions and argument names must
+// resolve in engine, with the artifact's parameters and ArtifactName
+// defined.
+func ArtifactChecker(engine *vql.Engine) artifacts.Checker {
+	return func(a *artifacts.Artifact, text string) error {
+		prog, err := parser.Parse(text, "")
+		if err != nil {
+			return err
+		}
+		return engine.Check(prog, func(name string) bool {
+			if name == queues.ArtifactVar {
+				return true
+			}
+			for _, p := range a.Parameters {
+				if p.Name == name {
+					return true
+				}
+			}
+			return false
+		})
+	}
+}

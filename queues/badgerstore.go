@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -94,8 +96,17 @@ const maxGroup = 4096
 // goroutines go to one committer, which writes them in groups: one write
 // (and with SyncFull one fsync) serves every event waiting at that moment.
 type BadgerStore struct {
-	db   *badger.DB
-	mode SyncMode
+	dir  string
+	opts BadgerOptions
+
+	// dbMu guards db and readOnly: every use of db holds it shared, the
+	// switch from read-only to read-write holds it exclusively.
+	dbMu     sync.RWMutex
+	db       *badger.DB
+	readOnly bool
+	broken   error // set when the switch to read-write left no open store
+	space    *spaceGuard
+	mode     SyncMode
 
 	sendMu sync.RWMutex // Append holds it shared while queueing; Close exclusively
 	closed bool
@@ -195,52 +206,258 @@ type appendReq struct {
 // lockFile names the process holding the data folder.
 const lockFile = "vqlq.pid"
 
-// OpenBadger opens (or creates) the store in dir. The folder is created
-// 0700 and every file in it 0600: badger creates its tables, value logs
-// and memtables with mode 0666 and has no option for it, so OpenBadger
-// sets the umask of the whole process to 0o077 first (private.Restrict)
-// and leaves it so.
+// BadgerOptions configure OpenBadgerWith.
+type BadgerOptions struct {
+	// Sync says when Append returns.
+	Sync SyncMode
+	// ReadFirst opens an existing store read-only, so that a command that
+	// only reads changes nothing in the folder; the first write (an
+	// event, a cursor, a key) reopens it read-write. Retention does not
+	// run on a read-only store. A folder without a store yet, or one a
+	// crash left with memtable logs to replay (badger must truncate them,
+	// which read-only mode refuses), is opened read-write at once.
+	ReadFirst bool
+	// MinFree is the free-space watermark of the folder's disk (0: none):
+	// below it events are refused with ErrDiskFull, and a store opened
+	// with so little space is opened read-only (badger's compactions at
+	// open would crash the process) until space is freed.
+	MinFree uint64
+	// BusyHint ends the message of a FolderBusyError: what the program
+	// opening the folder advises its user to do about it.
+	BusyHint string
+}
+
+// OpenBadger opens (or creates) the store in dir, read-write.
 func OpenBadger(dir string, mode SyncMode) (*BadgerStore, error) {
+	return OpenBadgerWith(dir, BadgerOptions{Sync: mode})
+}
+
+// OpenBadgerWith opens (or creates) the store in dir. The folder is
+// created 0700 and every file in it 0600: badger creates its tables,
+// value logs and memtables with mode 0666 and has no option for it, so
+// the umask of the whole process is set to 0o077 first
+// (private.Restrict) and left so.
+//
+// A folder whose files badger would discard is refused with a
+// *DamagedStoreError (errors.Is ErrDamagedStore) before badger sees it.
+func OpenBadgerWith(dir string, o BadgerOptions) (*BadgerStore, error) {
 	private.Restrict()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	opts := badger.DefaultOptions(dir).
-		WithLogger(badgerLogger{}).
-		WithSyncWrites(mode == SyncFull).
-		WithDetectConflicts(false).
-		WithNumVersionsToKeep(1).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(3).
-		WithBlockCacheSize(16 << 20).
-		WithIndexCacheSize(16 << 20).
-		WithValueLogFileSize(64 << 20).
-		WithNumCompactors(2)
-	db, err := badger.Open(opts)
-	if err != nil {
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("data folder %s is in use by another process%s", dir, holder(dir))
+	s := &BadgerStore{dir: dir, opts: o, mode: o.Sync, reqs: make(chan *appendReq, 1024), done: make(chan struct{}), queues: map[string]*diskQueue{}}
+	s.space = newSpaceGuard(dir, o.MinFree)
+	readOnly := (o.ReadFirst || s.space.state().Full) && hasStore(dir)
+	db, err := s.openDB(readOnly)
+	if readOnly && errors.Is(err, errReplayNeeded) {
+		if s.space.state().Full {
+			if err := s.space.roomToReplay(); err != nil {
+				s.space.close()
+				return nil, err
+			}
 		}
-		return nil, fmt.Errorf("opening data folder %s: %w", dir, err)
+		readOnly = false
+		db, err = s.openDB(false)
 	}
-	_ = os.WriteFile(filepath.Join(dir, lockFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
-	s := &BadgerStore{db: db, mode: mode, reqs: make(chan *appendReq, 1024), done: make(chan struct{}), queues: map[string]*diskQueue{}}
+	if err != nil {
+		s.space.close()
+		return nil, err
+	}
+	s.db, s.readOnly = db, readOnly
 	go s.commitLoop()
 	return s, nil
 }
 
-// holder describes the process named in the data folder's pid file.
-func holder(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, lockFile))
+// errReplayNeeded is a read-only open refused because a crash left
+// memtable logs that badger must truncate.
+var errReplayNeeded = errors.New("the store's memtable logs need a replay that writes")
+
+// hasStore reports whether dir holds a badger store (its MANIFEST).
+func hasStore(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, manifestFile))
+	return err == nil
+}
+
+// ErrFolderBusy is matched (errors.Is) by a FolderBusyError.
+var ErrFolderBusy = errors.New("data folder in use by another process")
+
+// FolderBusyError is the refusal to open a data folder another process
+// has open. Holder names that process (" (pid N: command line)") when it
+// can be found; Hint is BadgerOptions.BusyHint.
+type FolderBusyError struct {
+	Dir, Holder, Hint string
+}
+
+func (e *FolderBusyError) Error() string {
+	msg := fmt.Sprintf("data folder %s is in use by another process%s", e.Dir, e.Holder)
+	if e.Hint != "" {
+		msg += ". " + e.Hint
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrFolderBusy) true.
+func (e *FolderBusyError) Is(target error) bool { return target == ErrFolderBusy }
+
+// openDB checks the folder, then opens badger on it.
+func (s *BadgerStore) openDB(readOnly bool) (*badger.DB, error) {
+	if err := checkFolder(s.dir); err != nil {
+		return nil, err
+	}
+	opts := badger.DefaultOptions(s.dir).
+		WithLogger(badgerLogger{}).
+		WithReadOnly(readOnly).
+		WithSyncWrites(s.mode == SyncFull).
+		WithDetectConflicts(false).
+		WithNumVersionsToKeep(1).
+		WithMemTableSize(memTableSize).
+		WithNumMemtables(numMemtables).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithValueLogFileSize(valueLogFileSize).
+		WithNumLevelZeroTables(numLevelZeroTables).
+		WithNumCompactors(2)
+	db, err := badger.Open(opts)
 	if err != nil {
-		return ""
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, &FolderBusyError{Dir: s.dir, Holder: holder(s.dir), Hint: s.opts.BusyHint}
+		}
+		if strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()) {
+			// badger wraps it without %w.
+			return nil, errReplayNeeded
+		}
+		return nil, fmt.Errorf("opening data folder %s: %w", s.dir, err)
 	}
-	pid := strings.TrimSpace(string(b))
-	cmd, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
-	if len(cmd) > 0 {
-		return fmt.Sprintf(" (pid %s: %s)", pid, strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " ")))
+	if !readOnly {
+		_ = os.WriteFile(filepath.Join(s.dir, lockFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
 	}
-	return fmt.Sprintf(" (pid %s)", pid)
+	return db, nil
+}
+
+// Badger's sizes, which the free-space watermark is derived from.
+const (
+	memTableSize       = 16 << 20
+	numMemtables       = 3
+	numLevelZeroTables = 5
+	valueLogFileSize   = 64 << 20
+)
+
+// writable reopens a read-only store read-write, once, before its first
+// write.
+func (s *BadgerStore) writable() error {
+	s.dbMu.RLock()
+	ro := s.readOnly
+	s.dbMu.RUnlock()
+	if !ro {
+		return nil
+	}
+	if err := s.space.admit(0); err != nil {
+		return err // opened read-only for want of space: stay so
+	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if !s.readOnly {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("data folder %s: closing the read-only store to write: %w", s.dir, err)
+	}
+	db, err := s.openDB(false)
+	if err != nil {
+		// Keep reading what could be read before.
+		again, rerr := s.openDB(true)
+		if rerr != nil {
+			s.broken = fmt.Errorf("data folder %s could not be reopened: %w", s.dir, err)
+		} else {
+			s.db = again
+		}
+		return fmt.Errorf("opening to write: %w", err)
+	}
+	s.db, s.readOnly = db, false
+	return nil
+}
+
+// ReadOnly reports whether the store is still open read-only.
+func (s *BadgerStore) ReadOnly() bool {
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	return s.readOnly
+}
+
+// withDB runs fn on the open database; with write set, a read-only store
+// is reopened read-write first.
+func (s *BadgerStore) withDB(write bool, fn func(db *badger.DB) error) error {
+	if write {
+		if err := s.writable(); err != nil {
+			return err
+		}
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.broken != nil {
+		return s.broken
+	}
+	return fn(s.db)
+}
+
+// view runs a read transaction.
+func (s *BadgerStore) view(fn func(txn *badger.Txn) error) error {
+	return s.withDB(false, func(db *badger.DB) error { return db.View(fn) })
+}
+
+// update runs a write transaction.
+func (s *BadgerStore) update(fn func(txn *badger.Txn) error) error {
+	return s.withDB(true, func(db *badger.DB) error { return db.Update(fn) })
+}
+
+// holder describes the processes that hold the data folder's lock: from
+// /proc/locks (a read-only opener writes no pid file), else the pid file.
+func holder(dir string) string {
+	pids := lockHolders(dir)
+	if len(pids) == 0 {
+		b, err := os.ReadFile(filepath.Join(dir, lockFile))
+		if err != nil {
+			return ""
+		}
+		pids = []string{strings.TrimSpace(string(b))}
+	}
+	var parts []string
+	for _, pid := range pids {
+		cmd, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+		if len(cmd) > 0 {
+			parts = append(parts, fmt.Sprintf("pid %s: %s", pid, strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))))
+		} else {
+			parts = append(parts, "pid "+pid)
+		}
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// lockHolders lists the pids holding a flock on dir, from /proc/locks
+// (Linux): lines such as "1: FLOCK ADVISORY WRITE 1234 fe:00:99 0 EOF",
+// the last field of the device being the inode.
+func lockHolders(dir string) []string {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return nil
+	}
+	ino := ":" + strconv.FormatUint(st.Ino, 10)
+	var pids []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 6 && f[1] == "FLOCK" && strings.HasSuffix(f[5], ino) && !slices.Contains(pids, f[4]) {
+			pids = append(pids, f[4])
+		}
+	}
+	return pids
 }
 
 // badgerLogger passes badger's errors on and keeps its chatter quiet.
@@ -260,7 +477,7 @@ func (s *BadgerStore) state(queue string) (*diskQueue, error) {
 	}
 	q := &diskQueue{notify: make(chan struct{})}
 	prefix := eventPrefix(queue)
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		it.Seek(prefix)
 		if it.Valid() {
@@ -293,8 +510,18 @@ func (s *BadgerStore) state(queue string) (*diskQueue, error) {
 	return q, nil
 }
 
-// Append implements Store.
+// Append implements Store. Below the free-space watermark it refuses
+// with a *DiskFullError (errors.Is ErrDiskFull).
 func (s *BadgerStore) Append(ctx context.Context, queue string, data [][]byte) ([]Event, error) {
+	if s.space != nil {
+		n := 0
+		for _, d := range data {
+			n += len(d)
+		}
+		if err := s.space.admit(n); err != nil {
+			return nil, err
+		}
+	}
 	req := &appendReq{queue: queue, data: data, done: make(chan struct{})}
 	s.sendMu.RLock()
 	if s.closed {
@@ -407,7 +634,13 @@ func (s *BadgerStore) publish(group []*appendReq) {
 }
 
 func (s *BadgerStore) write(group []*appendReq) error {
-	txn := s.db.NewTransaction(true)
+	return s.withDB(true, func(db *badger.DB) error { return writeGroup(db, group) })
+}
+
+// writeGroup writes a group's events in as few transactions as badger
+// allows.
+func writeGroup(db *badger.DB, group []*appendReq) error {
+	txn := db.NewTransaction(true)
 	defer func() { txn.Discard() }()
 	for _, r := range group {
 		if r.err != nil {
@@ -423,7 +656,7 @@ func (s *BadgerStore) write(group []*appendReq) error {
 				if err := txn.Commit(); err != nil {
 					return err
 				}
-				txn = s.db.NewTransaction(true)
+				txn = db.NewTransaction(true)
 				err = txn.Set(key, val)
 			}
 			if err != nil {
@@ -460,7 +693,7 @@ func (s *BadgerStore) Read(ctx context.Context, queue string, from uint64, max i
 	s.mu.Unlock()
 	var out []Event
 	prefix := eventPrefix(queue)
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(max, 64)})
 		defer it.Close()
 		size := 0
@@ -512,11 +745,21 @@ func (s *BadgerStore) Bounds(queue string) (uint64, uint64, error) {
 	return q.first, q.last, nil
 }
 
-// eventTime reads the time of one event.
+// eventTime reads the time of one event: from the in-memory tail when it
+// holds it (with SyncNone the newest events are acknowledged, and
+// counted in the bounds, before they reach the disk), else from disk.
 func (s *BadgerStore) eventTime(queue string, seq uint64) (time.Time, bool) {
+	s.mu.Lock()
+	if q, ok := s.queues[queue]; ok {
+		if evs, ok := q.tail.from(seq, 1); ok {
+			s.mu.Unlock()
+			return evs[0].Time, true
+		}
+	}
+	s.mu.Unlock()
 	var t time.Time
 	found := false
-	_ = s.db.View(func(txn *badger.Txn) error {
+	_ = s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(eventKey(queue, seq))
 		if err != nil {
 			return err
@@ -567,7 +810,7 @@ func cursorKey(queue, consumer string) []byte {
 func (s *BadgerStore) Cursor(queue, consumer string) (uint64, bool, error) {
 	var next uint64
 	found := false
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(cursorKey(queue, consumer))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -587,13 +830,17 @@ func (s *BadgerStore) Cursor(queue, consumer string) (uint64, bool, error) {
 
 // SetCursor implements Store.
 func (s *BadgerStore) SetCursor(queue, consumer string, next uint64) error {
-	return s.db.Update(func(txn *badger.Txn) error {
+	return s.update(func(txn *badger.Txn) error {
 		return txn.Set(cursorKey(queue, consumer), binary.BigEndian.AppendUint64(nil, next))
 	})
 }
 
-// Trim implements Store.
+// Trim implements Store. A read-only store keeps everything: the next
+// process that writes to the folder applies retention.
 func (s *BadgerStore) Trim(ctx context.Context, queue string, before time.Time) (int, error) {
+	if s.ReadOnly() {
+		return 0, nil
+	}
 	s.mu.Lock()
 	q, err := s.state(queue)
 	if err != nil {
@@ -608,6 +855,7 @@ func (s *BadgerStore) Trim(ctx context.Context, queue string, before time.Time) 
 		if err != nil || len(batch) == 0 {
 			return removed, err
 		}
+		s.dbMu.RLock()
 		wb := s.db.NewWriteBatch()
 		stop := false
 		for _, ev := range batch {
@@ -617,12 +865,15 @@ func (s *BadgerStore) Trim(ctx context.Context, queue string, before time.Time) 
 			}
 			if err := wb.Delete(eventKey(queue, ev.Seq)); err != nil {
 				wb.Cancel()
+				s.dbMu.RUnlock()
 				return removed, err
 			}
 			removed++
 			seq = ev.Seq + 1
 		}
-		if err := wb.Flush(); err != nil {
+		err = wb.Flush()
+		s.dbMu.RUnlock()
+		if err != nil {
 			return removed, err
 		}
 		s.mu.Lock()
@@ -634,6 +885,12 @@ func (s *BadgerStore) Trim(ctx context.Context, queue string, before time.Time) 
 		}
 	}
 	return removed, nil
+}
+
+// DiskSpace reports the free space of the folder's disk and whether
+// writes are refused; false without a watermark.
+func (s *BadgerStore) DiskSpace() (DiskSpace, bool) {
+	return s.space.state(), s.space != nil
 }
 
 // Features implements Store.
@@ -651,6 +908,12 @@ func (s *BadgerStore) Close() error {
 	close(s.reqs)
 	s.sendMu.Unlock()
 	<-s.done
+	s.space.close()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.broken != nil {
+		return nil
+	}
 	return s.db.Close()
 }
 
@@ -658,7 +921,7 @@ func (s *BadgerStore) Close() error {
 func (s *BadgerStore) Get(key string) ([]byte, bool, error) {
 	var out []byte
 	found := false
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte(string(prefixKV) + key))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -675,23 +938,25 @@ func (s *BadgerStore) Get(key string) ([]byte, bool, error) {
 
 // Put writes a key-value entry.
 func (s *BadgerStore) Put(key string, value []byte) error {
-	return s.db.Update(func(txn *badger.Txn) error {
+	return s.update(func(txn *badger.Txn) error {
 		return txn.Set([]byte(string(prefixKV)+key), value)
 	})
 }
 
 // Delete removes a key-value entry.
 func (s *BadgerStore) Delete(key string) error {
-	return s.db.Update(func(txn *badger.Txn) error {
+	return s.update(func(txn *badger.Txn) error {
 		return txn.Delete([]byte(string(prefixKV) + key))
 	})
 }
 
 // Scan calls fn for every key-value entry whose key starts with prefix, in
-// key order.
+// key order. The entries are read first, so fn may write.
 func (s *BadgerStore) Scan(prefix string, fn func(key string, value []byte) error) error {
 	p := []byte(string(prefixKV) + prefix)
-	return s.db.View(func(txn *badger.Txn) error {
+	var keys []string
+	var values [][]byte
+	err := s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
 		defer it.Close()
 		for it.Seek(p); it.Valid(); it.Next() {
@@ -699,19 +964,27 @@ func (s *BadgerStore) Scan(prefix string, fn func(key string, value []byte) erro
 			if err != nil {
 				return err
 			}
-			if err := fn(string(bytes.TrimPrefix(it.Item().Key(), []byte{prefixKV})), v); err != nil {
-				return err
-			}
+			keys = append(keys, string(bytes.TrimPrefix(it.Item().Key(), []byte{prefixKV})))
+			values = append(values, v)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		if err := fn(k, values[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Keys lists the raw keys of the store (for tests that check what is
 // written to disk).
 func (s *BadgerStore) Keys() ([]string, error) {
 	var out []string
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {

@@ -3,10 +3,12 @@ package queues_test
 import (
 	"context"
 	"fmt"
+	"github.com/vqlq/vqlq/internal/bytesize"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,10 +21,14 @@ import (
 )
 
 func benchEnv(b *testing.B, mode queues.SyncMode) *queues.Manager {
+	return benchEnvWith(b, queues.BadgerOptions{Sync: mode})
+}
+
+func benchEnvWith(b *testing.B, o queues.BadgerOptions) *queues.Manager {
 	dir := b.TempDir()
 	defs := b.TempDir()
 	os.WriteFile(filepath.Join(defs, "r.yaml"), []byte(receive), 0o644)
-	disk, err := queues.OpenBadger(filepath.Join(dir, "data"), mode)
+	disk, err := queues.OpenBadgerWith(filepath.Join(dir, "data"), o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,26 +70,10 @@ func BenchmarkSendGo(b *testing.B) {
 	for _, mode := range []string{"flush", "none", "full"} {
 		sm, _ := queues.ParseSyncMode(mode)
 		b.Run("sync="+mode+"/serial", func(b *testing.B) {
-			m := benchEnv(b, sm)
-			for b.Loop() {
-				if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			benchSendSerial(b, benchEnv(b, sm), row)
 		})
 		b.Run("sync="+mode+"/parallel16", func(b *testing.B) {
-			m := benchEnv(b, sm)
-			b.SetParallelism(8)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			benchSendParallel(b, benchEnv(b, sm), row)
 		})
 		b.Run("sync="+mode+"/batch100", func(b *testing.B) {
 			m := benchEnv(b, sm)
@@ -99,6 +89,46 @@ func BenchmarkSendGo(b *testing.B) {
 			b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+// BenchmarkSendWatermark measures what the free-space watermark costs a
+// send: without it (min-free=0) and with the default, one event per call
+// from 1 and 16 goroutines.
+func BenchmarkSendWatermark(b *testing.B) {
+	row := ordereddict.NewDict().Set("host", "web-1").Set("msg", "login failed")
+	for _, mode := range []string{"none", "flush"} {
+		sm, _ := queues.ParseSyncMode(mode)
+		for _, minFree := range []uint64{0, queues.DefaultMinFree} {
+			name := fmt.Sprintf("sync=%s/min-free=%s", mode, strings.ReplaceAll(bytesize.Format(int64(minFree)), " ", ""))
+			o := queues.BadgerOptions{Sync: sm, MinFree: minFree}
+			b.Run(name+"/serial", func(b *testing.B) { benchSendSerial(b, benchEnvWith(b, o), row) })
+			b.Run(name+"/parallel16", func(b *testing.B) { benchSendParallel(b, benchEnvWith(b, o), row) })
+		}
+	}
+}
+
+// benchSendSerial sends one event per call from one goroutine.
+func benchSendSerial(b *testing.B, m *queues.Manager, row *ordereddict.Dict) {
+	for b.Loop() {
+		if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// benchSendParallel sends one event per call from 16 goroutines.
+func benchSendParallel(b *testing.B, m *queues.Manager, row *ordereddict.Dict) {
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := m.Send(context.Background(), "root", "Server.Events.Receive", row, queues.ServerSender); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // BenchmarkDeliveryLatency sends at a fixed rate to a live watcher and

@@ -32,6 +32,10 @@ type Options struct {
 	Memory Store
 	// Definitions is a folder of extra artifact YAML files.
 	Definitions string
+	// Check judges the VQL of artifacts as the definitions folder is
+	// loaded and as artifacts are set (see artifacts.Checker); nil checks
+	// nothing. The engine provides it: plugins.ArtifactChecker.
+	Check artifacts.Checker
 	// Retention is how long disk-backed events are kept (default 30 days).
 	Retention time.Duration
 	// Now replaces the clock in tests.
@@ -119,6 +123,7 @@ func New(opts Options) (*Manager, error) {
 		retention: opts.Retention, now: opts.Now,
 		states: map[string]*queueState{}, orgs: map[string]bool{}, stop: make(chan struct{}), fanout: newGate(),
 	}
+	m.repo.SetChecker(opts.Check)
 	if opts.Definitions != "" {
 		if err := m.repo.LoadDir(opts.Definitions); err != nil {
 			return nil, err

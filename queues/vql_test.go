@@ -15,6 +15,7 @@ import (
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/internal/sharedfolder"
 	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
@@ -51,7 +52,8 @@ func (e *env) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	m, err := queues.New(queues.Options{Disk: disk, Definitions: e.defs})
+	// Artifacts are checked as the command checks them.
+	m, err := queues.New(queues.Options{Disk: disk, Definitions: e.defs, Check: plugins.ArtifactChecker(e.engine())})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -263,6 +265,35 @@ func TestRefusals(t *testing.T) {
 	defer disk.Close()
 	if _, err := queues.New(queues.Options{Disk: disk, Definitions: dir}); err == nil || !strings.Contains(err.Error(), "cannot replace built-in artifact Server.Internal.Alerts") {
 		t.Errorf("definitions folder replacing a built-in: %v", err)
+	}
+}
+
+// TestArtifactVQLIsCheckedWhenSet: artifact_set with VQL naming an unknown
+// plugin or function is refused with every problem at its line and column
+// in the definition, and nothing is stored; a definitions folder with such
+// an artifact does not open.
+func TestArtifactVQLIsCheckedWhenSet(t *testing.T) {
+	e := newEnv(t, nil)
+	def := "name: Custom.Broken\ntype: SERVER_EVENT\nparameters:\n- name: N\nsources:\n- query: |\n    SELECT upcse(string=ArtifactName) FROM range(end=N)\n    SELECT * FROM rnage(end=N)\n"
+	_, logs := e.run("root", `SELECT artifact_set(definition='''`+def+`''') AS r FROM scope()`)
+	want := "artifact_set: 7:12: unknown function upcse (did you mean upcase?)\n" +
+		"    SELECT upcse(string=ArtifactName) FROM range(end=N)\n           ^\n" +
+		"8:19: unknown plugin rnage (did you mean range?)\n" +
+		"    SELECT * FROM rnage(end=N)\n                  ^"
+	if len(logs) != 1 || !strings.HasSuffix(logs[0], want) {
+		t.Errorf("logs %q\nwant %q", logs, want)
+	}
+	e.restart()
+	if rows, _ := e.run("root", `SELECT name FROM artifact_definitions() WHERE name = 'Custom.Broken'`); len(rows) != 0 {
+		t.Errorf("a refused definition was stored: %v", rows)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte(def), 0o644)
+	disk, _ := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
+	defer disk.Close()
+	_, err := queues.New(queues.Options{Disk: disk, Definitions: dir, Check: plugins.ArtifactChecker(e.engine())})
+	if err == nil || !strings.Contains(err.Error(), "broken.yaml:8:19: unknown plugin rnage (did you mean range?)\n") {
+		t.Errorf("folder: %v", err)
 	}
 }
 

@@ -3,6 +3,8 @@ package repl
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -24,6 +26,9 @@ func (s *Shell) Complete(line string, pos int) ([]string, int) {
 	before := line[:pos]
 	if strings.HasPrefix(strings.TrimSpace(before), ".") && !strings.Contains(strings.TrimSpace(before), " ") {
 		return matches(strings.TrimSpace(before), commandNames(), false)
+	}
+	if name, arg, ok := strings.Cut(strings.TrimLeft(before, " \t"), " "); ok && takesFile[name] {
+		return completeFile(strings.TrimLeft(arg, " "))
 	}
 	// Inside a quoted artifact name?
 	if q, word, ok := openQuote(before); ok {
@@ -209,3 +214,34 @@ func (s *Shell) artifactNames() []string {
 }
 
 const artifactCacheTTL = 5 * time.Second
+
+// takesFile lists the commands whose argument is a file name.
+var takesFile = map[string]bool{".load": true, ".read": true, `\i`: true, ".output": true, `\o`: true, ".once": true}
+
+// completeFile offers the names in a folder that extend the last part of
+// path (folders with a trailing /), as a shell does; hidden files only
+// when the part starts with a dot.
+func completeFile(path string) ([]string, int) {
+	dir, base := filepath.Split(path)
+	list := dir
+	if list == "" {
+		list = "."
+	}
+	entries, err := os.ReadDir(list)
+	if err != nil {
+		return nil, 0
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, base) || (strings.HasPrefix(name, ".") && !strings.HasPrefix(base, ".")) {
+			continue
+		}
+		if e.IsDir() {
+			name += "/"
+		}
+		out = append(out, name[len(base):])
+	}
+	sort.Strings(out)
+	return out, len(base)
+}

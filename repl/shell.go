@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -30,10 +31,16 @@ type Shell struct {
 	target      runner.Target
 	logs        *runner.LogPrinter
 
-	format string
-	width  func() int
-	timing bool
-	org    string
+	format   string
+	width    func() int
+	height   func() int // nil: not a terminal, no pager
+	timing   bool
+	headers  bool
+	expanded output.Expand
+	pager    bool
+	org      string
+	outFile  *os.File // .output
+	once     string   // .once: the file for the next statement's results
 
 	pending strings.Builder // lines of an incomplete statement
 	lets    map[string]bool // names defined with LET in this session
@@ -54,6 +61,9 @@ type Config struct {
 	Format string
 	// Width reports the terminal width for tables (nil: unlimited).
 	Width func() int
+	// Height reports the terminal height; with it, results longer than
+	// the screen go through the pager.
+	Height func() int
 }
 
 // New starts a session on the backend the flags describe; the data folder
@@ -61,9 +71,9 @@ type Config struct {
 func New(cfg Config) *Shell {
 	s := &Shell{
 		out: cfg.Out, errOut: cfg.Err,
-		backend: &runner.Backend{Flags: cfg.Flags},
-		format:  cfg.Format, width: cfg.Width, org: cfg.Flags.Org,
-		lets: map[string]bool{},
+		backend: &runner.Backend{Flags: cfg.Flags, ReadFirst: true},
+		format:  cfg.Format, width: cfg.Width, height: cfg.Height, org: cfg.Flags.Org,
+		lets: map[string]bool{}, headers: true, pager: true,
 	}
 	if s.format == "" {
 		s.format = "table"
@@ -77,8 +87,13 @@ func New(cfg Config) *Shell {
 	return s
 }
 
-// Close releases the data folder.
-func (s *Shell) Close() { s.backend.Close() }
+// Close releases the data folder (and an .output file).
+func (s *Shell) Close() {
+	if s.outFile != nil {
+		s.outFile.Close()
+	}
+	s.backend.Close()
+}
 
 // Done reports whether the user asked to quit.
 func (s *Shell) Done() bool { return s.quit }
@@ -102,31 +117,47 @@ func (s *Shell) Prompt() string {
 // Reset drops a half-typed statement (Ctrl-C at the prompt).
 func (s *Shell) Reset() { s.pending.Reset() }
 
-// Feed takes one line. When it completes a statement (or a dot-command)
-// the statement runs under ctx, and Feed returns its text as one history
-// entry; while the statement is incomplete it returns "".
+// Feed takes one line. A statement typed on one line runs as soon as it
+// is complete; once it continues onto a second line it runs only at a
+// trailing `;` or an empty line, so that a WHERE typed on the next line is
+// never left out of a query that already ran (as psql waits for `;`).
+// A real syntax error is reported at once. Feed returns the statement's
+// text as one history entry when it ran (or failed), "" while it waits.
 func (s *Shell) Feed(ctx context.Context, line string) (historyEntry string) {
+	trimmed := strings.TrimSpace(line)
 	if s.pending.Len() == 0 {
-		trimmed := strings.TrimSpace(line)
 		if trimmed == "" {
 			return ""
 		}
-		if strings.HasPrefix(trimmed, ".") {
+		if isCommand(trimmed) {
 			s.command(ctx, trimmed)
 			return trimmed
 		}
-	} else {
-		s.pending.WriteByte('\n')
+		s.pending.WriteString(line)
+		return s.feedPending(ctx, parser.EndsWithSemicolon(line))
 	}
+	if trimmed == "" {
+		return s.feedPending(ctx, true)
+	}
+	s.pending.WriteByte('\n')
 	s.pending.WriteString(line)
+	return s.feedPending(ctx, parser.EndsWithSemicolon(s.pending.String()))
+}
+
+// feedPending parses the statement typed so far and runs it if it is
+// complete and may run: typed on one line, or finished (a `;` or an empty
+// line). finished on an incomplete statement reports what is missing.
+func (s *Shell) feedPending(ctx context.Context, finished bool) string {
 	text := s.pending.String()
+	multiLine := strings.Contains(text, "\n")
 	prog, err := parser.Parse(text, "")
 	var se *source.Error
-	if errors.As(err, &se) && se.Incomplete {
+	incomplete := errors.As(err, &se) && se.Incomplete
+	if !finished && (incomplete || (err == nil && multiLine)) {
 		return ""
 	}
 	s.pending.Reset()
-	entry := historyText(text, prog)
+	entry := historyText(strings.TrimRight(text, "\n"), prog)
 	if err != nil {
 		fmt.Fprintln(s.errOut, err)
 		s.failed = true
@@ -153,33 +184,39 @@ func historyText(text string, prog *ast.Program) string {
 	return strings.Join(lines, " ")
 }
 
-// run executes a parsed program statement by statement.
+// run checks a parsed program (an unknown plugin, function or argument
+// runs nothing of it), then executes it statement by statement.
 func (s *Shell) run(ctx context.Context, prog *ast.Program) {
 	s.logs.Reset()
+	if err := s.target.Check(prog); err != nil {
+		fmt.Fprintln(s.errOut, err)
+		s.failed = true
+		return
+	}
+	dest, done, err := s.destination()
+	if err != nil {
+		fmt.Fprintln(s.errOut, err)
+		s.failed = true
+		return
+	}
+	defer done()
 	for _, stmt := range prog.Statements {
 		if let, ok := stmt.(*ast.Let); ok {
 			s.lets[let.Name.Value] = true
 		}
-		width := 0
-		if s.width != nil {
-			width = s.width()
-		}
-		w, err := output.New(s.format, s.out, width)
+		w, finish, err := s.writer(dest)
 		if err != nil {
 			fmt.Fprintln(s.errOut, err)
 			return
 		}
 		start := time.Now()
 		n, err := s.target.Statement(ctx, stmt, w)
+		finish()
 		if err != nil {
 			fmt.Fprintf(s.errOut, "ERROR:%v\n", err)
 		}
 		if _, isSelect := stmt.(*ast.SelectStmt); isSelect && s.timing {
-			noun := "rows"
-			if n == 1 {
-				noun = "row"
-			}
-			fmt.Fprintf(s.out, "%d %s in %s\n", n, noun, time.Since(start).Round(time.Microsecond))
+			s.printTiming(n, time.Since(start))
 		}
 		if ctx.Err() != nil {
 			fmt.Fprintln(s.errOut, "query cancelled")
@@ -187,6 +224,72 @@ func (s *Shell) run(ctx context.Context, prog *ast.Program) {
 		}
 	}
 	s.failed = s.logs.Failed()
+}
+
+// destination is where results go: the .once file (for this input
+// only), the .output file, or the terminal.
+func (s *Shell) destination() (io.Writer, func(), error) {
+	if s.once != "" {
+		name := s.once
+		s.once = ""
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf(".once: %w", err)
+		}
+		return f, func() { f.Close() }, nil
+	}
+	if s.outFile != nil {
+		return s.outFile, func() {}, nil
+	}
+	return s.out, func() {}, nil
+}
+
+// writer makes the output writer of one statement: fitted to the
+// terminal and paged when results go there, whole when they go to a file.
+// finish waits for a pager the statement started.
+func (s *Shell) writer(dest io.Writer) (output.Writer, func(), error) {
+	opts := output.Options{NoHeaders: !s.headers, Expanded: s.expanded}
+	if dest != s.out {
+		w, err := output.New(s.format, dest, opts)
+		return w, func() {}, err
+	}
+	if s.width != nil {
+		opts.Width = s.width()
+	}
+	if s.pager && s.height != nil {
+		if h := s.height(); h > 2 {
+			p, err := newPagedWriter(s.format, opts, dest, pagerCommand(), h-1)
+			if err != nil {
+				return nil, nil, err
+			}
+			return p, p.close, nil
+		}
+	}
+	w, err := output.New(s.format, dest, opts)
+	return w, func() {}, err
+}
+
+// pagerCommand is $PAGER, or less -S.
+func pagerCommand() string {
+	if p := strings.TrimSpace(os.Getenv("PAGER")); p != "" {
+		return p
+	}
+	return defaultPager
+}
+
+// printTiming prints the time a statement took, and its row count where
+// the output did not already say it (a table ends with "N rows").
+func (s *Shell) printTiming(n int, d time.Duration) {
+	d = d.Round(time.Microsecond)
+	if s.format == "table" {
+		fmt.Fprintf(s.out, "Time: %s\n", d)
+		return
+	}
+	noun := "rows"
+	if n == 1 {
+		noun = "row"
+	}
+	fmt.Fprintf(s.out, "%d %s in %s\n", n, noun, d)
 }
 
 // Run runs text as if typed, for .load and tests.

@@ -37,13 +37,10 @@ func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 // clears the line. It returns the exit status.
 func RunTerminal(cfg Config) int {
 	if cfg.Width == nil {
-		cfg.Width = func() int {
-			w, _, err := term.GetSize(int(os.Stdout.Fd()))
-			if err != nil {
-				return 0
-			}
-			return w
-		}
+		cfg.Width = func() int { w, _ := terminalSize(); return w }
+	}
+	if cfg.Height == nil {
+		cfg.Height = func() int { _, h := terminalSize(); return h }
 	}
 	s := New(cfg)
 	defer s.Close()
@@ -93,6 +90,16 @@ func RunTerminal(cfg Config) int {
 		rl.SetPrompt(s.Prompt())
 	}
 	return 0
+}
+
+// terminalSize is stdout's size now (it changes when the window does);
+// 0, 0 when stdout is not a terminal.
+func terminalSize() (width, height int) {
+	w, h, err := term.GetSize(int(os.Stdout.Fd()))
+	if err != nil {
+		return 0, 0
+	}
+	return w, h
 }
 
 // feedInterruptibly runs one line with Ctrl-C (SIGINT) bound to cancelling

@@ -7,6 +7,7 @@ package runner
 import (
 	"flag"
 	"fmt"
+	"github.com/vqlq/vqlq/internal/bytesize"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/internal/private"
 	"github.com/vqlq/vqlq/monitoring"
+	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
@@ -27,6 +29,12 @@ type StoreFlags struct {
 	Org         string
 	Sync        string
 	Retention   time.Duration
+	// MinFree is the free-space watermark below which events are refused
+	// (queues.ErrDiskFull); 0 turns it off.
+	MinFree uint64
+	// QueryMemory is the memory budget of each statement run here (or,
+	// for serve, of each statement the server runs).
+	QueryMemory QueryMemory
 }
 
 // Register adds the flags to a flag set.
@@ -36,6 +44,23 @@ func (f *StoreFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Org, "org", queues.DefaultOrg, "org to work in")
 	fs.StringVar(&f.Sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
 	fs.DurationVar(&f.Retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
+	f.MinFree = queues.DefaultMinFree
+	fs.Var((*sizeValue)(&f.MinFree), "min-free", "refuse events while the data folder's disk has less free space than this (e.g. 272MiB, 1GB; 0 turns it off): room badger needs for its flushes and compactions")
+	fs.Var(&f.QueryMemory, "max-query-memory", "memory one statement may hold for GROUP BY, ORDER BY, LET <= and queries read as values (512MiB, 2GB, bytes; 0 for no limit): past it the statement stops with an error")
+}
+
+// sizeValue is a flag holding a size in bytes, written with units.
+type sizeValue uint64
+
+func (v *sizeValue) String() string { return bytesize.Format(int64(*v)) }
+
+func (v *sizeValue) Set(s string) error {
+	n, err := bytesize.Parse(s)
+	if err != nil {
+		return err
+	}
+	*v = sizeValue(n)
+	return nil
 }
 
 // DefaultDataDir is $VQLQ_DATA_DIR, else vqlq in the user's data folder
@@ -63,7 +88,10 @@ func (f *StoreFlags) Check() error {
 		return err
 	}
 	if f.Definitions != "" {
-		if err := artifacts.NewRepository(nil).LoadDir(f.Definitions); err != nil {
+		repo := artifacts.NewRepository(nil)
+		// The engine is built, not the data folder opened.
+		repo.SetChecker(plugins.ArtifactChecker((&Backend{Flags: f}).Engine()))
+		if err := repo.LoadDir(f.Definitions); err != nil {
 			return err
 		}
 	}
@@ -73,50 +101,75 @@ func (f *StoreFlags) Check() error {
 // Backend opens the data folder on first use and closes it at the end.
 type Backend struct {
 	Flags *StoreFlags
-	disk  *queues.BadgerStore
+	// ReadFirst opens the store read-only until the first write, so that
+	// commands that only read (vqlq query, run, the REPL) leave the
+	// folder as it was. `vqlq serve` owns the folder and opens it
+	// read-write.
+	ReadFirst bool
+	// Server is set by vqlq serve, which must own the folder; other
+	// commands refused a busy folder are pointed at vqlq serve.
+	Server bool
+	disk   *queues.BadgerStore
 
 	engineOnce sync.Once
 	engine     *vql.Engine
 
 	monOnce sync.Once
 	mon     *monitoring.Service
-	once    sync.Once
+	mu      sync.Mutex
 	m       *queues.Manager
-	err     error
 }
 
 // Manager returns the queue manager, opening the data folder the first
-// time.
+// time. A failed open is tried again at the next call: a folder busy
+// because a server owned it may be free later (see Reattaching).
 func (b *Backend) Manager() (*queues.Manager, error) {
-	b.once.Do(func() {
-		mode, err := queues.ParseSyncMode(b.Flags.Sync)
-		if err != nil {
-			b.err = err
-			return
-		}
-		// The folder is private: umask 0o077 from here on, the folder
-		// created 0700, a warning if an existing one is open to others.
-		if err := private.Prepare(b.Flags.DataDir, os.Stderr); err != nil {
-			b.err = err
-			return
-		}
-		disk, err := queues.OpenBadger(b.Flags.DataDir, mode)
-		if err != nil {
-			b.err = err
-			return
-		}
-		b.disk = disk
-		b.m, b.err = queues.New(queues.Options{Disk: disk, Definitions: b.Flags.Definitions, Retention: b.Flags.Retention})
-		if b.err != nil {
-			disk.Close()
-			b.m = nil
-		}
-	})
-	return b.m, b.err
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m != nil {
+		return b.m, nil
+	}
+	m, err := b.open()
+	if err != nil {
+		return nil, err
+	}
+	b.m = m
+	return m, nil
+}
+
+// open opens the data folder and its queue manager.
+func (b *Backend) open() (*queues.Manager, error) {
+	mode, err := queues.ParseSyncMode(b.Flags.Sync)
+	if err != nil {
+		return nil, err
+	}
+	// The folder is private: umask 0o077 from here on, the folder
+	// created 0700, a warning if an existing one is open to others.
+	if err := private.Prepare(b.Flags.DataDir, os.Stderr); err != nil {
+		return nil, err
+	}
+	hint := "To work on one folder from several processes, run vqlq serve on it: the others then attach to the server"
+	if b.Server {
+		hint = "Stop that process first: the server must own the folder; while it runs, vqlq, vqlq query and vqlq run on the folder attach to it instead of opening it"
+	}
+	disk, err := queues.OpenBadgerWith(b.Flags.DataDir, queues.BadgerOptions{Sync: mode, ReadFirst: b.ReadFirst, MinFree: b.Flags.MinFree, BusyHint: hint})
+	if err != nil {
+		return nil, err
+	}
+	m, err := queues.New(queues.Options{Disk: disk, Definitions: b.Flags.Definitions, Retention: b.Flags.Retention,
+		Check: plugins.ArtifactChecker(b.Engine())})
+	if err != nil {
+		disk.Close()
+		return nil, err
+	}
+	b.disk = disk
+	return m, nil
 }
 
 // Close flushes and closes the store if it was opened.
 func (b *Backend) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.m != nil {
 		if err := b.m.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "vqlq: closing the data folder: %v\n", err)
@@ -130,13 +183,24 @@ func (b *Backend) Close() {
 func (b *Backend) Target(onLog func(vql.Message)) Target {
 	if r, ok := Attach(b.Flags.DataDir, b.Flags.Org); ok {
 		r.OnLog = onLog
+		r.Engine = b.Engine()
 		if b.Flags.Definitions != "" && onLog != nil {
 			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
 				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": it uses its own --definitions, not " + b.Flags.Definitions})
 		}
-		return r
+		if b.Flags.QueryMemory.IsSet() && onLog != nil {
+			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
+				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": its --max-query-memory applies, not this one"})
+		}
+		return &Reattaching{b: b, onLog: onLog, org: b.Flags.Org, cur: r}
 	}
-	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(b.Flags.Org)})}
+	return b.local(onLog, b.Flags.Org)
+}
+
+// local is a session of this process on the data folder.
+func (b *Backend) local(onLog func(vql.Message), org string) *Local {
+	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(org),
+		MaxQueryMemory: b.Flags.QueryMemory.Budget()})}
 }
 
 // Owner is the identity of the data folder's owner working in an org: the

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -34,8 +35,39 @@ type Remote struct {
 	client  *http.Client
 	org     string
 	session string
+	used    bool // the server has made the session: later requests resume it
 	OnLog   func(vql.Message)
+	// Engine, when set, checks programs here before they are sent (see
+	// Check), with the same plugins and functions as the server's.
+	Engine *vql.Engine
+	// lets are the names LET statements sent to the server-side session
+	// defined, which later checks count as defined.
+	lets map[string]bool
 }
+
+// Check implements Target: the program is checked with this process's
+// engine, counting the LETs already sent to the server-side session; the
+// server checks each statement again when it runs it.
+func (r *Remote) Check(prog *ast.Program) error {
+	if r.Engine == nil {
+		return nil
+	}
+	return r.Engine.Check(prog, func(name string) bool { return r.lets[name] })
+}
+
+// ErrServerGone is wrapped by a Remote's errors when the server is not
+// there any more: it shut down (or died) while a statement ran, or
+// cannot be reached for the next one.
+var ErrServerGone = errors.New("the vqlq server went away")
+
+// errNotSent marks an ErrServerGone that happened before the statement
+// reached the server (nothing ran), so that it can run elsewhere.
+var errNotSent = errors.New("it cannot be reached")
+
+// ErrSessionLost is returned when the server no longer has the session
+// (it restarted): the statement did not run, and the session's LETs are
+// gone with the old server.
+var ErrSessionLost = errors.New("the vqlq server no longer has this session")
 
 // Attach connects to the server owning dataDir, if one is running.
 func Attach(dataDir, org string) (*Remote, bool) {
@@ -90,17 +122,27 @@ type message struct {
 // Statement implements Target: the statement's canonical text runs in the
 // server-side session.
 func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Writer) (int, error) {
+	if l, ok := stmt.(*ast.Let); ok {
+		if r.lets == nil {
+			r.lets = map[string]bool{}
+		}
+		r.lets[l.Name.Value] = true
+	}
 	// The server is asked for confirmations: a consumer in the statement
 	// acknowledges an event only once this process's output has it, not
 	// when the server wrote it to the socket (see server/confirm.go).
-	resp, err := r.Do(ctx, http.MethodPost, "/query", map[string]any{"query": stmt.String(), "session": r.session, "confirm": true})
+	resp, err := r.Do(ctx, http.MethodPost, "/query", map[string]any{"query": stmt.String(), "session": r.session, "confirm": true, "resume": r.used})
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("server: %w", err)
+		return 0, fmt.Errorf("%w: %w", ErrServerGone, errNotSent)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusGone {
+		return 0, ErrSessionLost
+	}
+	r.used = true
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error string }
 		b, _ := io.ReadAll(resp.Body)
@@ -109,11 +151,13 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 		}
 		return 0, fmt.Errorf("server: %s", e.Error)
 	}
+	_, isSelect := stmt.(*ast.SelectStmt)
 	rows := make(chan *ordereddict.Dict, 64)
 	errc := make(chan error, 1)
 	ack := newOutputAck()
 	go func() {
 		defer close(rows)
+		ended := false // a SELECT's stream ends with {"type":"end"}
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 1<<16), 64<<20)
 		for sc.Scan() {
@@ -146,13 +190,22 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 				if r.OnLog != nil {
 					r.OnLog(vql.Message{Time: m.Time, Level: m.Level, Text: m.Message})
 				}
+			case "end":
+				ended = true
+			case "shutdown":
+				errc <- fmt.Errorf("%w (%s); the statement ended with it", ErrServerGone, m.Message)
+				return
 			}
 		}
-		if err := sc.Err(); err != nil && ctx.Err() == nil {
-			errc <- err
+		if ctx.Err() != nil {
+			return
+		}
+		if err := sc.Err(); err != nil {
+			errc <- fmt.Errorf("%w: %v", ErrServerGone, err)
+		} else if isSelect && !ended {
+			errc <- fmt.Errorf("%w: the connection closed before the statement ended", ErrServerGone)
 		}
 	}()
-	_, isSelect := stmt.(*ast.SelectStmt)
 	n, err := pump(rows, isSelect, w, ack)
 	if err != nil {
 		return n, err

@@ -26,6 +26,9 @@ type Target interface {
 	Statement(ctx context.Context, stmt ast.Statement, w output.Writer) (int, error)
 	// SetOrg switches the org later statements run in.
 	SetOrg(org string)
+	// Check is the check before a program runs (vql.Engine.Check): every
+	// unknown plugin, function or argument name, with its position.
+	Check(prog *ast.Program) error
 }
 
 // Local runs statements in a session of this process.
@@ -143,6 +146,9 @@ func (a *outputAck) end() {
 	a.mu.Unlock()
 	a.cond.Broadcast()
 }
+
+// Check implements Target.
+func (l *Local) Check(prog *ast.Program) error { return l.Session.Check(prog) }
 
 // SetOrg implements Target.
 func (l *Local) SetOrg(org string) {

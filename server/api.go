@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -56,7 +57,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 	// what is acknowledged below is stored.
 	stamped, err := s.opts.Manager.SendMany(context.WithoutCancel(r.Context()), c.org, queue, rows, queues.Sender{Principal: c.identity().Principal})
 	if err != nil {
-		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		s.refuse(w, r, c, sendStatus(err), "%v", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -69,15 +70,37 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 	bw.Flush()
 }
 
+// sendStatus maps a failed send: a full disk is 507 Insufficient Storage
+// (nothing was stored; retry once space is freed).
+func sendStatus(err error) int {
+	if errors.Is(err, queues.ErrDiskFull) {
+		return http.StatusInsufficientStorage
+	}
+	return http.StatusBadRequest
+}
+
 // streamWriter writes NDJSON or Server-Sent Events, flushing each message.
 type streamWriter struct {
 	mu  sync.Mutex
 	w   http.ResponseWriter
 	rc  *http.ResponseController
 	sse bool
+	// last is when something was last written (for keepAlive).
+	last time.Time
+	// closed is set when the handler is done with the stream: nothing may
+	// write to the ResponseWriter after it returns.
+	closed bool
 }
 
-func newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
+// close ends the stream's keep-alives; the handler calls it before it
+// returns.
+func (sw *streamWriter) close() {
+	sw.mu.Lock()
+	sw.closed = true
+	sw.mu.Unlock()
+}
+
+func (s *Server) newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
 	sw := &streamWriter{w: w, rc: http.NewResponseController(w), sse: strings.Contains(r.Header.Get("Accept"), "text/event-stream")}
 	if sw.sse {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -87,7 +110,38 @@ func newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
 	}
 	w.WriteHeader(http.StatusOK)
 	_ = sw.rc.Flush()
+	if sw.sse {
+		go sw.keepAlive(r.Context(), s.opts.KeepAlive)
+	}
 	return sw
+}
+
+// keepAlive writes an SSE comment whenever the stream has been silent
+// for every, until ctx (the request) ends: an idle watch is not cut by a
+// proxy for sending nothing. Clients ignore comment lines.
+func (sw *streamWriter) keepAlive(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sw.mu.Lock()
+		if sw.closed {
+			sw.mu.Unlock()
+			return
+		}
+		if time.Since(sw.last) >= every/2 {
+			if _, err := io.WriteString(sw.w, ": keepalive\n\n"); err != nil || sw.rc.Flush() != nil {
+				sw.mu.Unlock()
+				return
+			}
+			sw.last = time.Now()
+		}
+		sw.mu.Unlock()
+	}
 }
 
 func (sw *streamWriter) send(v any) error { return sw.sendID(v, 0) }
@@ -163,6 +217,7 @@ func (sw *streamWriter) write(b []byte) error {
 	if err == nil {
 		err = sw.rc.Flush()
 	}
+	sw.last = time.Now()
 	return err
 }
 
@@ -203,7 +258,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		Principal: id.Principal, Override: id.All,
 		Describe: fmt.Sprintf("HTTP watch by %s from %s", c.principal(), r.RemoteAddr)}
 	if st := q.Get("start_time"); st != "" {
-		t, err := parseTime(st)
+		t, err := value.ParseTime(st)
 		if err != nil {
 			s.refuse(w, r, c, http.StatusBadRequest, "start_time: %v", err)
 			return
@@ -234,7 +289,8 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuse(w, r, c, consumerStatus(err), "%v", err)
 		return
 	}
-	sw := newStream(w, r)
+	sw := s.newStream(w, r)
+	defer sw.close()
 	var buf []byte
 	for evs := range batches {
 		// The stored bytes go out as they are, every event of a batch in
@@ -380,17 +436,6 @@ func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request, c 
 	writeJSON(w, http.StatusOK, map[string]any{"queue": queue, "name": name, "deleted": true})
 }
 
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	var sec float64
-	if _, err := fmt.Sscanf(s, "%g", &sec); err == nil {
-		return time.Unix(0, int64(sec*1e9)), nil
-	}
-	return time.Time{}, fmt.Errorf("cannot read %q as a time (use epoch seconds or RFC 3339)", s)
-}
-
 // QueryRequest is the body of POST /query (or the body is the VQL text
 // itself).
 type QueryRequest struct {
@@ -402,6 +447,11 @@ type QueryRequest struct {
 	// rows (see confirm.go): for clients with output of their own behind
 	// the connection.
 	Confirm bool `json:"confirm,omitempty"`
+	// Resume (with a Session) asks for a session the client has used
+	// before: if this server does not have it (it restarted), the answer
+	// is 410 Gone instead of a fresh session, so that the client can
+	// replay its LETs rather than lose them silently.
+	Resume bool `json:"resume,omitempty"`
 }
 
 // handleQuery runs VQL and streams, as NDJSON, one message per event of
@@ -428,23 +478,33 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	prog, err := parser.Parse(req.Query, "")
 	if err != nil {
-		var se *source.Error
-		if errors.As(err, &se) {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": se.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column, "incomplete": se.Incomplete})
-			return
-		}
-		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		s.refuseProgram(w, r, c, err)
+		return
+	}
+	if req.Resume && req.Session != "" && !s.hasSession(c, req.Session) {
+		s.refuse(w, r, c, http.StatusGone, "session %s is not on this server (it restarted, or the session was idle too long)", req.Session)
+		return
+	}
+	// The stream starts (200) only once the check passed; nothing logs
+	// before then.
+	var sw *streamWriter
+	logf := func(m vql.Message) {
+		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
+	}
+	defer s.queries.begin()()
+	rs := s.session(c, req.Session, logf)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	// The check sees the session's earlier LETs; a problem runs nothing.
+	if err := rs.session.Check(prog); err != nil {
+		s.refuseProgram(w, r, c, err)
 		return
 	}
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
-	sw := newStream(w, r)
-	logf := func(m vql.Message) {
-		_ = sw.send(ordereddict.NewDict().Set("type", "log").Set("level", m.Level).Set("message", m.Text).Set("time", m.Time.UTC()))
-	}
-	rs := s.session(c, req.Session, logf)
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
+	sw = s.newStream(w, r)
+	defer sw.close()
+	defer s.failWritesWhenDone(ctx, sw)()
 	rs.logs = logf
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
@@ -488,6 +548,57 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 		}
 		if ctx.Err() != nil {
 			return
+		}
+	}
+}
+
+// refuseProgram answers a query that cannot run (a parse error, problems
+// the check found) with 400: "error" is the whole message with the quoted
+// lines, "line" and "column" the first problem's position, "problems"
+// every problem's.
+func (s *Server) refuseProgram(w http.ResponseWriter, r *http.Request, c *caller, err error) {
+	var se *source.Error
+	if !errors.As(err, &se) {
+		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
+		return
+	}
+	problems := []map[string]any{}
+	var ce *vql.CheckError
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			problems = append(problems, map[string]any{"line": p.Pos.Line, "column": p.Pos.Column, "message": p.Msg})
+		}
+	} else {
+		problems = append(problems, map[string]any{"line": se.Pos.Line, "column": se.Pos.Column, "message": se.Msg})
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column,
+		"incomplete": se.Incomplete, "problems": problems})
+}
+
+// failWritesWhenDone makes the stream's writes fail at once when ctx
+// ends (client gone, shutdown, token revoked): a client that stops
+// reading blocks the write of a row, and no context ends a blocked write.
+// Call the returned func before the handler returns: if the deadline was
+// set, it is set before the server writes the response's end, which
+// then fails, so that the connection is closed instead of reused with a
+// deadline in the past.
+//
+// When the server is shutting down, the client is told so first (see
+// sayShuttingDown), within shutdownNotice: a client that reads gets the
+// message, one that does not cannot delay the shutdown longer.
+func (s *Server) failWritesWhenDone(ctx context.Context, sw *streamWriter) func() {
+	set := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		if s.isDraining() {
+			_ = sw.rc.SetWriteDeadline(time.Now().Add(shutdownNotice))
+			s.sayShuttingDown(sw)
+		}
+		_ = sw.rc.SetWriteDeadline(time.Now())
+		close(set)
+	})
+	return func() {
+		if !stop() {
+			<-set
 		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 // apiEnv is a server on a real badger store, served over loopback HTTP.
 type apiEnv struct {
-	t      *testing.T
+	t      testing.TB
 	m      *queues.Manager
 	disk   *queues.BadgerStore
 	srv    *server.Server
@@ -26,11 +26,18 @@ type apiEnv struct {
 	tokens map[string]string
 }
 
-func newAPIEnv(t *testing.T, maxRow int) *apiEnv {
+func newAPIEnv(t testing.TB, maxRow int) *apiEnv {
+	return newAPIEnvWith(t, func(o *server.Options) { o.MaxRowBytes = maxRow })
+}
+
+// newAPIEnvWith is newAPIEnv with options of the test's own.
+func newAPIEnvWith(t testing.TB, set func(*server.Options)) *apiEnv {
 	m, disk := newTestManager(t, queues.Options{}, "Server.Events.Receive", "Server.Events.Other")
 	e := &apiEnv{t: t, m: m, disk: disk, tokens: map[string]string{}}
 	provider := func() (*queues.Manager, error) { return m, nil }
-	e.srv = server.New(server.Options{Manager: m, KV: disk, MaxRowBytes: maxRow, Engine: vqlq.NewQueueEngine(provider)})
+	opts := server.Options{Manager: m, KV: disk, Engine: vqlq.NewQueueEngine(provider)}
+	set(&opts)
+	e.srv = server.New(opts)
 	e.http = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(e.http.Close)
 	for _, tk := range []server.Token{
@@ -107,7 +114,8 @@ func TestSendRefusals(t *testing.T) {
 		{"row over the limit", send, "admin", `{"a":"` + strings.Repeat("x", 300) + `"}`, 413, "row 1 is 308 bytes, over the limit of 200"},
 		{"unknown artifact", "/api/v1/orgs/" + rootOrg + "/events/Custom.Nope", "admin", `{"a":1}`, 404, "send_event: artifact Custom.Nope not known"},
 		{"internal queue", "/api/v1/orgs/" + rootOrg + "/events/Server.Internal.Label", "admin", `{"a":1}`, 400, "send_event: cannot send to Server.Internal.Label: it is an INTERNAL artifact; send_event only sends to SERVER_EVENT queues"},
-		{"not a dict", send, "admin", `[1, 2]`, 400, "send_event: row must be a dict, not list"},
+		{"not a dict", send, "admin", `[1, 2]`, 400, "send_event: element 1 of the array (line 1, column 2) must be a dict, not int"},
+		{"a list in NDJSON", send, "admin", "{\"a\":1}\n[1]", 400, "send_event: row 2 (line 2) must be a dict, not list"},
 		{"empty", send, "admin", ``, 400, "empty body"},
 	}
 	for _, tt := range tests {
@@ -215,7 +223,7 @@ func TestWatchStreams(t *testing.T) {
 
 func TestQueryStreamsRowsAndLogs(t *testing.T) {
 	e := newAPIEnv(t, 0)
-	status, body := e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "reader", "SELECT _value AS v FROM range(end=2) SELECT * FROM nosuch()")
+	status, body := e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "reader", "SELECT _value AS v FROM range(end=2) SELECT * FROM range(end='x')")
 	want := []string{
 		`{"type":"begin","statement":0}`,
 		`{"type":"row","statement":0,"row":{"v":0}}`,
@@ -232,7 +240,7 @@ func TestQueryStreamsRowsAndLogs(t *testing.T) {
 			t.Errorf("line %d: %s want %s", i, lines[i], w)
 		}
 	}
-	if !strings.HasPrefix(lines[5], `{"type":"log","level":"ERROR","message":"Plugin nosuch not found.`) {
+	if !strings.HasPrefix(lines[5], `{"type":"log","level":"ERROR","message":"range: Field end should be an int not string`) {
 		t.Errorf("log line %s", lines[5])
 	}
 	// A reader's query cannot change anything.

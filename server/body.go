@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"os"
 	"time"
+	"unicode/utf8"
+
+	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/vql/value"
 )
@@ -97,12 +100,16 @@ func (s *Server) readRows(w http.ResponseWriter, r *http.Request) ([]any, *bodyE
 	defer http.NewResponseController(w).SetReadDeadline(time.Time{})
 	limit := s.opts.MaxRowBytes
 	br := bufio.NewReaderSize(body, 64<<10)
+	if firstByte(br) == '[' {
+		return s.readArray(br)
+	}
 	var held rowBuffer
 	var line []byte
-	n := 0
+	n, lineNo := 0, 0
 	for {
 		var err error
 		line, err = nextLine(br, line[:0], limit)
+		lineNo++
 		var long *lineTooLong
 		if errors.As(err, &long) {
 			return nil, s.rowTooLarge(n+1, long)
@@ -120,7 +127,7 @@ func (s *Server) readRows(w http.ResponseWriter, r *http.Request) ([]any, *bodyE
 					// One pretty-printed object: the whole body.
 					return s.readObject(br, line)
 				}
-				return nil, rowError(n, line)
+				return nil, rowError(n, lineNo, line)
 			}
 			held.add(line)
 		}
@@ -168,7 +175,7 @@ func (s *Server) readObject(br *bufio.Reader, first []byte) ([]any, *bodyError) 
 		}
 	}
 	if !json.Valid(obj) {
-		return nil, rowError(1, first)
+		return nil, rowError(1, 1, obj)
 	}
 	v, err := value.DecodeJSON(obj)
 	if err != nil {
@@ -184,18 +191,119 @@ func truncated(line []byte) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// rowError says what is wrong with a row that is not a JSON object.
-func rowError(n int, line []byte) *bodyError {
-	v, err := value.DecodeJSON(line)
-	if err == nil && !json.Valid(line) {
-		// DecodeJSON lets some trailing text pass; the row check does not.
-		var raw json.RawMessage
-		err = json.Unmarshal(line, &raw)
+// rowError says what is wrong with row n, which starts on line lineNo of
+// the body and is not a JSON object, and where.
+func rowError(n, lineNo int, text []byte) *bodyError {
+	if next := secondValue(text); next > 0 {
+		return badBody("row %d: a second JSON value begins at %s; send NDJSON (one object a line), one object, or a JSON array", n, position(text, lineNo, next))
+	}
+	var raw json.RawMessage
+	err := json.Unmarshal(text, &raw)
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		return badBody("row %d: malformed JSON at %s: %v", n, position(text, lineNo, int(syntax.Offset)-1), err)
 	}
 	if err != nil {
 		return badBody("row %d: malformed JSON: %v", n, err)
 	}
-	return badBody("send_event: row must be a dict, not %s", value.TypeName(v))
+	v, _ := value.DecodeJSON(text)
+	return badBody("send_event: row %d (line %d) must be a dict, not %s", n, lineNo, value.TypeName(v))
+}
+
+// secondValue is the offset of a JSON object or array that follows a
+// complete first value in text (`{"n":1}{"n":2}`), or 0.
+func secondValue(text []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	var raw json.RawMessage
+	if dec.Decode(&raw) != nil {
+		return 0
+	}
+	end := int(dec.InputOffset())
+	rest := bytes.TrimLeft(text[end:], space)
+	if len(rest) == 0 || (rest[0] != '{' && rest[0] != '[') {
+		return 0
+	}
+	return len(text) - len(rest)
+}
+
+// position names byte offset off of text, which starts on line lineNo of
+// the body, as "line L, column C" (columns count runes from 1).
+func position(text []byte, lineNo, off int) string {
+	off = min(max(off, 0), len(text))
+	before := text[:off]
+	line := lineNo + bytes.Count(before, []byte{'\n'})
+	if i := bytes.LastIndexByte(before, '\n'); i >= 0 {
+		before = before[i+1:]
+	}
+	return fmt.Sprintf("line %d, column %d", line, utf8.RuneCount(before)+1)
+}
+
+// firstByte is the first byte of the body that is not white space (0 if
+// none), left unread.
+func firstByte(br *bufio.Reader) byte {
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			return 0
+		}
+		if !bytes.ContainsRune([]byte(space), rune(b[0])) {
+			return b[0]
+		}
+		_, _ = br.ReadByte()
+	}
+}
+
+// readArray reads a body that is one JSON array of objects: every element
+// is checked (a JSON object, within --max-row-bytes, at most maxBodyRows)
+// before any is stored, all or nothing like NDJSON. The whole array is
+// held, within --max-body.
+func (s *Server) readArray(br *bufio.Reader) ([]any, *bodyError) {
+	text, err := io.ReadAll(br)
+	if err != nil {
+		return nil, s.readError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(text))
+	if _, err := dec.Token(); err != nil { // [
+		return nil, badBody("malformed JSON array: %v", err)
+	}
+	var rows []any
+	for n := 1; dec.More(); n++ {
+		start := int(dec.InputOffset())
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			var syntax *json.SyntaxError
+			if errors.As(err, &syntax) {
+				return nil, badBody("element %d of the array: malformed JSON at %s: %v", n, position(text, 1, int(syntax.Offset)-1), err)
+			}
+			return nil, badBody("element %d of the array: malformed JSON: %v", n, err)
+		}
+		at := position(text, 1, start+len(text[start:])-len(bytes.TrimLeft(text[start:], space+",")))
+		if n > maxBodyRows {
+			return nil, &bodyError{http.StatusRequestEntityTooLarge, reasonRowTooLarge, fmt.Sprintf("more than %d rows in one request", maxBodyRows)}
+		}
+		if len(raw) > s.opts.MaxRowBytes {
+			return nil, &bodyError{http.StatusRequestEntityTooLarge, reasonRowTooLarge,
+				fmt.Sprintf("element %d of the array (%s) is %d bytes, over the limit of %d (vqlq serve --max-row-bytes)", n, at, len(raw), s.opts.MaxRowBytes)}
+		}
+		v, err := value.DecodeJSON(raw)
+		if err != nil {
+			return nil, badBody("element %d of the array (%s): malformed JSON: %v", n, at, err)
+		}
+		if _, ok := v.(*ordereddict.Dict); !ok {
+			return nil, badBody("send_event: element %d of the array (%s) must be a dict, not %s", n, at, value.TypeName(v))
+		}
+		rows = append(rows, v)
+	}
+	if _, err := dec.Token(); err != nil { // ]
+		return nil, badBody("malformed JSON array: %v", err)
+	}
+	if rest := bytes.TrimLeft(text[dec.InputOffset():], space); len(rest) > 0 {
+		return nil, badBody("text after the JSON array at %s: send one array, one object, or NDJSON", position(text, 1, len(text)-len(rest)))
+	}
+	if len(rows) == 0 {
+		return nil, badBody("empty array: nothing to send")
+	}
+	return rows, nil
 }
 
 func (s *Server) rowTooLarge(n int, long *lineTooLong) *bodyError {

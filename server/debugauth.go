@@ -139,7 +139,7 @@ type debugSession struct {
 
 func newDebugAuth(s *Server) *debugAuth {
 	return &debugAuth{s: s, now: time.Now, sessions: map[string]debugSession{},
-		allMetrics: metricsHandler(s.opts.Manager, "", s.refusals.collectors()...)}
+		allMetrics: metricsHandler(s.opts.Manager, "", append(s.refusals.collectors(), s.queries.collector())...)}
 }
 
 // routes adds the debug page, its login and /metrics to the server's mux.

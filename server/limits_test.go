@@ -434,9 +434,9 @@ func TestBodiesWithinTheLimits(t *testing.T) {
 		{`{"a":1}` + "\n" + `{"a":"` + strings.Repeat("z", 1100) + `"}` + "\n" + `{"a":2}`, 413, "row 2 is 1108 bytes, over the limit of 1024 (vqlq serve --max-row-bytes)"},
 		{"{\n  \"a\": \"" + strings.Repeat("z", 1100) + "\"\n}", 413, "row 1 (a JSON object over several lines) is more than 1024 bytes, over the limit of 1024 (vqlq serve --max-row-bytes)"},
 		{"{\n  \"a\": 1,\n  \"b\": [1,\n 2]\n}\n", 200, ""},
-		{"{\"a\":1}}\n{\"a\":2}", 400, "row 1: malformed JSON: invalid character '}'"},
-		{"{\n\"a\":1\n}\n{\"b\":2}", 400, "row 1: malformed JSON"},
-		{"{\"a\":1}\n[1]", 400, "send_event: row must be a dict, not list"},
+		{"{\"a\":1}}\n{\"a\":2}", 400, "row 1: malformed JSON at line 1, column 8: invalid character '}' after top-level value"},
+		{"{\n\"a\":1\n}\n{\"b\":2}", 400, "row 1: a second JSON value begins at line 4, column 1; send NDJSON (one object a line), one object, or a JSON array"},
+		{"{\"a\":1}\n[1]", 400, "send_event: row 2 (line 2) must be a dict, not list"},
 		{"{\"a\":1e999}", 400, "row 1: malformed JSON"},
 		{"   \n\n  ", 400, "empty body"},
 	} {

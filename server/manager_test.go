@@ -12,7 +12,7 @@ import (
 // folder, with a SERVER_EVENT artifact of each name given, closed when the
 // test ends. opts may set the memory store; Disk and Definitions are
 // filled in. The store also keeps the tokens.
-func newTestManager(t *testing.T, opts queues.Options, serverEvents ...string) (*queues.Manager, *queues.BadgerStore) {
+func newTestManager(t testing.TB, opts queues.Options, serverEvents ...string) (*queues.Manager, *queues.BadgerStore) {
 	t.Helper()
 	defs := t.TempDir()
 	for i, name := range serverEvents {

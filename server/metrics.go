@@ -24,14 +24,23 @@ import (
 //	vqlq_queue_watchers                gauge    running watchers
 //	vqlq_queue_backlog_events          gauge    events the slowest watcher has still to read
 //
+// With org "", the data folder's disk is described too (when the store
+// watches its free space):
+//
+//	vqlq_disk_free_bytes            gauge    free space of the data folder's disk
+//	vqlq_disk_min_free_bytes        gauge    the --min-free watermark
+//	vqlq_disk_full                  gauge    1 while events are refused for want of space, else 0
+//	vqlq_disk_refused_writes_total  counter  writes refused for want of space since the server started
+//
 // With org "", extra collectors are registered too: the Server passes its
-// own (vqlq_http_refused_total, vqlq_audit_suppressed_total), which are
-// the whole server's as well.
+// own (vqlq_http_refused_total, vqlq_audit_suppressed_total,
+// vqlq_queries_running), which are the whole server's as well.
 func metricsHandler(m *queues.Manager, org string, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metricsCollector{m: m, org: org})
 	if org == "" {
 		reg.MustRegister(
+			diskCollector{m: m},
 			collectors.NewGoCollector(),
 			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		)
@@ -94,4 +103,39 @@ func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
+}
+
+var (
+	metricsDiskFree = prometheus.NewDesc("vqlq_disk_free_bytes",
+		"Free space of the data folder's disk, as last checked.", nil, nil)
+	metricsDiskMinFree = prometheus.NewDesc("vqlq_disk_min_free_bytes",
+		"The --min-free watermark: below it events are refused.", nil, nil)
+	metricsDiskFull = prometheus.NewDesc("vqlq_disk_full",
+		"1 while events are refused because the disk has less free space than --min-free, else 0.", nil, nil)
+	metricsDiskRefused = prometheus.NewDesc("vqlq_disk_refused_writes_total",
+		"Writes refused for want of disk space since the server started.", nil, nil)
+)
+
+// diskCollector reads the store's free-space state at each scrape.
+type diskCollector struct{ m *queues.Manager }
+
+func (c diskCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{metricsDiskFree, metricsDiskMinFree, metricsDiskFull, metricsDiskRefused} {
+		ch <- d
+	}
+}
+
+func (c diskCollector) Collect(ch chan<- prometheus.Metric) {
+	d, ok := c.m.DiskSpace()
+	if !ok {
+		return
+	}
+	full := 0.0
+	if d.Full {
+		full = 1
+	}
+	ch <- prometheus.MustNewConstMetric(metricsDiskFree, prometheus.GaugeValue, float64(d.Free))
+	ch <- prometheus.MustNewConstMetric(metricsDiskMinFree, prometheus.GaugeValue, float64(d.MinFree))
+	ch <- prometheus.MustNewConstMetric(metricsDiskFull, prometheus.GaugeValue, full)
+	ch <- prometheus.MustNewConstMetric(metricsDiskRefused, prometheus.CounterValue, float64(d.Refused))
 }

@@ -7,6 +7,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -36,11 +37,23 @@ type Options struct {
 	// MaxHeaderBytes limits a request's line and headers on the network
 	// listener (default DefaultMaxHeaderBytes, 64 KB); see HTTPServer.
 	MaxHeaderBytes int
+	// MaxQueryMemory is the memory budget of each statement the server
+	// runs for a client (vql.SessionOptions.MaxQueryMemory: 0 is
+	// vql.DefaultMaxQueryMemory, negative none; --max-query-memory).
+	MaxQueryMemory int64
 	// AuditLimits bound the audit rows of refusals.
 	AuditLimits AuditLimits
 	// Now replaces the clock of the audit limits in tests.
 	Now func() time.Time
+	// KeepAlive is how long a Server-Sent Events stream may stay silent
+	// before it sends a comment line (default DefaultKeepAlive): proxies
+	// and load balancers cut connections that carry nothing for a while.
+	KeepAlive time.Duration
 }
+
+// DefaultKeepAlive keeps idle SSE streams under the 15 s after which
+// common proxies give up on a silent connection.
+const DefaultKeepAlive = 10 * time.Second
 
 // Server serves the API. Its zero value is not usable; call New.
 type Server struct {
@@ -60,6 +73,7 @@ type Server struct {
 	live tokenLive
 
 	refusals *refusals
+	queries  runningQueries
 }
 
 // New builds a server.
@@ -72,6 +86,9 @@ func New(opts Options) *Server {
 	}
 	if opts.MaxHeaderBytes <= 0 {
 		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = DefaultKeepAlive
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), draining: make(chan struct{}), sessions: map[string]*remoteSession{},
 		refusals: newRefusals(opts.Manager, opts.AuditLimits, opts.Now)}
@@ -95,15 +112,51 @@ func New(opts Options) *Server {
 
 // Handler is the server's HTTP handler for the network listener: every
 // API call needs a bearer token.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.route) }
 
 // LocalHandler is the handler for the data folder's socket: callers there
 // are the folder's owner and act as admin without a token.
 func (s *Server) LocalHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), localKey{}, true)))
+		s.route(w, r.WithContext(context.WithValue(r.Context(), localKey{}, true)))
 	})
 }
+
+// route serves a request by the mux, except that a path no route has and
+// a method a route does not take are answered with the API's JSON error
+// (the mux's own answers are text/plain), the 405 with its Allow header.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r) // which sets the path's values
+		return
+	}
+	probe := &statusProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	switch probe.status {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		writeJSON(w, probe.status, apiError{Error: fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, probe.header.Get("Allow")), Status: probe.status})
+	case http.StatusNotFound, 0:
+		writeJSON(w, http.StatusNotFound, apiError{Error: fmt.Sprintf("no such endpoint: %s %s (the API is under /api/v1/orgs/{org}/…; see the README)", r.Method, r.URL.Path), Status: http.StatusNotFound})
+	default: // a redirect the mux makes (a cleaned path)
+		for k, v := range probe.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(probe.status)
+	}
+}
+
+// statusProbe records what the mux's built-in handlers answer, so that
+// route can answer in JSON instead.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(status int)      { p.status = status }
 
 type localKey struct{}
 
@@ -146,7 +199,11 @@ type apiError struct {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	// Messages quote what the client sent (a query, a path): < and & stay
+	// as they are, not \u003c, for people and tools reading them.
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 // refuse answers with a JSON error and records the refusal in

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Velocidex/ordereddict"
+
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -62,8 +64,9 @@ func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSe
 	make := func() *remoteSession {
 		rs := &remoteSession{owner: owner, lastUsed: time.Now(), logs: logf}
 		rs.session = s.opts.Engine.NewSession(vql.SessionOptions{
-			Identity: c.identity(),
-			OnDenied: s.auditDenied(c),
+			Identity:       c.identity(),
+			OnDenied:       s.auditDenied(c),
+			MaxQueryMemory: s.opts.MaxQueryMemory,
 			OnLog: func(m vql.Message) {
 				if rs.logs != nil {
 					rs.logs(m)
@@ -85,6 +88,34 @@ func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSe
 	rs := make()
 	s.sessions[key] = rs
 	return rs
+}
+
+// hasSession reports whether the caller has a session of that id here.
+func (s *Server) hasSession(c *caller, id string) bool {
+	s.sessionsMu.Lock()
+	defer s.sessionsMu.Unlock()
+	_, ok := s.sessions[sessionOwner(c)+"\x00"+id]
+	return ok
+}
+
+// sayShuttingDown ends a query stream that the server's shutdown stopped
+// with {"type":"shutdown"}, so that an attached client can tell "the
+// server went away" from "the query finished".
+func (s *Server) sayShuttingDown(sw *streamWriter) {
+	_ = sw.send(ordereddict.NewDict().Set("type", "shutdown").Set("message", "shutting down"))
+}
+
+// shutdownNotice bounds how long the shutdown message may take to write.
+const shutdownNotice = 250 * time.Millisecond
+
+// isDraining reports whether the server is shutting down.
+func (s *Server) isDraining() bool {
+	select {
+	case <-s.draining:
+		return true
+	default:
+		return false
+	}
 }
 
 // evictSessions drops idle sessions, then the least recently used of the

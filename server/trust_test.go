@@ -219,9 +219,14 @@ func TestSessionsBelongToOneToken(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("%d %s", status, body)
 	}
-	_, body = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "ops@root", `{"query": "SELECT Secret FROM scope() SELECT * FROM Sender", "session": "shared"}`)
+	_, body = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "ops@root", `{"query": "SELECT Secret FROM scope()", "session": "shared"}`)
 	if strings.Contains(body, "acme-let") || !strings.Contains(body, "Symbol Secret not found") {
 		t.Errorf("the reader read the admin's LET: %s", body)
+	}
+	// Sender is not a name of the reader's session: the check refuses it.
+	status, body = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "ops@root", `{"query": "SELECT * FROM Sender", "session": "shared"}`)
+	if status != 400 || !strings.Contains(body, "unknown plugin Sender") {
+		t.Errorf("the reader ran the admin's LET: %d %s", status, body)
 	}
 	for _, org := range []string{"root", "acme"} {
 		if got := strings.Join(e.stored(org, "Server.Events.Receive"), ""); strings.Contains(got, "by-acme-session") {

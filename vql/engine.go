@@ -160,11 +160,21 @@ type SessionOptions struct {
 	// OnDenied is told of every call refused for a missing permission,
 	// so that the host can audit it.
 	OnDenied func(Denial)
+	// MaxQueryMemory is the memory budget of each statement, in bytes
+	// (estimated, see budget.go): a GROUP BY, an ORDER BY, a `LET X <=`
+	// or a query read as a value that holds more stops its statement with
+	// ErrMemoryBudget. Zero is DefaultMaxQueryMemory; negative is none.
+	// It is the host's to set: no query can change it.
+	MaxQueryMemory int64
 }
 
 // NewSession starts a session with its own scope.
 func (e *Engine) NewSession(opts SessionOptions) *Session {
-	rt := &runtime{engine: e, onLog: opts.OnLog, identity: opts.Identity, onDenied: opts.OnDenied}
+	rt := &runtime{engine: e, onLog: opts.OnLog, identity: opts.Identity, onDenied: opts.OnDenied,
+		maxMemory: opts.MaxQueryMemory}
+	if rt.maxMemory == 0 {
+		rt.maxMemory = DefaultMaxQueryMemory
+	}
 	e.mu.RLock()
 	globals := make(map[string]any, len(e.globals))
 	for k, v := range e.globals {
@@ -219,14 +229,17 @@ func (s *Session) RunStatement(ctx context.Context, stmt ast.Statement) iter.Seq
 }
 
 // Exec runs one statement in this scope: a LET binds here, a SELECT yields
-// its rows. Artifact sources (LETs, then a SELECT) run this way.
+// its rows. Artifact sources (LETs, then a SELECT) run this way. The
+// statement stops when ctx ends, or by itself with a logged error (a
+// runaway recursion, its memory budget).
 func (s *Scope) Exec(ctx context.Context, stmt ast.Statement) iter.Seq[*ordereddict.Dict] {
 	return func(yield func(*ordereddict.Dict) bool) {
+		q, ctx, done := s.begin(ctx)
+		defer done()
 		switch st := stmt.(type) {
 		case *ast.Let:
-			s.execLet(ctx, st)
+			s.execLet(ctx, q, st)
 		case *ast.SelectStmt:
-			q := s.Child()
 			q.agg = newAggContext()
 			if q.query == "" {
 				q.query = st.String()
@@ -247,8 +260,9 @@ func (s *Scope) Exec(ctx context.Context, stmt ast.Statement) iter.Seq[*orderedd
 	}
 }
 
-// execLet binds a LET statement in scope s.
-func (s *Scope) execLet(ctx context.Context, l *ast.Let) {
+// execLet binds a LET statement in scope s; a materialised LET runs in q,
+// the statement's scope.
+func (s *Scope) execLet(ctx context.Context, q *Scope, l *ast.Let) {
 	name := l.Name.Value
 	if _, masks := s.rt.engine.function(name); masks && l.HasParams {
 		s.Log(LevelWarn, "LET expression is masking a built in function %s", name)
@@ -263,13 +277,15 @@ func (s *Scope) execLet(ctx context.Context, l *ast.Let) {
 	case l.HasParams:
 		s.Set(name, &letFunc{def: l})
 	case l.Materialize && l.Query != nil:
-		rows := []any{}
-		for row := range s.Query(ctx, l.Query) {
-			rows = append(rows, row)
+		rows := q.collect(ctx, q.Query(ctx, l.Query), "LET "+name+" <=", nil)
+		if !q.stopped() { // over budget: no half answer is bound
+			s.Set(name, rows)
 		}
-		s.Set(name, rows)
 	case l.Materialize:
-		s.Set(name, s.Materialize(ctx, s.Eval(ctx, l.Expr)))
+		v := q.Materialize(ctx, q.Eval(ctx, l.Expr))
+		if !q.stopped() {
+			s.Set(name, v)
+		}
 	case l.Query != nil:
 		s.Set(name, &letQuery{sel: l.Query})
 	default:

@@ -85,24 +85,22 @@ func (s *Scope) evalIdent(ctx context.Context, n *ast.Ident) any {
 		}
 		return nil
 	}
-	return s.readDefinition(ctx, v)
+	return s.readDefinition(ctx, n.Name.Value, v)
 }
 
-// readDefinition turns what a name is bound to into the value it stands
+// readDefinition turns what name is bound to into the value it stands
 // for: a LET expression is evaluated (in the scope of the use), a LET query
 // becomes a lazy query.
-func (s *Scope) readDefinition(ctx context.Context, v any) any {
+func (s *Scope) readDefinition(ctx context.Context, name string, v any) any {
 	switch d := v.(type) {
 	case *letExpr:
-		c := s.Child()
-		c.depth++
-		if c.depth > MaxDepth {
-			s.Errorf("Stack overflow")
+		c := s.enter(ctx, name, false)
+		if c == nil {
 			return nil
 		}
 		return c.Eval(ctx, d.expr)
 	case *letQuery:
-		return &StoredQuery{sel: d.sel}
+		return &StoredQuery{sel: d.sel, name: name}
 	case *letFunc:
 		s.Errorf("Symbol %s is a function but it is not being called.", d.def.Name.Value)
 		return nil
@@ -206,11 +204,7 @@ func (s *Scope) Resolve(ctx context.Context, v any) any {
 	if !ok {
 		return v
 	}
-	out := []any{}
-	for row := range q.Rows(ctx, s) {
-		out = append(out, row)
-	}
-	return out
+	return s.collect(ctx, q.Rows(ctx, s), "a query read as a value", nil)
 }
 
 // Materialize resolves every lazy value inside v, lists and dicts included,
@@ -220,11 +214,7 @@ func (s *Scope) Materialize(ctx context.Context, v any) any {
 	case nil, string, int64, float64, bool:
 		return v
 	case Query:
-		rows := []any{}
-		for row := range t.Rows(ctx, s) {
-			rows = append(rows, s.Materialize(ctx, row))
-		}
-		return rows
+		return s.collect(ctx, t.Rows(ctx, s), "a query read as a value", func(row Row) any { return s.Materialize(ctx, row) })
 	case []any:
 		var out []any
 		for i, e := range t {
@@ -329,11 +319,11 @@ func (s *Scope) evalCall(ctx context.Context, n *ast.Call) any {
 	}
 	switch d := def.(type) {
 	case *letFunc:
-		return s.callLet(ctx, d.def.Params, d.def.Expr, d.def.Query, n.Args)
+		return s.callLet(ctx, name, d.def.Params, d.def.Expr, d.def.Query, n.Args)
 	case *letExpr:
-		return s.callLet(ctx, nil, d.expr, nil, n.Args)
+		return s.callLet(ctx, name, nil, d.expr, nil, n.Args)
 	case *letQuery:
-		return s.callLet(ctx, nil, nil, d.sel, n.Args)
+		return s.callLet(ctx, name, nil, nil, d.sel, n.Args)
 	}
 	s.Errorf("Symbol %s is not a function but it is being called.", name)
 	return nil
@@ -381,18 +371,17 @@ func (s *Scope) bindParams(ctx context.Context, params []*ast.Param, args []*ast
 
 // callLet calls a LET definition: an expression body is evaluated now with
 // its own aggregate state; a query body becomes a bound query.
-func (s *Scope) callLet(ctx context.Context, params []*ast.Param, body ast.Expr, sel *ast.Select, args []*ast.Arg) any {
+func (s *Scope) callLet(ctx context.Context, name string, params []*ast.Param, body ast.Expr, sel *ast.Select, args []*ast.Arg) any {
 	vars := s.bindParams(ctx, params, args)
 	if sel != nil {
-		return &StoredQuery{sel: sel, params: vars, agg: newAggContext()}
+		return &StoredQuery{sel: sel, name: name, params: vars, agg: newAggContext()}
 	}
-	c := s.WithVars(vars)
-	c.agg = newAggContext()
-	c.depth++
-	if c.depth > MaxDepth {
-		s.Errorf("Stack overflow")
+	c := s.enter(ctx, name, false)
+	if c == nil {
 		return nil
 	}
+	c.vars = vars
+	c.agg = newAggContext()
 	return c.Eval(ctx, body)
 }
 
@@ -403,14 +392,18 @@ func (s *Scope) rowsFrom(ctx context.Context, pc *ast.PluginCall) iter.Seq[Row] 
 	if def, ok := s.lookup(name); ok {
 		switch d := def.(type) {
 		case *letFunc:
-			return s.RowsOf(ctx, s.callLet(ctx, d.def.Params, d.def.Expr, d.def.Query, pc.Args))
+			return s.RowsOf(ctx, s.callLet(ctx, name, d.def.Params, d.def.Expr, d.def.Query, pc.Args))
 		case *letQuery:
 			if len(pc.Args) == 0 {
-				return s.Query(ctx, d.sel)
+				c := s.enter(ctx, name, true)
+				if c == nil {
+					return func(func(Row) bool) {}
+				}
+				return c.Query(ctx, d.sel)
 			}
-			return s.RowsOf(ctx, s.callLet(ctx, nil, nil, d.sel, pc.Args))
+			return s.RowsOf(ctx, s.callLet(ctx, name, nil, nil, d.sel, pc.Args))
 		}
-		return s.RowsOf(ctx, s.readDefinition(ctx, def))
+		return s.RowsOf(ctx, s.readDefinition(ctx, name, def))
 	}
 	p, ok := s.rt.engine.plugin(name)
 	if !ok {

@@ -28,7 +28,10 @@ type Query interface {
 // reads it, with its bound parameters (if it came from a LET function call)
 // layered on top.
 type StoredQuery struct {
-	sel    *ast.Select
+	sel *ast.Select
+	// name is the LET that defined it ("" for a `{ SELECT … }` literal),
+	// to describe a recursion.
+	name   string
 	params map[string]any
 	// agg is the aggregate state of a bound call: calling a LET query
 	// again starts counting afresh, reading the same bound value again does
@@ -41,17 +44,15 @@ func (q *StoredQuery) String() string { return q.sel.String() }
 
 // Rows runs the query in scope.
 func (q *StoredQuery) Rows(ctx context.Context, scope *Scope) iter.Seq[Row] {
-	s := scope.Child()
-	s.depth++
+	s := scope.enter(ctx, q.name, true)
+	if s == nil {
+		return func(func(Row) bool) {}
+	}
 	if q.params != nil {
 		s.vars = q.params
 	}
 	if q.agg != nil {
 		s.agg = q.agg
-	}
-	if s.depth > MaxDepth {
-		scope.Errorf("Stack overflow")
-		return func(func(Row) bool) {}
 	}
 	return s.Query(ctx, q.sel)
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // MaxDepth bounds recursion through LET expressions, LET functions and
-// stored queries; deeper calls log "Stack overflow" and yield NULL.
+// stored queries: deeper calls log "Stack overflow" and yield NULL, and a
+// stored query that recurses that deep stops its statement (ErrRecursion).
 const MaxDepth = 1000
 
 // runtime is what every scope of one session shares.
@@ -20,6 +21,9 @@ type runtime struct {
 	onLog    func(Message)
 	identity Identity
 	onDenied func(Denial)
+	// maxMemory is the memory budget of each statement (budget.go);
+	// zero or less is none.
+	maxMemory int64
 }
 
 // Scope is a chain of layers in which names are looked up, innermost
@@ -38,6 +42,11 @@ type Scope struct {
 
 	agg   *aggContext
 	depth int
+	// entered names the LET definition this layer runs (a stored query,
+	// a LET function or expression), to describe a recursion.
+	entered string
+	// stmt is the statement the scope runs for (nil outside one).
+	stmt *statement
 	// query is the text of the top-level statement being run, so that
 	// long-running plugins can say which query they serve.
 	query string
@@ -48,7 +57,7 @@ type Scope struct {
 
 // Child returns a new, empty layer on top of s.
 func (s *Scope) Child() *Scope {
-	return &Scope{parent: s, rt: s.rt, agg: s.agg, depth: s.depth, quiet: s.quiet, query: s.query}
+	return &Scope{parent: s, rt: s.rt, agg: s.agg, depth: s.depth, quiet: s.quiet, query: s.query, stmt: s.stmt}
 }
 
 // WithRow returns a child layer whose names are the members of row. Plugins
@@ -83,7 +92,7 @@ func (s *Scope) Var(ctx context.Context, name string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	return s.readDefinition(ctx, v), true
+	return s.readDefinition(ctx, name, v), true
 }
 
 // QueryText is the canonical text of the top-level statement this scope
@@ -168,7 +177,7 @@ func (v scopeView) Get(name string) (any, bool) {
 	if _, isFunc := r.(*letFunc); isFunc {
 		return nil, false
 	}
-	return v.s.readDefinition(v.ctx, r), true
+	return v.s.readDefinition(v.ctx, name, r), true
 }
 
 // Keys lists the names visible in the scope.

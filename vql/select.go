@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/Velocidex/ordereddict"
 
@@ -15,7 +14,8 @@ import (
 )
 
 // plan is what a SELECT needs at run time that depends only on its text;
-// it is computed once per query and shared.
+// it is computed once per query and kept on the query's node (see
+// ast.Select.Plan), so it is freed with the program.
 type plan struct {
 	sel      *ast.Select
 	names    []string       // output name per column ("" for *)
@@ -23,12 +23,9 @@ type plan struct {
 	starOnly bool
 }
 
-var plans sync.Map // *ast.Select -> *plan
+func planFor(sel *ast.Select) *plan { return sel.Plan(buildPlan).(*plan) }
 
-func planFor(sel *ast.Select) *plan {
-	if p, ok := plans.Load(sel); ok {
-		return p.(*plan)
-	}
+func buildPlan(sel *ast.Select) any {
 	p := &plan{sel: sel, names: make([]string, len(sel.Columns)), byName: map[string]int{}}
 	for i, c := range sel.Columns {
 		if c.Star {
@@ -38,7 +35,6 @@ func planFor(sel *ast.Select) *plan {
 		p.byName[p.names[i]] = i
 	}
 	p.starOnly = len(sel.Columns) == 1 && sel.Columns[0].Star
-	plans.Store(sel, p)
 	return p
 }
 
@@ -98,15 +94,12 @@ func (r *lazyRow) get(i int) any {
 // rows of a single column become that column's values, no rows is NULL,
 // and a single result stands alone rather than in a list.
 func (s *Scope) subSelectColumn(ctx context.Context, sel *ast.Select) any {
-	var items []any
-	for row := range s.Query(ctx, sel) {
-		d, _ := row.(*ordereddict.Dict)
-		if d != nil && d.Len() == 1 {
-			items = append(items, s.Materialize(ctx, d.Values()[0]))
-			continue
+	items := s.collect(ctx, s.Query(ctx, sel), "a { SELECT … } column", func(row Row) any {
+		if d, _ := row.(*ordereddict.Dict); d != nil && d.Len() == 1 {
+			return s.Materialize(ctx, d.Values()[0])
 		}
-		items = append(items, row)
-	}
+		return row
+	})
 	switch len(items) {
 	case 0:
 		return nil
@@ -120,8 +113,8 @@ func (s *Scope) subSelectColumn(ctx context.Context, sel *ast.Select) any {
 // *ordereddict.Dict with every value materialised).
 func (s *Scope) Query(ctx context.Context, sel *ast.Select) iter.Seq[Row] {
 	return func(yield func(Row) bool) {
-		if sel.Limit != nil && *sel.Limit == 0 {
-			return
+		if (sel.Limit != nil && *sel.Limit == 0) || ctx.Err() != nil {
+			return // a query per row of a list (foreach) ends here when stopped
 		}
 		q := s.Child()
 		e := &executor{ctx: ctx, plan: planFor(sel), qs: q}
@@ -132,6 +125,8 @@ func (s *Scope) Query(ctx context.Context, sel *ast.Select) iter.Seq[Row] {
 		switch {
 		case len(sel.GroupBy) > 0:
 			e.grouped(src, yield)
+		case len(sel.OrderBy) > 0 && sel.Limit != nil && *sel.Limit > 0:
+			e.topK(src, yield, *sel.Limit)
 		case len(sel.OrderBy) > 0:
 			e.ordered(src, yield)
 		default:
@@ -190,7 +185,11 @@ func (e *executor) stream(src iter.Seq[Row], yield func(Row) bool) {
 	limit := e.limit()
 	var n int64
 	for row := range e.survivors(src) {
-		if !yield(e.build(row)) {
+		out := e.build(row)
+		if e.ctx.Err() != nil {
+			return // stopped while building: the row is not whole
+		}
+		if !yield(out) {
 			return
 		}
 		n++
@@ -242,21 +241,19 @@ type sortable struct {
 // sortKeys evaluates the ORDER BY keys for the row just built: they see the
 // output columns by name, then the plugin's row.
 func (e *executor) sortKeys(out *ordereddict.Dict) []any {
-	ks := e.rs.Child()
-	ks.row = out
-	ks.quiet = true
-	keys := make([]any, len(e.plan.sel.OrderBy))
-	for i, k := range e.plan.sel.OrderBy {
-		keys[i] = ks.Materialize(e.ctx, ks.Eval(e.ctx, k.Expr))
-	}
-	return keys
+	return e.keysInto(e.rs.Child(), out, make([]any, len(e.plan.sel.OrderBy)))
 }
 
 func (e *executor) ordered(src iter.Seq[Row], yield func(Row) bool) {
 	var rows []sortable
+	held := e.qs.hold("ORDER BY")
+	defer held.release()
 	for row := range e.survivors(src) {
 		out := e.build(row)
 		rows = append(rows, sortable{row: out, keys: e.sortKeys(out)})
+		if !held.add(sizeSortEntry + estimateSize(out)) {
+			return
+		}
 	}
 	if e.ctx.Err() != nil {
 		return // cancelled: a partial sort is not the answer
@@ -268,17 +265,7 @@ func (e *executor) emitSorted(rows []sortable, yield func(Row) bool) {
 	if len(e.plan.sel.OrderBy) > 0 {
 		order := e.plan.sel.OrderBy
 		sort.SliceStable(rows, func(i, j int) bool {
-			for k, key := range order {
-				c := value.SortCompare(rows[i].keys[k], rows[j].keys[k])
-				if c == 0 {
-					continue
-				}
-				if key.Desc {
-					return c > 0
-				}
-				return c < 0
-			}
-			return false
+			return compareKeys(order, rows[i].keys, rows[j].keys) < 0
 		})
 	}
 	limit := e.limit()
@@ -299,6 +286,8 @@ func (e *executor) grouped(src iter.Seq[Row], yield func(Row) bool) {
 	groups := map[string]*group{}
 	var order []*group
 	var key strings.Builder
+	held := e.qs.hold("GROUP BY")
+	defer held.release()
 	for row := range e.survivors(src) {
 		key.Reset()
 		for i, g := range e.plan.sel.GroupBy {
@@ -307,8 +296,8 @@ func (e *executor) grouped(src iter.Seq[Row], yield func(Row) bool) {
 			}
 			writeGroupKey(&key, e.rs.Resolve(e.ctx, e.rs.Eval(e.ctx, g)))
 		}
-		g, ok := groups[key.String()]
-		if !ok {
+		g, seen := groups[key.String()]
+		if !seen {
 			g = &group{agg: newAggContext()}
 			groups[key.String()] = g
 			order = append(order, g)
@@ -320,6 +309,11 @@ func (e *executor) grouped(src iter.Seq[Row], yield func(Row) bool) {
 			g.out.keys = e.sortKeys(out)
 		}
 		e.rs.agg = e.qs.agg
+		// A group is charged when it is made; growing aggregates
+		// (enumerate) charge what they add.
+		if !seen && !held.add(int64(key.Len())+estimateSize(out)) {
+			return
+		}
 	}
 	if e.ctx.Err() != nil {
 		return // cancelled: partial groups are not the answer

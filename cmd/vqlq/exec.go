@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -24,20 +26,45 @@ type options struct {
 	store  runner.StoreFlags
 }
 
-func parseFlags(name string, args []string, stderr io.Writer) (*options, []string, bool) {
+func parseFlags(name string, args []string, stdout, stderr io.Writer) (*options, []string, int, bool) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &options{}
 	fs.StringVar(&o.format, "format", "", "output format: json, jsonl, csv or table")
 	o.store.Register(fs)
-	if err := fs.Parse(flagsFirst(args)); err != nil {
-		return nil, nil, false
+	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
+		return nil, nil, code, false
 	}
 	if err := o.store.Check(); err != nil {
 		fmt.Fprintf(stderr, "vqlq %s: %v\n", name, err)
-		return nil, nil, false
+		return nil, nil, exitUsage, false
 	}
-	return o, fs.Args(), true
+	return o, fs.Args(), exitOK, true
+}
+
+// commandName is the command line a flag set belongs to: "vqlq serve".
+func commandName(fs *flag.FlagSet) string {
+	return strings.TrimSpace("vqlq " + strings.TrimPrefix(fs.Name(), "vqlq"))
+}
+
+// parseCommandFlags parses a command's flags, wherever they are among its
+// arguments. Asked for --help, it prints the flags on stdout and the
+// command ends with status 0, as a command line tool's does; a bad flag
+// is a usage error (the flag package has said which).
+func parseCommandFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
+	fs.Usage = func() {} // the flag package has named the bad flag; the list is for --help
+	err := fs.Parse(flagsFirst(args))
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fmt.Fprintf(stdout, "Usage of %s:\n", commandName(fs))
+		fs.PrintDefaults()
+		return exitOK, false
+	}
+	if err != nil {
+		fmt.Fprintf(fs.Output(), "%s --help lists its flags\n", commandName(fs))
+		return exitUsage, false
+	}
+	return exitOK, true
 }
 
 // flagsFirst moves flags (every flag of vqlq takes a value) before the
@@ -83,7 +110,7 @@ func newWriter(o *options, stdout, stderr io.Writer) (output.Writer, bool) {
 	if format == "" {
 		format = "json"
 	}
-	w, err := output.New(format, stdout, width)
+	w, err := output.New(format, stdout, output.Options{Width: width})
 	if err != nil {
 		fmt.Fprintf(stderr, "vqlq: %v\n", err)
 		return nil, false
@@ -113,9 +140,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func runSource(cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer, fromFile bool) int {
-	o, rest, ok := parseFlags(cmd, args, stderr)
+	o, rest, code, ok := parseFlags(cmd, args, stdout, stderr)
 	if !ok {
-		return exitUsage
+		return code
 	}
 	if len(rest) != 1 {
 		what := "QUERY"
@@ -145,9 +172,9 @@ func runBare(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return cmdRun(append(args, "-"), stdin, stdout, stderr)
 	}
-	o, rest, ok := parseFlags("vqlq", args, stderr)
+	o, rest, code, ok := parseFlags("vqlq", args, stdout, stderr)
 	if !ok {
-		return exitUsage
+		return code
 	}
 	if len(rest) > 0 {
 		fmt.Fprintf(stderr, "vqlq: unexpected argument %q\n\n%s", rest[0], usage)
@@ -156,9 +183,10 @@ func runBare(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return repl.RunTerminal(repl.Config{Out: stdout, Err: stderr, Flags: &o.store, Format: o.format})
 }
 
-// execute parses the whole text first (a parse error runs nothing), then
-// runs it statement by statement, streaming rows to w and log messages to
-// stderr. Ctrl-C cancels the running query.
+// execute parses and checks the whole text first (a parse error, an
+// unknown plugin, function or argument runs nothing), then runs it
+// statement by statement, streaming rows to w and log messages to stderr.
+// Ctrl-C cancels the running query.
 func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stderr io.Writer) int {
 	prog, err := parser.Parse(text, name)
 	if err != nil {
@@ -167,11 +195,18 @@ func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stder
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ended := make(chan struct{})
+	defer close(ended)
+	go exitIfStuck(ctx, ended, stderr)
 
 	logs := &runner.LogPrinter{W: stderr}
-	b := &runner.Backend{Flags: flags}
+	b := &runner.Backend{Flags: flags, ReadFirst: true}
 	defer b.Close()
 	target := b.Target(logs.Print)
+	if err := target.Check(prog); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
 	for _, stmt := range prog.Statements {
 		if _, err := target.Statement(ctx, stmt, w); err != nil {
 			fmt.Fprintf(stderr, "vqlq: %v\n", err)
@@ -186,4 +221,30 @@ func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stder
 		return exitRuntime
 	}
 	return exitOK
+}
+
+// stopGrace is how long an interrupted program may take to end its
+// statement. Queries end at once; what can hold one past it is an output
+// nobody reads (`vqlq query … | stuck-reader`): the write blocks, and no
+// context can end a blocked write.
+const stopGrace = 3 * time.Second
+
+// exitIfStuck exits the process when, stopGrace after a signal, the
+// program has not ended: a signal is never ignored. The store is left as
+// kill -9 would leave it, which it survives (acknowledged events are
+// durable; an unacknowledged position is delivered again).
+func exitIfStuck(ctx context.Context, ended <-chan struct{}, stderr io.Writer) {
+	select {
+	case <-ended:
+		return
+	case <-ctx.Done():
+	}
+	select {
+	case <-ended:
+	case <-time.After(stopGrace):
+		// stderr may be as stuck as stdout: say it without waiting on it.
+		go fmt.Fprintf(stderr, "vqlq: interrupted, but the statement did not end within %v (is its output being read?): exiting now\n", stopGrace)
+		time.Sleep(100 * time.Millisecond)
+		os.Exit(exitInterrupted)
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/runner"
@@ -37,7 +36,7 @@ func cmdHelp(args []string, stdout, stderr io.Writer) int {
 		for _, info := range kind.infos {
 			if info.Name == args[0] {
 				found = true
-				fmt.Fprint(stdout, Describe(kind.label, info))
+				fmt.Fprint(stdout, info.Describe(kind.label))
 			}
 		}
 	}
@@ -46,26 +45,4 @@ func cmdHelp(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return exitOK
-}
-
-// Describe renders one declaration: signature, doc, and one line per
-// argument.
-func Describe(kind string, info vql.Info) string {
-	var b strings.Builder
-	names := make([]string, len(info.Args))
-	for i, a := range info.Args {
-		names[i] = a.Name
-	}
-	fmt.Fprintf(&b, "%s %s(%s)\n  %s\n", kind, info.Name, strings.Join(names, ", "), info.Doc)
-	for _, a := range info.Args {
-		req := ""
-		if a.Required {
-			req = ", required"
-		}
-		fmt.Fprintf(&b, "    %-10s (%s%s) %s\n", a.Name, a.Type, req, a.Doc)
-	}
-	if info.FreeArgs {
-		b.WriteString("    …          any other name=value arguments are accepted\n")
-	}
-	return b.String()
 }

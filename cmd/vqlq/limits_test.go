@@ -2,14 +2,12 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,7 +21,6 @@ import (
 	"time"
 
 	"github.com/vqlq/vqlq/internal/flood"
-	"github.com/vqlq/vqlq/runner"
 )
 
 // relaunch starts `vqlq serve` again on p's data and definitions folders.
@@ -243,11 +240,7 @@ func TestServeFloodsWithoutToken(t *testing.T) {
 		t.Errorf("the server's RSS grew by %.1f MiB (limit 100)", growth)
 	}
 
-	sock := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", filepath.Join(p.data, runner.SocketFile))
-	}}}
-	resp, err := sock.Get("http://vqlq/metrics")
+	resp, err := p.socketClient().Get("http://vqlq/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	vqlqBin = filepath.Join(dir, "vqlq")
-	build := exec.Command("go", "build", "-o", vqlqBin, ".")
+	// -buildvcs=auto stamps the commit (for --version) when the tree is
+	// a git checkout, whatever GOFLAGS says.
+	build := exec.Command("go", "build", "-buildvcs=auto", "-o", vqlqBin, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		panic(err)
@@ -125,9 +127,39 @@ func TestParseErrorRunsNothing(t *testing.T) {
 }
 
 func TestRuntimeErrorExitStatus(t *testing.T) {
-	r := runVQLQ(t, "", "query", "--format", "jsonl", "SELECT _value AS v, nosuch(x=1) AS n FROM range(end=2)")
-	if r.code != 1 || r.stdout != "{\"v\":0,\"n\":null}\n{\"v\":1,\"n\":null}\n" || !strings.Contains(r.stderr, "ERROR:Function nosuch not found") {
+	r := runVQLQ(t, "", "query", "--format", "jsonl", "SELECT _value AS v, upcase(string=[1]) AS n FROM range(end=2)")
+	if r.code != 1 || r.stdout != "{\"v\":0,\"n\":null}\n{\"v\":1,\"n\":null}\n" || !strings.Contains(r.stderr, "ERROR:upcase: Field string should be a string") {
 		t.Errorf("got %+v", r)
+	}
+}
+
+// TestCheckRunsNothing: unknown plugins, functions and argument names are
+// all reported, with their positions, before anything runs (exit 2); an
+// artifact of the definitions folder with such a mistake is reported at
+// its line and column in the YAML file.
+func TestCheckRunsNothing(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "script.vql")
+	os.WriteFile(script, []byte("SELECT log(message='ran') FROM scope()\nLET X = SELECT * FROM rnage(end=1)\nSELECT nosuch(x=1) FROM X\n"), 0o644)
+	defs := t.TempDir()
+	os.WriteFile(filepath.Join(defs, "forward.yaml"), []byte("name: Custom.Forward\ntype: SERVER_EVENT\nsources:\n  - query: |\n      SELECT * FROM watch_monitoring(artifact='Server.Internal.Alerts')\n      WHERE log(mesage=Name)\n"), 0o644)
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"script", []string{"run", script},
+			script + ":2:23: unknown plugin rnage (did you mean range?)\nLET X = SELECT * FROM rnage(end=1)\n                      ^\n" +
+				script + ":3:8: unknown function nosuch\nSELECT nosuch(x=1) FROM X\n       ^\n"},
+		{"query", []string{"query", "SELECT * FROM range(end=1, stpe=2)"},
+			"1:28: unknown argument stpe of plugin range (did you mean step?); its arguments are start, end, step\nSELECT * FROM range(end=1, stpe=2)\n                           ^\n"},
+		{"definitions folder", []string{"query", "--definitions", defs, "SELECT 1 AS a FROM scope()"},
+			"vqlq query: " + filepath.Join(defs, "forward.yaml") + ":6:17: unknown argument mesage of function log (did you mean message?); its arguments are message, args, level, dedup\n      WHERE log(mesage=Name)\n                ^\n"},
+	}
+	for _, tt := range tests {
+		r := runVQLQ(t, "", append(tt.args, "--data-dir", filepath.Join(t.TempDir(), "data"))...)
+		if r.code != 2 || r.stdout != "" || r.stderr != tt.stderr {
+			t.Errorf("%s: code %d stdout %q stderr\n%s\nwant\n%s", tt.name, r.code, r.stdout, r.stderr, tt.stderr)
+		}
 	}
 }
 

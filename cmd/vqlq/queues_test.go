@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,27 +110,36 @@ func TestKillDuringFloodLosesNothingAcknowledged(t *testing.T) {
 	t.Logf("killed after %d acknowledged events; %d stored", acked, len(lines))
 }
 
-// A second process on a busy data folder is told who holds it.
+// A second process that writes to a busy data folder is told who holds
+// it, even when the holder only reads (it wrote no pid file); two
+// processes that only read share the folder.
 func TestBusyDataFolderNamesTheHolder(t *testing.T) {
 	e := newQueueEnv(t)
-	cmd := exec.Command(vqlqBin, e.args(`SELECT * FROM watch_monitoring(artifact='Server.Events.Receive')`)...)
+	runVQLQ(t, "", e.args(`SELECT send_event(artifact='Server.Events.Receive', row=dict(i=1)) FROM scope()`)...)
+	cmd := exec.Command(vqlqBin, e.args(`SELECT * FROM chain(a={SELECT name FROM queues() LIMIT 1}, b={SELECT * FROM watch_monitoring(artifact='Server.Events.Receive')})`)...)
 	stdout, _ := cmd.StdoutPipe()
-	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	_ = stdout
-	// Wait until the watcher holds the folder: its pid file appears.
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(filepath.Join(e.data, "vqlq.pid")); err == nil {
-			break
-		}
-		sleepBriefly()
+	// The first row comes once the watcher has opened the folder.
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatal(err)
 	}
-	_ = stderr
-	r := runVQLQ(t, "", e.args(`SELECT * FROM source(artifact='Server.Events.Receive')`)...)
-	if r.code != 1 || !strings.Contains(r.stderr, "is in use by another process (pid ") || !strings.Contains(r.stderr, "watch_monitoring") {
-		t.Fatalf("%+v", r)
+	r := runVQLQ(t, "", e.args(`SELECT i FROM source(artifact='Server.Events.Receive')`)...)
+	if r.code != 0 || r.stdout != "{\"i\":1}\n" {
+		t.Fatalf("a second reader: %+v", r)
+	}
+	r = runVQLQ(t, "", e.args(`SELECT send_event(artifact='Server.Events.Receive', row=dict(i=2)) FROM scope()`)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "is in use by another process (pid ") || !strings.Contains(r.stderr, "watch_monitoring") ||
+		!strings.Contains(r.stderr, "To work on one folder from several processes, run vqlq serve on it: the others then attach to the server") {
+		t.Fatalf("a writer: %+v", r)
+	}
+	// A server cannot take a folder a local command holds: it names the
+	// holder and says what to do.
+	r = runVQLQ(t, "", "serve", "--listen", "127.0.0.1:0", "--data-dir", e.data, "--definitions", e.defs)
+	if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("is in use by another process (pid %d: ", cmd.Process.Pid)) ||
+		!strings.Contains(r.stderr, "Stop that process first: the server must own the folder") {
+		t.Fatalf("serve: %+v", r)
 	}
 }

@@ -39,8 +39,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	var monitor multiFlag
 	fs.Var(&monitor, "monitor", "add a SERVER_EVENT artifact to the monitoring table (repeatable)")
-	if err := fs.Parse(flagsFirst(args)); err != nil {
-		return exitUsage
+	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
+		return code
 	}
 	if err := flags.Check(); err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
@@ -51,7 +51,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
 		return exitUsage
 	}
-	b := &runner.Backend{Flags: &flags}
+	b := &runner.Backend{Flags: &flags, Server: true}
 	m, err := b.Manager()
 	if err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
@@ -65,6 +65,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		MaxRowBytes: *maxRow,
 		MaxBody:     *maxBody,
 		Engine:      b.Engine(),
+		// The server's default is the command's: vql.DefaultMaxQueryMemory.
+		MaxQueryMemory: flags.QueryMemory.Budget(),
 	})
 	mon, err := startMonitoring(b, m, kv, monitor)
 	if err != nil {
@@ -120,8 +122,14 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if err := srv.Shutdown(ctx); err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: waiting for sends: %v\n", err)
 	}
-	_ = api.Shutdown(ctx)
-	_ = local.Shutdown(ctx)
+	// Every query and watch ends with the server's draining; one that
+	// outlives the grace period is a bug worth saying out loud.
+	if err := api.Shutdown(ctx); err != nil {
+		fmt.Fprintf(stderr, "vqlq serve: API requests still running at shutdown: %v\n", err)
+	}
+	if err := local.Shutdown(ctx); err != nil {
+		fmt.Fprintf(stderr, "vqlq serve: socket requests still running at shutdown: %v\n", err)
+	}
 	mon.stop()
 	os.Remove(sockPath)
 	b.Close()

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/runner"
 )
 
 // serveProc is a running `vqlq serve`.
@@ -78,6 +80,15 @@ func startServe(t *testing.T, defs map[string]string, extra ...string) *servePro
 	p.url = strings.Fields(rest)[0]
 	go io.Copy(io.Discard, stdout)
 	return p
+}
+
+// socketClient talks to the server through its data folder's socket, as
+// the folder's owner.
+func (p *serveProc) socketClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", filepath.Join(p.data, runner.SocketFile))
+	}}}
 }
 
 func (p *serveProc) token(t *testing.T, args ...string) string {
@@ -146,6 +157,16 @@ func TestServeAndAttach(t *testing.T) {
 	r = runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "SELECT src, _Source FROM source(artifact='Server.Events.Receive')")
 	if r.stdout != "{\"src\":\"api\",\"_Source\":\"pub\"}\n{\"src\":\"terminal 2\",\"_Source\":\"server\"}\n" {
 		t.Errorf("stored: %+v", r)
+	}
+	// Attached, a program is checked here, with its own positions, and
+	// the LETs it sent to the server-side session count.
+	r = runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", "LET F(x) = x + 1\nSELECT F(x=1) AS y FROM scope()")
+	if r.code != 0 || r.stdout != "{\"y\":2}\n" {
+		t.Errorf("attached LET function: %+v", r)
+	}
+	r = runVQLQ(t, "", "query", "--data-dir", p.data, "SELECT 1 AS a FROM scope()\nSELECT * FROM rnage(end=1)")
+	if want := "2:15: unknown plugin rnage (did you mean range?)\nSELECT * FROM rnage(end=1)\n              ^\n"; r.code != 2 || r.stdout != "" || r.stderr != want {
+		t.Errorf("attached check: %+v\nwant stderr %q", r, want)
 	}
 }
 

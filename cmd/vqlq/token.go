@@ -59,7 +59,7 @@ func cmdToken(args []string, stdout, stderr io.Writer) int {
 // tokenStore opens the data folder for a token command run without a
 // server.
 func tokenStore(flags *runner.StoreFlags) (*runner.Backend, artifacts.Storage, error) {
-	b := &runner.Backend{Flags: flags}
+	b := &runner.Backend{Flags: flags, ReadFirst: true}
 	if _, err := b.Manager(); err != nil {
 		return b, nil, err
 	}
@@ -85,8 +85,8 @@ func cmdTokenCreate(args []string, stdout, stderr io.Writer) int {
 	expires := fs.Duration("expires", 0, "how long the token works (a Go duration such as 720h; default: no expiry)")
 	var queues multiFlag
 	fs.Var(&queues, "queue", "a queue a publisher may send to (repeatable)")
-	if err := fs.Parse(flagsFirst(args)); err != nil {
-		return exitUsage
+	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "vqlq token create: unexpected argument %q (the name is --name NAME)\n", fs.Arg(0))
@@ -136,8 +136,8 @@ func cmdTokenList(args []string, stdout, stderr io.Writer) int {
 	fs, flags := tokenFlags("list", stderr)
 	o := &options{}
 	fs.StringVar(&o.format, "format", "", "output format: json, jsonl, csv or table (default: table on a terminal, json otherwise)")
-	if err := fs.Parse(flagsFirst(args)); err != nil {
-		return exitUsage
+	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "vqlq token list: unexpected argument %q\n", fs.Arg(0))
@@ -225,8 +225,8 @@ func toAny(s []string) []any {
 
 func cmdTokenRevoke(args []string, stdout, stderr io.Writer) int {
 	fs, flags := tokenFlags("revoke", stderr)
-	if err := fs.Parse(flagsFirst(args)); err != nil {
-		return exitUsage
+	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "vqlq token revoke: expected the token's NAME\n")

@@ -4,7 +4,11 @@
 // is the name of an unaliased column.
 package ast
 
-import "github.com/vqlq/vqlq/vql/source"
+import (
+	"sync/atomic"
+
+	"github.com/vqlq/vqlq/vql/source"
+)
 
 // Node is anything in the tree.
 type Node interface {
@@ -16,6 +20,10 @@ type Node interface {
 // Program is a whole script: statements run in order in one scope.
 type Program struct {
 	Statements []Statement
+	// File and Text are where the program came from, so that a later
+	// stage (the check before it runs) can quote the line it blames.
+	File string
+	Text string
 }
 
 // Statement is a SELECT (possibly under EXPLAIN) or a LET.
@@ -68,6 +76,25 @@ type Select struct {
 	OrderBy []*OrderKey
 	// Limit is nil when the query has no LIMIT clause.
 	Limit *int64
+
+	// plan is what the engine derives from this query once (see Plan).
+	plan atomic.Pointer[any]
+}
+
+// Plan returns what build derives from the query, calling build at most
+// once per node that wins the race to store it. The engine keeps a
+// SELECT's plan here rather than in a process-wide cache, so a plan lives
+// exactly as long as the program that holds the query: a server answering
+// a million distinct queries keeps none of their plans.
+func (s *Select) Plan(build func(*Select) any) any {
+	if p := s.plan.Load(); p != nil {
+		return *p
+	}
+	v := build(s)
+	if s.plan.CompareAndSwap(nil, &v) {
+		return v
+	}
+	return *s.plan.Load()
 }
 
 // Column is one item of the SELECT list: `*` or an expression with an

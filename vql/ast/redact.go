@@ -112,7 +112,8 @@ func redactSelect(s *Select) *Select {
 	if s == nil {
 		return nil
 	}
-	c := *s
+	// A new node, not a copy: the plan of s belongs to s.
+	c := Select{P: s.P, Limit: s.Limit}
 	c.Columns = make([]*Column, len(s.Columns))
 	for i, col := range s.Columns {
 		c.Columns[i] = redactColumn(col)

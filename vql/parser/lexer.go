@@ -295,3 +295,15 @@ func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
 func isHex(c byte) bool        { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') }
 func isIdentStart(c byte) bool { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 func isIdentPart(c byte) bool  { return isIdentStart(c) || isDigit(c) }
+
+// EndsWithSemicolon reports whether the last token of text is `;` (not one
+// inside a string or comment): the REPL's sign that a statement typed over
+// several lines is finished.
+func EndsWithSemicolon(text string) bool {
+	toks, err := tokenize("", text)
+	if err != nil || len(toks) < 2 {
+		return false
+	}
+	last := toks[len(toks)-2]
+	return last.Type == tokOperator && last.Value == ";"
+}

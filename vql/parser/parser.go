@@ -34,7 +34,7 @@ func Parse(text, file string) (*ast.Program, error) {
 		return nil, toSourceError(err, text, file)
 	}
 	c := converter{text: text, file: file}
-	prog := &ast.Program{}
+	prog := &ast.Program{File: file, Text: text}
 	for _, s := range g.Statements {
 		stmt, err := c.statement(s)
 		if err != nil {

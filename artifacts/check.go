@@ -1,0 +1,148 @@
+package artifacts
+
+import (
+	"errors"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vqlq/vqlq/vql/source"
+)
+
+// Checker judges one VQL text of an artifact (a source's query or
+// precondition) before the artifact is accepted. It returns nil, or the
+// problems as *source.Error values (alone, joined, or in any error that
+// unwraps to them) positioned within the VQL text; the repository moves
+// them to the definition's line and column. The engine supplies it (see
+// plugins.ArtifactChecker): this package knows no plugins.
+type Checker func(a *Artifact, vql string) error
+
+// SetChecker makes the repository check the VQL of every artifact that
+// RunsOnServer when it is set or loaded from the definitions folder; an
+// artifact with problems is refused with all of them. Definitions read
+// back from storage were checked when they were set and are not judged
+// again.
+func (r *Repository) SetChecker(c Checker) {
+	r.write.Lock()
+	r.check = c
+	r.write.Unlock()
+}
+
+// textAt is where a VQL text starts in its definition, and how its lines
+// map onto the definition's: a block scalar (`query: |`) starts on the
+// line after its key, indented; any other scalar starts at its node.
+type textAt struct {
+	line, column int
+	block        bool
+}
+
+func locate(n *yaml.Node) textAt {
+	n = deref(n)
+	at := textAt{line: n.Line, column: n.Column}
+	switch {
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		at.block = true
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		at.column++ // the opening quote
+	}
+	return at
+}
+
+// checkArtifact runs check on every query and precondition of a, and
+// returns every problem, positioned in the definition's text and named by
+// file.
+func checkArtifact(check Checker, a *Artifact, file string) error {
+	if check == nil || !a.RunsOnServer() {
+		return nil
+	}
+	var problems []error
+	for _, src := range a.Sources {
+		for _, t := range []struct {
+			vql string
+			at  textAt
+		}{{src.Precondition, src.preconditionAt}, {src.Query, src.queryAt}} {
+			if strings.TrimSpace(t.vql) == "" {
+				continue
+			}
+			if err := check(a, t.vql); err != nil {
+				problems = append(problems, place(err, a.Text, file, t.at)...)
+			}
+		}
+	}
+	return errors.Join(problems...)
+}
+
+// place moves the positions of err's problems from the VQL text into the
+// definition.
+func place(err error, definition, file string, at textAt) []error {
+	var out []error
+	for _, e := range leaves(err) {
+		var se *source.Error
+		if !errors.As(e, &se) {
+			out = append(out, &DefinitionError{File: file, Line: at.line, Msg: e.Error()})
+			continue
+		}
+		moved := *se
+		moved.File, moved.Text = file, definition
+		moved.Pos = at.shift(definition, se.Pos)
+		out = append(out, &moved)
+	}
+	return out
+}
+
+// shift maps a position in the VQL text to the definition.
+func (at textAt) shift(definition string, p source.Pos) source.Pos {
+	if !at.block {
+		if p.Line == 1 {
+			p.Column += at.column - 1
+		}
+		p.Line += at.line - 1
+	} else {
+		// The block's lines follow its key's line; the block's
+		// indentation is that of its first line with text.
+		p.Line += at.line
+		p.Column += blockIndent(definition, at.line)
+	}
+	p.Offset = offsetOf(definition, p.Line, p.Column)
+	return p
+}
+
+// offsetOf is the byte offset of line:column in text.
+func offsetOf(text string, line, column int) int {
+	off := 0
+	for i := 1; i < line; i++ {
+		nl := strings.IndexByte(text[off:], '\n')
+		if nl < 0 {
+			return len(text)
+		}
+		off += nl + 1
+	}
+	return min(off+column-1, len(text))
+}
+
+// blockIndent is the indentation of the first non-blank line after line
+// keyLine of text.
+func blockIndent(text string, keyLine int) int {
+	lines := strings.Split(text, "\n")
+	for i := keyLine; i < len(lines); i++ {
+		l := strings.TrimRight(lines[i], "\r")
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		return len(l) - len(strings.TrimLeft(l, " "))
+	}
+	return 0
+}
+
+// leaves flattens an error tree (errors.Join, wrappers with Unwrap() []error)
+// into the errors it holds; a single error is its own leaf.
+func leaves(err error) []error {
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range multi.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
