@@ -32,6 +32,9 @@ type WatchOptions struct {
 	ClientAck bool
 	// After, when set, acknowledges every event up to and including this
 	// position before the watch starts (HTTP `after=`, `Last-Event-ID`).
+	// A watcher without a consumer starts right after it instead: an
+	// EventSource that reconnects with Last-Event-ID gets what it missed,
+	// as far as the queue still holds it.
 	After *uint64
 	// Principal is who watches: a named consumer belongs to the principal
 	// that first used it, and no other may read from it or move it…
@@ -122,6 +125,8 @@ func (m *Manager) start(ctx context.Context, org, queue string, opts WatchOption
 		if next, err = m.attachConsumer(ctx, store, org, queue, opts); err != nil {
 			return nil, err
 		}
+	} else if opts.After != nil {
+		next = min(*opts.After+1, last+1)
 	} else if !opts.StartTime.IsZero() {
 		if next, err = store.SeekTime(ctx, key, opts.StartTime); err != nil {
 			return nil, err

@@ -185,7 +185,9 @@ func (sw *streamWriter) appendTail(buf []byte) []byte {
 // SSE id).
 func (sw *streamWriter) appendEvent(buf []byte, ev queues.Event, withSeq bool) []byte {
 	if !withSeq {
-		return sw.appendMessage(buf, ev.Data, 0)
+		// Every SSE event has its id, so that an EventSource that
+		// reconnects (Last-Event-ID) resumes after it.
+		return sw.appendMessage(buf, ev.Data, int64(ev.Seq))
 	}
 	b := ev.Data
 	n := len(b)
@@ -268,10 +270,6 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 	for _, after := range []struct{ name, v string }{{"after", q.Get("after")}, {"last_event_id", q.Get("last_event_id")}, {"Last-Event-ID", r.Header.Get("Last-Event-ID")}} {
 		if after.v == "" {
 			continue
-		}
-		if opts.Consumer == "" {
-			s.refuse(w, r, c, http.StatusBadRequest, "%s: only a named consumer (consumer=NAME) acknowledges", after.name)
-			return
 		}
 		n, err := strconv.ParseUint(strings.TrimSpace(after.v), 10, 64)
 		if err != nil {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"bufio"
 	"context"
 	"encoding/json"
@@ -192,10 +193,14 @@ func TestWatchStreams(t *testing.T) {
 				continue
 			}
 			if sse {
-				if !strings.HasPrefix(line, "data: ") {
+				// Each event: its id (its _seq), then its data.
+				if id := fmt.Sprintf("id: %d", len(got)+1); line != id {
+					t.Fatalf("SSE line %q, want %q", line, id)
+				}
+				if line, _ = r.ReadString('\n'); !strings.HasPrefix(line, "data: ") {
 					t.Fatalf("SSE line %q", line)
 				}
-				line = strings.TrimPrefix(line, "data: ")
+				line = strings.TrimSpace(strings.TrimPrefix(line, "data: "))
 			}
 			got = append(got, line)
 		}
