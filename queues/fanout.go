@@ -139,6 +139,11 @@ func (h *hub) run(store Store, key string, g gate, note <-chan struct{}, quit, c
 				continue
 			}
 			p.wake <- struct{}{}
+			// The woken watcher would run next on this processor, and the
+			// turn come back to the hub, and so on, a chain that keeps
+			// the goroutines queued behind it (the sender's) waiting for
+			// the rest of the time slice: step out of it.
+			runtime.Gosched()
 		}
 	}
 }

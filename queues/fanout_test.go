@@ -3,6 +3,7 @@ package queues_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -80,6 +81,86 @@ func TestManyWatchersReceiveEveryEvent(t *testing.T) {
 				}
 				if n > 0 {
 					t.Fatalf("%d of %d watchers did not receive all %d events", n, tc.watchers, tc.events)
+				}
+			}
+		})
+	}
+}
+
+// A watcher whose reader stops reading (a query that waits, a client that
+// does not read) holds up the other watchers of the queue only for a
+// lease: they still receive every event.
+func TestStuckWatcherDoesNotStopOthers(t *testing.T) {
+	for _, kind := range []string{"rows", "raw"} {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, map[string]string{"r.yaml": receive})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stuck := make(chan struct{})
+			defer close(stuck)
+			// counts returns how many events a watcher of this kind gets;
+			// each of the stuck ones blocks on its first.
+			watch := func(block bool) <-chan int {
+				got := make(chan int, 1)
+				n := 0
+				body := func() bool {
+					if block {
+						<-stuck
+						return false
+					}
+					n++
+					if n == 200 {
+						got <- n
+						return false
+					}
+					return true
+				}
+				if kind == "rows" {
+					seq, err := e.m.Watch(ctx, "root", "Server.Events.Receive", queues.WatchOptions{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					go func() {
+						for range seq {
+							if !body() {
+								return
+							}
+						}
+					}()
+				} else {
+					seq, err := e.m.WatchEvents(ctx, "root", "Server.Events.Receive", queues.WatchOptions{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					go func() {
+						for evs := range seq {
+							for range evs {
+								if !body() {
+									return
+								}
+							}
+						}
+					}()
+				}
+				return got
+			}
+			// More stuck watchers than the gate has turns
+			// (GOMAXPROCS-1).
+			for range runtime.GOMAXPROCS(0) + 1 {
+				watch(true)
+			}
+			var live []<-chan int
+			for range 3 {
+				live = append(live, watch(false))
+			}
+			for i := range 200 {
+				if _, err := e.m.Send(ctx, "root", "Server.Events.Receive", ordereddict.NewDict().Set("i", int64(i)), queues.ServerSender); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for w, got := range live {
+				if n := <-got; n != 200 {
+					t.Errorf("live watcher %d got %d events", w, n)
 				}
 			}
 		})

@@ -120,7 +120,7 @@ func TestServeIdleWatchersFanOut(t *testing.T) {
 		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/query", strings.NewReader("SELECT i FROM watch_monitoring(artifact='Server.Events.Receive')"))
 		watch(fmt.Sprintf("VQL watcher %d", w), req)
 	}
-	waitWatchers(t, client, base, admin, 2*perKind)
+	waitWatchers(t, p.data, 2*perKind)
 
 	var busy [2][]time.Duration
 	total := int64(0)
@@ -196,31 +196,6 @@ func postWith(client *http.Client, url, token, body string) (int, string, error)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), nil
-}
-
-// waitWatchers waits until the server lists n watchers of the queue.
-func waitWatchers(t *testing.T, client *http.Client, base, token string, n int) {
-	t.Helper()
-	want := fmt.Sprintf(`"watchers":%d,`, n)
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		req, _ := http.NewRequest("GET", base+"/queues", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			for _, line := range strings.Split(string(b), "},{") {
-				if strings.Contains(line, `"Server.Events.Receive"`) && strings.Contains(line, want) {
-					return
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server does not list %d watchers", n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // raiseFileLimit lifts this process's soft limit of open files to at
