@@ -11,6 +11,15 @@ func All() []vql.Function {
 		Count, Sum, Min, Max, Enumerate, Str, Int, Upcase, Lowcase, Join,
 		RegexReplace, ParseJSON, Serialize, Array, Log, Sleep,
 		HTTPClient,
+		// paths.go
+		Basename, Dirname, PathSplit, PathJoin, Relpath, Pathspec,
+		// encoding.go
+		Base64Encode, Base64Decode, Unhex, Xor, Rot13, UTF16, UTF16Encode, Gzip, Gunzip,
+		// text.go, regex.go, numbers.go
+		Strip, Substr, CommandlineSplit, ParseStringWithRegex, RegexTransform,
+		Atoi, ParseFloat, Entropy, Rand, Humanize,
+		// collections.go, meta.go
+		ToDict, ItemsFn, Set, Filter, AllOf, AnyOf, Slice, Version, Typeof, UUID, Eval,
 	}
 }
 
@@ -26,7 +35,7 @@ func fn(name, doc string, args []vql.ArgSpec, body func(c call) any) vql.Functio
 	return vql.FunctionFunc{
 		Meta: vql.Info{Name: name, Doc: doc, Args: args},
 		Fn: func(ctx ctxT, scope *vql.Scope, a *vql.Args) any {
-			return body(call{ctx: ctx, scope: scope, args: a})
+			return body(call{ctx: ctx, scope: scope, args: a, fname: name})
 		},
 	}
 }
