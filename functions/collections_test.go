@@ -1,9 +1,13 @@
 package functions_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vqlq/vqlq/internal/vqltest"
+)
 
 func TestCollections(t *testing.T) {
-	runVocab(t, []vocabCase{
+	vqltest.Run(t, []vqltest.Case{
 		{"to_dict from items rows", `SELECT to_dict(item={SELECT * FROM items(item=dict(a=1, b=2))}) AS d FROM scope()`, `[{"d":{"a":1,"b":2}}]`, ""},
 		{"to_dict from a list", `SELECT to_dict(item=[dict(_key="x", _value=1), dict(_key=2, _value="y"), dict(other=1)]) AS d, to_dict(item=dict(a=1)) AS same FROM scope()`,
 			`[{"d":{"x":1,"2":"y"},"same":{"a":1}}]`, ""},
@@ -25,7 +29,7 @@ func TestCollections(t *testing.T) {
 }
 
 func TestMeta(t *testing.T) {
-	runVocab(t, []vocabCase{
+	vqltest.Run(t, []vqltest.Case{
 		{"version", `SELECT version(function="basename") AS f, version(plugin="range") AS p, version(plugin="glob") AS g, version(function="nope") AS n, version(accessor="file") AS a FROM scope()`,
 			`[{"f":1,"p":1,"g":null,"n":null,"a":null}]`, ""},
 		{"typeof", `SELECT typeof(a="x") AS s, typeof(a=1) AS i, typeof(a=1.5) AS f, typeof(a=[1, 2]) AS l, typeof(a=dict()) AS d, typeof(a=NULL) AS n FROM scope()`,

@@ -20,6 +20,8 @@ func All() []vql.Function {
 		Atoi, ParseFloat, Entropy, Rand, Humanize,
 		// collections.go, meta.go
 		ToDict, ItemsFn, Set, Filter, AllOf, AnyOf, Slice, Version, Typeof, UUID, Eval,
+		// parse.go
+		ParseJSONArray, ParseYAML, ParseXML,
 	}
 }
 

@@ -1,9 +1,13 @@
 package functions_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vqlq/vqlq/internal/vqltest"
+)
 
 func TestEncoding(t *testing.T) {
-	runVocab(t, []vocabCase{
+	vqltest.Run(t, []vqltest.Case{
 		{"base64 round trip", `SELECT base64encode(string="hello") AS e, base64decode(string="aGVsbG8=") AS d, base64decode(string="aGVsbG8") AS raw, base64decode(string="-_8") AS url FROM scope()`,
 			`[{"e":"aGVsbG8=","d":"hello","raw":"hello","url":"\ufffd\ufffd"}]`, ""},
 		{"base64 garbage", `SELECT base64decode(string="!!!") AS d FROM scope()`, `[{"d":null}]`, "base64decode: the string is not base64"},
@@ -19,7 +23,7 @@ func TestEncoding(t *testing.T) {
 }
 
 func TestText(t *testing.T) {
-	runVocab(t, []vocabCase{
+	vqltest.Run(t, []vqltest.Case{
 		{"strip whitespace", `SELECT strip(string="  x y \n") AS s FROM scope()`, `[{"s":"x y"}]`, ""},
 		{"strip prefix and suffix", `SELECT strip(string="C:\\Windows", prefix="C:") AS p, strip(string="a.exe", suffix=".exe") AS s, strip(string=" a ", prefix="x") AS n FROM scope()`, `[{"p":"\\Windows","s":"a","n":" a "}]`, ""},
 		{"substr", `SELECT substr(str="hello", start=1, end=3) AS a, substr(str="hello", start=3) AS b, substr(str="héllo", end=2) AS c, substr(str="abc", start=5) AS d, substr(str="abc", start=2, end=1) AS e FROM scope()`,
@@ -43,7 +47,7 @@ func TestText(t *testing.T) {
 }
 
 func TestNumbers(t *testing.T) {
-	runVocab(t, []vocabCase{
+	vqltest.Run(t, []vqltest.Case{
 		{"atoi", `SELECT atoi(string="42") AS a, atoi(string=" -7 ") AS b, atoi(string="0x10") AS c, atoi(string="010") AS d, atoi(string="x") AS e, atoi(string=5) AS f FROM scope()`,
 			`[{"a":42,"b":-7,"c":16,"d":10,"e":null,"f":5}]`, ""},
 		{"parse_float", `SELECT parse_float(string="1.5") AS a, parse_float(string="1e3") AS b, parse_float(string="nope") AS c, parse_float(string=2) AS d FROM scope()`,

@@ -1,9 +1,13 @@
 package functions_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vqlq/vqlq/internal/vqltest"
+)
 
 func TestPaths(t *testing.T) {
-	runVocab(t, []vocabCase{
+	vqltest.Run(t, []vqltest.Case{
 		{"basename linux", `SELECT basename(path="/foo/bar/baz", path_type='linux') AS b FROM scope()`, `[{"b":"baz"}]`, ""},
 		{"basename guesses windows", `SELECT basename(path='C:\\Windows\\notepad.exe') AS b, basename(path='/usr/bin/ls') AS c FROM scope()`, `[{"b":"notepad.exe","c":"ls"}]`, ""},
 		{"dirname linux", `SELECT dirname(path="/foo/bar/baz", path_type='linux') AS d FROM scope()`, `[{"d":"/foo/bar"}]`, ""},

@@ -1,4 +1,7 @@
-package functions_test
+// Package vqltest runs VQL through a fresh engine for table tests: each
+// case compares the JSON of its last statement's rows exactly and checks
+// what was logged.
+package vqltest
 
 import (
 	"context"
@@ -13,32 +16,30 @@ import (
 	"github.com/vqlq/vqlq/vql/value"
 )
 
-// vocabCase is one query of a vocabulary table: the JSON of the rows of
-// its last statement, and (when set) a text one of its log messages holds.
-type vocabCase struct {
-	name  string
-	query string
-	want  string
-	log   string
-}
+// Case is one query of a table: {name, query, want, log}. want is the
+// JSON of the rows of the query's last statement; log, when not empty, is
+// text one log message must hold — when empty, no ERROR may be logged.
+// (An array rather than a struct, so tables stay positional.)
+type Case [4]string
 
-// runVocab runs every case in a fresh engine and session and compares the
+// Run runs every case in a fresh engine and session and compares the
 // rows of the last statement exactly.
-func runVocab(t *testing.T, cases []vocabCase) {
+func Run(t *testing.T, cases []Case) {
 	t.Helper()
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, logs := runQueryRows(t, tc.query)
-			if got != tc.want {
-				t.Errorf("%s\n got: %s\nwant: %s\nlogs: %q", tc.query, got, tc.want, logs)
+		name, query, want, log := tc[0], tc[1], tc[2], tc[3]
+		t.Run(name, func(t *testing.T) {
+			got, logs := Rows(t, query)
+			if got != want {
+				t.Errorf("%s\n got: %s\nwant: %s\nlogs: %q", query, got, want, logs)
 			}
-			if tc.log != "" && !containsAny(logs, tc.log) {
-				t.Errorf("%s: no log holds %q; logs: %q", tc.query, tc.log, logs)
+			if log != "" && !containsAny(logs, log) {
+				t.Errorf("%s: no log holds %q; logs: %q", query, log, logs)
 			}
-			if tc.log == "" {
+			if log == "" {
 				for _, l := range logs {
 					if strings.Contains(l, "ERROR") {
-						t.Errorf("%s: unexpected error %q", tc.query, l)
+						t.Errorf("%s: unexpected error %q", query, l)
 					}
 				}
 			}
@@ -55,9 +56,9 @@ func containsAny(logs []string, s string) bool {
 	return false
 }
 
-// runQueryRows runs text and returns the rows of its last statement as
+// Rows runs text and returns the rows of its last statement as
 // JSON, and the log messages.
-func runQueryRows(t *testing.T, text string) (string, []string) {
+func Rows(t *testing.T, text string) (string, []string) {
 	t.Helper()
 	prog, err := parser.Parse(text, "")
 	if err != nil {
