@@ -22,6 +22,12 @@ func All() []vql.Function {
 		ToDict, ItemsFn, Set, Filter, AllOf, AnyOf, Slice, Version, Typeof, UUID, Eval,
 		// parse.go
 		ParseJSONArray, ParseYAML, ParseXML,
+		// cache.go
+		LRUFn, Cache, Memoize,
+		// network.go
+		URLFn, IPFn, CIDRContains,
+		// grok.go
+		Grok,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/value"
 )
 
 // Paths follow Velociraptor's OSPath model: a path is a list of components
@@ -168,12 +169,12 @@ func (p *OSPath) String() string {
 }
 
 func appendJSONText(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
+	q, _ := value.AppendJSON(b, s)
+	return q
 }
 
 // MarshalJSON writes the path as a string.
-func (p *OSPath) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
+func (p *OSPath) MarshalJSON() ([]byte, error) { return value.EncodeJSON(p.String()) }
 
 func (p *OSPath) with(components []string) *OSPath {
 	c := *p
