@@ -2,7 +2,10 @@
 // spec/vql.md. Register adds them all to an engine.
 package functions
 
-import "github.com/vqlq/vqlq/vql"
+import (
+	"github.com/vqlq/vqlq/plugins"
+	"github.com/vqlq/vqlq/vql"
+)
 
 // All returns every built-in function.
 func All() []vql.Function {
@@ -28,6 +31,8 @@ func All() []vql.Function {
 		URLFn, IPFn, CIDRContains,
 		// grok.go
 		Grok,
+		// plugins/generate.go: a function that returns a query
+		plugins.Generate,
 	}
 }
 

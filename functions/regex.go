@@ -5,23 +5,15 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
+	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/value"
 )
 
-// compileAll compiles VQL regexes (case-insensitive, like =~), logging
-// the first that does not compile.
+// compileAll compiles VQL regexes, logging the first that does not
+// compile.
 func compileAll(c call, patterns []string) ([]*regexp.Regexp, bool) {
-	out := make([]*regexp.Regexp, 0, len(patterns))
-	for _, p := range patterns {
-		re, err := value.CompileRegex(p)
-		if err != nil {
-			c.scope.Errorf("%s: %v", c.name(), err)
-			return nil, false
-		}
-		out = append(out, re)
-	}
-	return out, true
+	return plugins.CompileRegexes(c.scope, c.name(), patterns)
 }
 
 // ParseStringWithRegex extracts named groups into a dict.
@@ -91,11 +83,4 @@ var RegexTransform = fn("regex_transform", "The source with each regex of map re
 		return src
 	})
 
-func anyMatch(res []*regexp.Regexp, s string) bool {
-	for _, re := range res {
-		if re.MatchString(s) {
-			return true
-		}
-	}
-	return false
-}
+func anyMatch(res []*regexp.Regexp, s string) bool { return plugins.MatchAny(res, s) }

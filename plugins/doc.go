@@ -7,7 +7,8 @@ import "github.com/vqlq/vqlq/vql"
 // All returns every built-in plugin.
 func All() []vql.Plugin {
 	return []vql.Plugin{Scope, Range, Foreach, If, Chain, Flatten, Items, Clock,
-		Switch, ParseRecordsWithRegex, ParseJSONArray, ParseJSONL}
+		Switch, ParseRecordsWithRegex, ParseJSONArray, ParseJSONL,
+		Sample, ColumnFilter, Delay, Fifo, Diff, Batch, For, Combine}
 }
 
 // Register adds every built-in plugin to e.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"iter"
-	"regexp"
 
 	"github.com/Velocidex/ordereddict"
 
@@ -38,14 +37,9 @@ var ParseRecordsWithRegex = vql.PluginFunc{
 		if args.Failed() {
 			return none
 		}
-		res := make([]*regexpT, 0, len(patterns))
-		for _, p := range patterns {
-			re, err := value.CompileRegex(p)
-			if err != nil {
-				scope.Errorf("parse_records_with_regex: %v", err)
-				return none
-			}
-			res = append(res, re)
+		res, ok := CompileRegexes(scope, "parse_records_with_regex", patterns)
+		if !ok {
+			return none
 		}
 		return func(yield func(vql.Row) bool) {
 			for _, f := range files {
@@ -149,8 +143,6 @@ var ParseJSONL = vql.PluginFunc{
 		}
 	},
 }
-
-type regexpT = regexp.Regexp
 
 // DecodeJSONArray reads the data argument as a JSON array; a JSON value
 // that is not an array is refused.
