@@ -184,3 +184,34 @@ var Slice = fn("slice", "The elements of list from start up to (not including) e
 		}
 		return value.Slice(list, start, end)
 	})
+
+// Similarity compares two dicts: the share of the keys either has for
+// which both hold equal values (1 for equal dicts, 0 for nothing in
+// common).
+var Similarity = fn("similarity", "How alike two dicts are, from 0 to 1: the share of all their keys that both hold with equal values.",
+	[]vql.ArgSpec{
+		arg("set1", vql.TypeDict, true, "The first dict."),
+		arg("set2", vql.TypeDict, true, "The second dict."),
+	}, func(c call) any {
+		a := c.scope.Materialize(c.ctx, c.args.Value("set1"))
+		b := c.scope.Materialize(c.ctx, c.args.Value("set2"))
+		keys := map[string]bool{}
+		for _, k := range value.Keys(a) {
+			keys[k] = true
+		}
+		for _, k := range value.Keys(b) {
+			keys[k] = true
+		}
+		if len(keys) == 0 {
+			return float64(1)
+		}
+		same := 0
+		for k := range keys {
+			va, okA := value.Member(a, k)
+			vb, okB := value.Member(b, k)
+			if okA && okB && value.Equal(va, vb) {
+				same++
+			}
+		}
+		return float64(same) / float64(len(keys))
+	})

@@ -31,6 +31,8 @@ func All() []vql.Function {
 		URLFn, IPFn, CIDRContains,
 		// grok.go
 		Grok,
+		// template.go, semver.go, sigma.go, x509.go
+		Template, Semver, SigmaLogSources, Similarity, Rate, ParseX509,
 		// plugins/generate.go: a function that returns a query
 		plugins.Generate,
 	}

@@ -109,3 +109,25 @@ var Humanize = fn("humanize", "A byte count in human units (SI, 1 kB = 1000 B; I
 		}
 		return sign + humanize.Bytes(uint64(n))
 	})
+
+// rateState is the previous sample a rate() call site saw.
+type rateState struct{ x, y float64 }
+
+// Rate is the derivative of x over y between consecutive rows (per group
+// with GROUP BY): bytes sampled every second give bytes per second.
+var Rate = fn("rate", "(x - previous x) / (y - previous y) between this row and the one before; NULL on the first row.",
+	[]vql.ArgSpec{
+		arg("x", vql.TypeFloat, true, "The quantity (e.g. a byte counter)."),
+		arg("y", vql.TypeFloat, true, "What it changes over (e.g. a time in seconds)."),
+	}, func(c call) any {
+		x, y := c.args.Float("x", 0), c.args.Float("y", 0)
+		if c.args.Failed() {
+			return nil
+		}
+		prev, _ := c.args.AggregateState().(*rateState)
+		c.args.SetAggregateState(&rateState{x, y})
+		if prev == nil || y == prev.y {
+			return nil
+		}
+		return (x - prev.x) / (y - prev.y)
+	})
