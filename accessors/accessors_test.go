@@ -1,7 +1,9 @@
 package accessors
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -16,16 +18,21 @@ func TestReadAll(t *testing.T) {
 		{"data over the limit", "data", "hello", 3, "", ErrTooLarge},
 		{"no accessor is the host's", "", "/etc/passwd", 10, "", ErrUnknownAccessor},
 		{"file is not available", "file", "/etc/passwd", 10, "", ErrUnknownAccessor},
+		{"scope without a scope", "scope", "X", 10, "", errNoScope},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ReadAll(tc.accessor, tc.filename, tc.limit)
+			got, err := ReadAll(context.Background(), nil, tc.accessor, tc.filename, tc.limit)
 			if !errors.Is(err, tc.err) || string(got) != tc.want {
 				t.Errorf("ReadAll(%q, %q) = %q, %v; want %q, %v", tc.accessor, tc.filename, got, err, tc.want, tc.err)
 			}
 		})
 	}
-	if len(All()) != 1 || All()[0].Name != "data" {
-		t.Errorf("All() = %v, want only data", All())
+	var names []string
+	for _, a := range All() {
+		names = append(names, a.Name)
+	}
+	if strings.Join(names, ",") != "data,pipe,scope" {
+		t.Errorf("All() = %v, want data, pipe and scope", names)
 	}
 }

@@ -1,6 +1,7 @@
 package accessors
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/vqlq/vqlq/vql"
@@ -13,7 +14,7 @@ const MaxParseBytes = 64 << 20
 // ReadArg reads the data the argument name holds a filename of,
 // through the call's accessor argument; ok is false (and the error
 // logged) when it cannot be read.
-func ReadArg(scope *vql.Scope, args *vql.Args, callee, name string) ([]byte, bool) {
+func ReadArg(ctx context.Context, scope *vql.Scope, args *vql.Args, callee, name string) ([]byte, bool) {
 	acc := args.String("accessor", "")
 	v := args.Value(name)
 	if args.Failed() {
@@ -31,7 +32,7 @@ func ReadArg(scope *vql.Scope, args *vql.Args, callee, name string) ([]byte, boo
 		scope.Errorf("%s: Field %s should be a string not %s", callee, name, value.TypeName(v))
 		return nil, false
 	}
-	b, err := ReadAll(acc, filename, MaxParseBytes)
+	b, err := ReadAll(ctx, scope, acc, filename, MaxParseBytes)
 	if err != nil {
 		scope.Errorf("%s: %s: %v", callee, name, err)
 		return nil, false

@@ -33,6 +33,8 @@ func All() []vql.Function {
 		Grok,
 		// template.go, semver.go, sigma.go, x509.go
 		Template, Semver, SigmaLogSources, Similarity, Rate, ParseX509,
+		// files.go
+		ReadFile, PipeFn,
 		// plugins/generate.go: a function that returns a query
 		plugins.Generate,
 	}

@@ -34,7 +34,7 @@ var ParseJSONArray = fn("parse_json_array", "The list a JSON array holds (object
 var ParseYAML = fn("parse_yaml", "The value a YAML document holds (mappings become dicts, key order kept).",
 	[]vql.ArgSpec{arg("filename", vql.TypeString, true, "The YAML document (with accessor=\"data\")."), accessorArg},
 	func(c call) any {
-		b, ok := accessors.ReadArg(c.scope, c.args, "parse_yaml", "filename")
+		b, ok := accessors.ReadArg(c.ctx, c.scope, c.args, "parse_yaml", "filename")
 		if !ok {
 			return nil
 		}
@@ -104,7 +104,7 @@ func yamlValue(n *yaml.Node, depth int) any {
 var ParseXML = fn("parse_xml", "A dict of the XML document: children by element name, attributes as -name, text as #text.",
 	[]vql.ArgSpec{arg("file", vql.TypeString, true, "The XML document (with accessor=\"data\")."), accessorArg},
 	func(c call) any {
-		b, ok := accessors.ReadArg(c.scope, c.args, "parse_xml", "file")
+		b, ok := accessors.ReadArg(c.ctx, c.scope, c.args, "parse_xml", "file")
 		if !ok {
 			return nil
 		}

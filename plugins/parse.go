@@ -44,7 +44,7 @@ var ParseRecordsWithRegex = vql.PluginFunc{
 		return func(yield func(vql.Row) bool) {
 			for _, f := range files {
 				sub := vql.NewArgs(scope, ordereddict.NewDict().Set("file", f).Set("accessor", acc))
-				data, ok := accessors.ReadArg(scope, sub, "parse_records_with_regex", "file")
+				data, ok := accessors.ReadArg(ctx, scope, sub, "parse_records_with_regex", "file")
 				if !ok {
 					continue
 				}
@@ -119,7 +119,7 @@ var ParseJSONL = vql.PluginFunc{
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
-		data, ok := accessors.ReadArg(scope, args, "parse_jsonl", "filename")
+		data, ok := accessors.ReadArg(ctx, scope, args, "parse_jsonl", "filename")
 		if !ok {
 			return none
 		}
