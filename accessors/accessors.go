@@ -34,7 +34,9 @@ var registry = map[string]Accessor{
 	"data": {
 		Name: "data",
 		Doc:  "The filename is the data itself (a string); nothing is opened.",
-		Read: func(_ context.Context, _ *vql.Scope, filename string, _ int) ([]byte, error) { return []byte(filename), nil },
+		Read: func(_ context.Context, _ *vql.Scope, filename string, _ int) ([]byte, error) {
+			return []byte(filename), nil
+		},
 	},
 	"scope": {
 		Name: "scope",
