@@ -1,95 +1,22 @@
 package functions
 
 import (
-	"container/list"
 	"sync"
 	"time"
 
-	"github.com/Velocidex/ordereddict"
-
+	"github.com/vqlq/vqlq/internal/lru"
 	"github.com/vqlq/vqlq/vql"
 )
 
 // LRU is a bounded map that forgets its least recently used entry when
-// full, and entries older than its ttl (when set). lru() returns one;
-// cache() and memoize() keep their entries in one. VQL reads it like a
-// dict (LRU[key], get(item=LRU, field=key)) and set() writes it.
-type LRU struct {
-	mu    sync.Mutex
-	size  int
-	ttl   time.Duration
-	order *list.List // of *lruEntry, most recent first
-	items map[string]*list.Element
-}
-
-type lruEntry struct {
-	key   string
-	value any
-	added time.Time
-}
+// full: lru() returns one, cache() and memoize() keep their entries in
+// one. VQL reads it like a dict (LRU[key], get(item=LRU, field=key)) and
+// set() writes it.
+type LRU = lru.Cache
 
 // NewLRU returns an LRU of at most size entries (size < 1 means 1000)
 // whose entries expire after ttl (0: never).
-func NewLRU(size int, ttl time.Duration) *LRU {
-	if size < 1 {
-		size = 1000
-	}
-	return &LRU{size: size, ttl: ttl, order: list.New(), items: map[string]*list.Element{}}
-}
-
-// Get returns a live entry and marks it used.
-func (l *LRU) Get(key string) (any, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	el, ok := l.items[key]
-	if !ok {
-		return nil, false
-	}
-	e := el.Value.(*lruEntry)
-	if l.ttl > 0 && time.Since(e.added) > l.ttl {
-		l.order.Remove(el)
-		delete(l.items, key)
-		return nil, false
-	}
-	l.order.MoveToFront(el)
-	return e.value, true
-}
-
-// Set stores an entry, evicting the least recently used beyond size.
-func (l *LRU) Set(key string, v any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if el, ok := l.items[key]; ok {
-		el.Value = &lruEntry{key: key, value: v, added: time.Now()}
-		l.order.MoveToFront(el)
-		return
-	}
-	l.items[key] = l.order.PushFront(&lruEntry{key: key, value: v, added: time.Now()})
-	for l.order.Len() > l.size {
-		last := l.order.Back()
-		l.order.Remove(last)
-		delete(l.items, last.Value.(*lruEntry).key)
-	}
-}
-
-// Len is the number of entries.
-func (l *LRU) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.order.Len()
-}
-
-// MarshalJSON writes the entries as a dict, least recently used first.
-func (l *LRU) MarshalJSON() ([]byte, error) {
-	l.mu.Lock()
-	d := ordereddict.NewDict()
-	for el := l.order.Back(); el != nil; el = el.Prev() {
-		e := el.Value.(*lruEntry)
-		d.Set(e.key, e.value)
-	}
-	l.mu.Unlock()
-	return jsonMarshal(d)
-}
+func NewLRU(size int, ttl time.Duration) *LRU { return lru.New(size, ttl) }
 
 // keyText is the text a VQL value is cached under.
 func keyText(v any) string {

@@ -8,7 +8,7 @@ import "github.com/vqlq/vqlq/vql"
 func All() []vql.Plugin {
 	return []vql.Plugin{Scope, Range, Foreach, If, Chain, Flatten, Items, Clock,
 		Switch, ParseRecordsWithRegex, ParseJSONArray, ParseJSONL,
-		Sample, ColumnFilter, Delay, Fifo, Diff, Batch, For, Combine}
+		Sample, ColumnFilter, Delay, Fifo, Diff, Batch, For, Combine, Sequence, Dedup}
 }
 
 // Register adds every built-in plugin to e.

@@ -31,3 +31,24 @@ func TestRowStreams(t *testing.T) {
 			`[{"a":[1,2,3],"b":[1,2,3],"runs":3}]`, ""},
 	})
 }
+
+func TestSequence(t *testing.T) {
+	vqltest.Run(t, []vqltest.Case{
+		{"correlates rows of several queries",
+			`SELECT * FROM sequence(a={SELECT 1 AS A FROM scope()}, b={SELECT 2 AS A FROM scope()}, c={SELECT 3 AS A FROM scope()}, query={SELECT A AS FoundA, {SELECT A FROM SEQUENCE WHERE A = 2} AS FoundB FROM SEQUENCE WHERE A = 1 AND FoundB})`,
+			`[{"FoundA":1,"FoundB":2}]`, ""},
+		{"a match resets the buffer",
+			`SELECT count() AS n FROM sequence(a={SELECT * FROM range(end=4)}, query={SELECT * FROM scope() WHERE len(list=SEQUENCE) = 2}) GROUP BY 1`,
+			`[{"n":2}]`, ""},
+	})
+}
+
+func TestDedup(t *testing.T) {
+	vqltest.Run(t, []vqltest.Case{
+		{"repeated keys are dropped", `SELECT K, V FROM dedup(query={SELECT _value % 3 AS K, _value AS V FROM range(end=7)}, key="K")`,
+			`[{"K":0,"V":0},{"K":1,"V":1},{"K":2,"V":2}]`, ""},
+		{"a small size forgets", `SELECT K FROM dedup(query={SELECT * FROM foreach(row=["a", "b", "a", "c", "a"], query={SELECT _value AS K FROM scope()})}, key="K", size=1)`,
+			`[{"K":"a"},{"K":"b"},{"K":"a"},{"K":"c"},{"K":"a"}]`, ""},
+		{"negative timeout", `SELECT * FROM dedup(query={SELECT 1 AS K FROM scope()}, key="K", timeout=-1)`, `[]`, "dedup: timeout must be a non-negative number of seconds"},
+	})
+}
