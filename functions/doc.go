@@ -32,7 +32,7 @@ func All() []vql.Function {
 		// grok.go
 		Grok,
 		// template.go, semver.go, sigma.go, x509.go
-		Template, Semver, SigmaLogSources, Similarity, Rate, ParseX509,
+		Template, Semver, SigmaLogSources, Similarity, Rate, ParseX509, ParsePKCS7,
 		// files.go
 		ReadFile, PipeFn,
 		// plugins/generate.go: a function that returns a query
