@@ -202,10 +202,7 @@ func (p *OSPath) Get(key string) (any, bool) {
 	case "Path":
 		return p.PathString(), true
 	case "HumanString":
-		if p.DelegatePath == "" {
-			return p.PathString(), true
-		}
-		return p.DelegatePath + " -> " + p.PathString(), true
+		return p.human("generic"), true
 	case "DelegateAccessor":
 		return p.DelegateAccessor, true
 	case "DelegatePath":
@@ -214,6 +211,34 @@ func (p *OSPath) Get(key string) (any, bool) {
 		return p.Type, true
 	}
 	return nil, false
+}
+
+// human is the path for people: each delegate, innermost first, then
+// this path, joined by " -> "; each part written the way the accessor
+// that reads it writes paths (typ for this one).
+func (p *OSPath) human(typ string) string {
+	own := "/" + serialize(p.Components, "/")
+	if typ == "windows" {
+		own = serialize(p.Components, `\`)
+	}
+	if p.DelegateAccessor == "" && p.DelegatePath == "" {
+		return own
+	}
+	inner := p.DelegatePath
+	if d := ParsePath(inner, "generic"); d.DelegateAccessor != "" || d.DelegatePath != "" {
+		inner = d.human(accessorPathType(p.DelegateAccessor))
+	}
+	return inner + " -> " + own
+}
+
+// accessorPathType is how an accessor writes the paths it reads: the
+// NTFS and registry ones Windows style, the others generic.
+func accessorPathType(accessor string) string {
+	switch accessor {
+	case "ntfs", "raw_ntfs", "lazy_ntfs", "mft", "registry", "raw_reg", "reg":
+		return "windows"
+	}
+	return "generic"
 }
 
 // pathArg reads a path argument: an OSPath as it is, a string parsed with

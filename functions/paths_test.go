@@ -26,6 +26,8 @@ func TestPaths(t *testing.T) {
 			`[{"d":"\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy1\\Windows\\System32","db":"System32","b":"Notepad.exe","c":["\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy1","Windows","System32","Notepad.exe"]}]`, ""},
 		{"nested delegate", `SELECT pathspec(Path="ControlSet001", DelegateAccessor="raw_ntfs", DelegatePath=pathspec(Path="/W/S", DelegateAccessor="offset", DelegatePath="/mnt/flat")) AS p FROM scope()`,
 			`[{"p":"{\"DelegateAccessor\":\"raw_ntfs\",\"DelegatePath\":\"{\\\"DelegateAccessor\\\":\\\"offset\\\",\\\"DelegatePath\\\":\\\"/mnt/flat\\\",\\\"Path\\\":\\\"/W/S\\\"}\",\"Path\":\"/ControlSet001\"}"}]`, ""},
+		{"human string of nested delegates", `SELECT pathspec(Path="ControlSet001", DelegateAccessor="raw_ntfs", DelegatePath=pathspec(Path="/Windows/System32/Config/SYSTEM", DelegateAccessor="offset", DelegatePath=pathspec(Path="122683392", DelegateAccessor="zip", DelegatePath="/shared/mnt/flat"))).HumanString AS h FROM scope()`,
+			`[{"h":"/shared/mnt/flat -> /122683392 -> Windows\\System32\\Config\\SYSTEM -> /ControlSet001"}]`, ""},
 		{"pathspec members", `SELECT pathspec(parse="/a/b/c").Basename AS b, pathspec(parse="/a/b/c").Path AS p, pathspec(DelegatePath="/img", Path="x").DelegatePath AS d FROM scope()`, `[{"b":"c","p":"/a/b/c","d":"/img"}]`, ""},
 		{"unknown path type", `SELECT basename(path="/a", path_type="dos") AS b FROM scope()`, `[{"b":null}]`, `unknown path_type "dos"`},
 		{"path of the wrong type", `SELECT basename(path=3) AS b FROM scope()`, `[{"b":null}]`, "basename: Field path should be a path or a string not int64"},
