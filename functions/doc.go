@@ -34,7 +34,7 @@ func All() []vql.Function {
 		// template.go, semver.go, sigma.go, x509.go
 		Template, Semver, SigmaLogSources, Similarity, Rate, ParseX509, ParsePKCS7,
 		// files.go
-		ReadFile, PipeFn,
+		ReadFile, PipeFn, Hash,
 		// plugins/generate.go: a function that returns a query
 		plugins.Generate,
 	}

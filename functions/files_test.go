@@ -20,3 +20,13 @@ func TestAccessorReads(t *testing.T) {
 		{"parse_jsonl from a pipe", `LET P = pipe(query={SELECT serialize(item=dict(n=_value)) AS L FROM range(end=2)}) SELECT * FROM parse_jsonl(filename="P", accessor="pipe")`, `[{"n":0},{"n":1}]`, ""},
 	})
 }
+
+func TestHash(t *testing.T) {
+	vqltest.Run(t, []vqltest.Case{
+		{"all digests", `SELECT hash(path="hello", accessor="data") AS h FROM scope()`,
+			`[{"h":{"MD5":"5d41402abc4b2a76b9719d911017c592","SHA1":"aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d","SHA256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}}]`, ""},
+		{"hashselect", `SELECT hash(path="", accessor="data", hashselect="md5") AS h FROM scope()`, `[{"h":{"MD5":"d41d8cd98f00b204e9800998ecf8427e"}}]`, ""},
+		{"hashselect of nothing known", `SELECT hash(path="x", accessor="data", hashselect="crc") AS h FROM scope()`, `[{"h":null}]`, "hash: hashselect"},
+		{"host file refused", `SELECT hash(path="/bin/ls") AS h FROM scope()`, `[{"h":null}]`, `hash: path: unknown accessor "auto"`},
+	})
+}

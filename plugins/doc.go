@@ -8,7 +8,8 @@ import "github.com/vqlq/vqlq/vql"
 func All() []vql.Plugin {
 	return []vql.Plugin{Scope, Range, Foreach, If, Chain, Flatten, Items, Clock,
 		Switch, ParseRecordsWithRegex, ParseJSONArray, ParseJSONL,
-		Sample, ColumnFilter, Delay, Fifo, Diff, Batch, For, Combine, Sequence, Dedup}
+		Sample, ColumnFilter, Delay, Fifo, Diff, Batch, For, Combine, Sequence, Dedup,
+		ParseLines, ParseCSV, SplitRecords, Query}
 }
 
 // Register adds every built-in plugin to e.

@@ -32,8 +32,7 @@ var ParseRecordsWithRegex = vql.PluginFunc{
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
-		patterns, files := args.Strings("regex"), args.Strings("file")
-		acc := args.String("accessor", "")
+		patterns := args.Strings("regex")
 		if args.Failed() {
 			return none
 		}
@@ -42,12 +41,7 @@ var ParseRecordsWithRegex = vql.PluginFunc{
 			return none
 		}
 		return func(yield func(vql.Row) bool) {
-			for _, f := range files {
-				sub := vql.NewArgs(scope, ordereddict.NewDict().Set("file", f).Set("accessor", acc))
-				data, ok := accessors.ReadArg(ctx, scope, sub, "parse_records_with_regex", "file")
-				if !ok {
-					continue
-				}
+			for data := range readEach(ctx, scope, args, "parse_records_with_regex", "file") {
 				s := string(data)
 				for _, re := range res {
 					for _, loc := range re.FindAllStringSubmatchIndex(s, -1) {
