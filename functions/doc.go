@@ -35,6 +35,8 @@ func All() []vql.Function {
 		Template, Semver, SigmaLogSources, Similarity, Rate, ParseX509, ParsePKCS7,
 		// files.go
 		ReadFile, PipeFn, Hash,
+		// binary.go
+		ParseBinary,
 		// plugins/generate.go: a function that returns a query
 		plugins.Generate,
 	}

@@ -22,11 +22,11 @@ type lambda struct {
 
 // lambdas caches parsed lambda texts: a filter over a long list parses its
 // condition once.
-var lambdas sync.Map
+var lambdas = newTextCache[*lambda]()
 
 func parseLambda(text string) (*lambda, error) {
-	if l, ok := lambdas.Load(text); ok {
-		return l.(*lambda), nil
+	if l, ok := lambdas.get(text); ok {
+		return l, nil
 	}
 	head, body, ok := strings.Cut(text, "=>")
 	if !ok {
@@ -47,7 +47,7 @@ func parseLambda(text string) (*lambda, error) {
 		return nil, fmt.Errorf("lambda %q: %v", text, err)
 	}
 	l.body = expr
-	lambdas.Store(text, l)
+	lambdas.put(text, l)
 	return l, nil
 }
 
@@ -81,3 +81,29 @@ func lambdaArg(c call, name string) (*lambda, bool) {
 }
 
 func (l *lambda) truthy(c call, args ...any) bool { return value.Truthy(l.call(c, args...)) }
+
+// textCache keeps values parsed from text (profiles, expressions) so that
+// a query over many rows parses its text once. It holds at most 1000
+// entries, then starts afresh.
+type textCache[T any] struct {
+	mu sync.Mutex
+	m  map[string]T
+}
+
+func newTextCache[T any]() *textCache[T] { return &textCache[T]{m: map[string]T{}} }
+
+func (t *textCache[T]) get(k string) (T, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.m[k]
+	return v, ok
+}
+
+func (t *textCache[T]) put(k string, v T) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.m) >= 1000 {
+		t.m = map[string]T{}
+	}
+	t.m[k] = v
+}
