@@ -48,3 +48,7 @@ func BenchmarkCacheHit(b *testing.B) {
 func BenchmarkBaseline(b *testing.B) {
 	benchRowsQuery(b, `'C:\\Windows\\System32\\' + str(str=_value) + '.dll'`)
 }
+
+func BenchmarkParseBinary(b *testing.B) {
+	benchRowsQuery(b, `parse_binary(accessor="data", filename=`+binData+`, profile=`+binProfile+`, struct="Header").Count`)
+}

@@ -61,7 +61,11 @@ func parseProfile(text string) (binProfile, error) {
 	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
 		return nil, fmt.Errorf("profile: %v", err)
 	}
-	list, ok := profileValue(&doc, 0).([]any)
+	raw, err := newYAMLConv(true).convert(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %v", err)
+	}
+	list, ok := raw.([]any)
 	if !ok {
 		return nil, fmt.Errorf("profile: want a list of [name, size, fields]")
 	}
@@ -94,37 +98,6 @@ func parseProfile(text string) (binProfile, error) {
 	}
 	binProfiles.put(text, p)
 	return p, nil
-}
-
-// profileValue converts a profile's YAML into maps, lists and scalars.
-// A repeated key keeps its last value, as Velociraptor's reader does
-// (some profiles repeat an enumeration choice).
-func profileValue(n *yaml.Node, depth int) any {
-	if n == nil || depth > 100 {
-		return nil
-	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return nil
-		}
-		return profileValue(n.Content[0], depth+1)
-	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[n.Content[i].Value] = profileValue(n.Content[i+1], depth+1)
-		}
-		return m
-	case yaml.SequenceNode:
-		out := make([]any, 0, len(n.Content))
-		for _, e := range n.Content {
-			out = append(out, profileValue(e, depth+1))
-		}
-		return out
-	case yaml.AliasNode:
-		return profileValue(n.Alias, depth+1)
-	}
-	return yamlValue(n, depth)
 }
 
 func yamlNumber(v any) any {

@@ -127,8 +127,12 @@ var Memoize = fn("memoize", "The rows of query indexed by their key column, read
 			rows, _ := c.args.Rows("query")
 			m := NewLRU(1<<31-1, 0)
 			for row := range rows {
+				row = c.scope.Materialize(c.ctx, row)
+				if !c.args.Hold(row) { // the index would outgrow the query's budget
+					break
+				}
 				v, _ := getPath(c, row, key)
-				m.Set(keyText(c.scope.Materialize(c.ctx, v)), c.scope.Materialize(c.ctx, row))
+				m.Set(keyText(c.scope.Materialize(c.ctx, v)), row)
 			}
 			return m
 		}

@@ -43,13 +43,40 @@ var ParseYAML = fn("parse_yaml", "The value a YAML document holds (mappings beco
 			c.scope.Errorf("parse_yaml: %v", err)
 			return nil
 		}
-		return yamlValue(&doc, 0)
+		v, err := newYAMLConv(false).convert(&doc)
+		if err != nil {
+			c.scope.Errorf("parse_yaml: %v", err)
+			return nil
+		}
+		return v
 	})
 
-// yamlValue converts a YAML node, resolving aliases (to a bounded depth,
-// so a self-referencing document ends).
-func yamlValue(n *yaml.Node, depth int) any {
-	if n == nil || depth > 100 {
+// maxYAMLValues bounds what a YAML document expands to: aliases can make
+// a small document stand for an exponential number of values.
+const maxYAMLValues = 1_000_000
+
+// yamlConv converts YAML nodes to VQL values, resolving aliases, within a
+// budget of values and a depth. asMaps makes mappings Go maps in which a
+// repeated key keeps its last value (for profiles) instead of dicts.
+type yamlConv struct {
+	left   int
+	asMaps bool
+}
+
+func newYAMLConv(asMaps bool) *yamlConv { return &yamlConv{left: maxYAMLValues, asMaps: asMaps} }
+
+// convert converts a document; it fails when the budget runs out.
+func (y *yamlConv) convert(doc *yaml.Node) (any, error) {
+	v := y.value(doc, 0)
+	if y.left < 0 {
+		return nil, fmt.Errorf("the document expands to more than %d values (aliases?)", maxYAMLValues)
+	}
+	return v, nil
+}
+
+func (y *yamlConv) value(n *yaml.Node, depth int) any {
+	y.left--
+	if n == nil || depth > 100 || y.left < 0 {
 		return nil
 	}
 	switch n.Kind {
@@ -57,22 +84,34 @@ func yamlValue(n *yaml.Node, depth int) any {
 		if len(n.Content) == 0 {
 			return nil
 		}
-		return yamlValue(n.Content[0], depth+1)
+		return y.value(n.Content[0], depth+1)
 	case yaml.AliasNode:
-		return yamlValue(n.Alias, depth+1)
+		return y.value(n.Alias, depth+1)
 	case yaml.MappingNode:
+		if y.asMaps {
+			m := make(map[string]any, len(n.Content)/2)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				m[n.Content[i].Value] = y.value(n.Content[i+1], depth+1)
+			}
+			return m
+		}
 		d := ordereddict.NewDict()
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			d.Set(n.Content[i].Value, yamlValue(n.Content[i+1], depth+1))
+			d.Set(n.Content[i].Value, y.value(n.Content[i+1], depth+1))
 		}
 		return d
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, e := range n.Content {
-			out = append(out, yamlValue(e, depth+1))
+			out = append(out, y.value(e, depth+1))
 		}
 		return out
 	}
+	return yamlScalar(n)
+}
+
+// yamlScalar is a scalar's value by its tag.
+func yamlScalar(n *yaml.Node) any {
 	switch n.ShortTag() {
 	case "!!null":
 		return nil
