@@ -49,11 +49,21 @@ func TestOrderByLimitSeesTheOutputColumns(t *testing.T) {
 		{"SELECT *, 1 AS one FROM range(end=5) ORDER BY _value DESC LIMIT 2", `[{"_value":4,"one":1},{"_value":3,"one":1}]`},
 		{"SELECT _value + 10 AS _value FROM range(end=5) ORDER BY _value DESC LIMIT 1", `[{"_value":14}]`},
 		{"SELECT count() AS c, _value FROM range(end=5) ORDER BY _value DESC LIMIT 2", `[{"c":5,"_value":4},{"c":4,"_value":3}]`},
+		// A row that does not make the cut still counts.
+		{"SELECT count() AS c, _value FROM range(end=5) ORDER BY if(condition=_value=4, then=-1, else=_value) LIMIT 2", `[{"c":5,"_value":4},{"c":1,"_value":0}]`},
 	}
 	for _, tt := range tests {
 		if got, logs := runJSON(t, tt.query); !sameJSON(t, got, tt.want) || len(logs) != 0 {
 			t.Errorf("%s: got %s (logs %q), want %s", tt.query, got, logs, tt.want)
 		}
+	}
+}
+
+// Every row's columns run, kept or not, as with the full sort.
+func TestOrderByLimitRunsEveryRowsColumns(t *testing.T) {
+	_, logs := runJSON(t, "SELECT log(message='row %v', args=_value, dedup=-1) AS l, _value FROM range(end=5) ORDER BY _value LIMIT 1")
+	if strings.Join(logs, "|") != "INFO:row 0|INFO:row 1|INFO:row 2|INFO:row 3|INFO:row 4" {
+		t.Errorf("logs %q", logs)
 	}
 }
 

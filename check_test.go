@@ -10,7 +10,8 @@ import (
 )
 
 // TestCheckReportsEveryProblem: each unknown plugin, function or argument
-// name, and each missing required argument, is reported, in the order of the text, with its position and the
+// name, each function used as a plugin (and the reverse), and each missing
+// required argument, is reported, in the order of the text, with its position and the
 // quoted line.
 func TestCheckReportsEveryProblem(t *testing.T) {
 	tests := []struct {
@@ -28,6 +29,10 @@ func TestCheckReportsEveryProblem(t *testing.T) {
 			"1:15: missing argument end of plugin range\nSELECT * FROM range(step=2)\n              ^"},
 		{"missing required argument of a function", "SELECT upcase() FROM scope()",
 			"1:8: missing argument string of function upcase\nSELECT upcase() FROM scope()\n       ^"},
+		{"a function used as a plugin", "SELECT * FROM format(format='x')",
+			"1:15: format is a function, not a plugin: call it in an expression, as in SELECT format(…) AS x FROM scope()\nSELECT * FROM format(format='x')\n              ^"},
+		{"a plugin used as a function", "SELECT range(end=2) FROM scope()",
+			"1:8: range is a plugin, not a function: use it after FROM, as in SELECT * FROM range(…), or as a value in a sub-query {SELECT * FROM range(…)}\nSELECT range(end=2) FROM scope()\n       ^"},
 		{"no suggestion when nothing is close", "SELECT * FROM zzzzzz()",
 			"1:15: unknown plugin zzzzzz\nSELECT * FROM zzzzzz()\n              ^"},
 		{"every problem, deep inside, on every line",

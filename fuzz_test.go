@@ -22,6 +22,7 @@ func FuzzQuery(f *testing.F) {
 		"SELECT dict(a=1) + dict(b=2), 'x' * 2, NULL[1], scope().nope FROM scope()",
 		"SELECT * FROM flatten(query={ SELECT (1, 2) AS a, [3, 4] AS b FROM scope() })",
 		"SELECT parse_json(data='[1,{\"a\":2}]')[1].a, format(format='%d %s', args=1) FROM scope()",
+		"SELECT timestamp(string='07/25/2019 5pm', timezone='UTC') < '2021-10-01', timestamp_format(time=1, format='RFC1123'), dict(a=1) =~ 'a', timestamp(epoch=0) =~ '1970', 'ab' * 3 FROM scope()",
 	} {
 		f.Add(s)
 	}

@@ -19,7 +19,8 @@ type Checker func(a *Artifact, vql string) error
 
 // SetChecker makes the repository check the VQL of every artifact that
 // RunsOnServer when it is set or loaded from the definitions folder; an
-// artifact with problems is refused with all of them. Definitions read
+// artifact with problems is refused by Set with all of them, and left
+// out by LoadDir (see NotLoaded). Definitions read
 // back from storage were checked when they were set and are not judged
 // again.
 func (r *Repository) SetChecker(c Checker) {

@@ -2,6 +2,7 @@ package artifacts
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,14 +64,13 @@ func TestClientArtifactsAreNotJudged(t *testing.T) {
 	}
 }
 
-// TestSetAndLoadDirRefuseWhatTheCheckerRefuses: nothing is stored or
-// loaded when the checker finds a problem.
-func TestSetAndLoadDirRefuseWhatTheCheckerRefuses(t *testing.T) {
+// TestSetRefusesWhatTheCheckerRefuses: nothing is stored when the checker
+// finds a problem in a definition given at run time.
+func TestSetRefusesWhatTheCheckerRefuses(t *testing.T) {
 	storage := NewMemoryStorage()
 	r := NewRepository(storage)
 	r.SetChecker(blameTypo)
-	bad := "name: Custom.Bad\ntype: SERVER_EVENT\nsources:\n  - query: |\n      SELECT * FROM rnage(end=1)\n"
-	if _, err := r.Set("root", bad); err == nil || !strings.HasPrefix(err.Error(), "5:21: unknown plugin rnage") {
+	if _, err := r.Set("root", badDefinition); err == nil || !strings.HasPrefix(err.Error(), "5:21: unknown plugin rnage") {
 		t.Errorf("Set: %v", err)
 	}
 	if _, ok := r.Get("root", "Custom.Bad"); ok {
@@ -79,12 +79,45 @@ func TestSetAndLoadDirRefuseWhatTheCheckerRefuses(t *testing.T) {
 	if _, found, _ := storage.Get(storageKey("root", "Custom.Bad")); found {
 		t.Error("a refused definition was stored")
 	}
-	dir := writeTree(t, map[string]string{"good.yaml": "name: Custom.Good\ntype: SERVER\n", "sub/bad.yaml": bad})
-	err := r.LoadDir(dir)
-	if err == nil || !strings.Contains(err.Error(), "bad.yaml:5:21: unknown plugin rnage\n      SELECT * FROM rnage(end=1)\n") {
-		t.Errorf("LoadDir: %v", err)
+}
+
+const badDefinition = "name: Custom.Bad\ntype: SERVER_EVENT\nsources:\n  - query: |\n      SELECT * FROM rnage(end=1)\n      SELECT * FROM rnage(end=2)\n"
+
+// TestLoadDirSkipsWhatTheCheckerRefuses: an artifact of the folder whose
+// VQL the checker refuses is left out with its problems, at their file,
+// line and column; the rest of the folder loads; naming the artifact
+// later says why it is missing, and a near name is offered for a slip.
+func TestLoadDirSkipsWhatTheCheckerRefuses(t *testing.T) {
+	r := NewRepository(nil)
+	r.SetChecker(blameTypo)
+	dir := writeTree(t, map[string]string{"good.yaml": "name: Custom.Good\ntype: SERVER\n", "sub/bad.yaml": badDefinition})
+	skipped, err := r.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := r.Get("root", "Custom.Good"); ok {
-		t.Error("LoadDir added definitions although one was refused")
+	bad := filepath.Join(dir, "sub", "bad.yaml")
+	want := bad + ":5:21: unknown plugin rnage; " + bad + ":6:21: unknown plugin rnage; artifact Custom.Bad is not loaded"
+	if len(skipped) != 1 || skipped[0].Error() != want || skipped[0].Name != "Custom.Bad" || skipped[0].File != bad {
+		t.Fatalf("skipped = %v, want one: %s", skipped, want)
+	}
+	if got := r.NotLoaded(); len(got) != 1 || got[0] != skipped[0] {
+		t.Errorf("NotLoaded() = %v", got)
+	}
+	if _, ok := r.Get("root", "Custom.Good"); !ok {
+		t.Error("the good artifact of the folder is not loaded")
+	}
+	if _, ok := r.Get("O1", "Custom.Bad"); ok {
+		t.Error("the refused artifact is visible")
+	}
+	tests := []struct{ name, want string }{
+		{"Custom.Bad", ": " + want},
+		{"Custom.Goo", " (did you mean Custom.Good?)"},
+		{"Server.Audit.Logz", " (did you mean Server.Audit.Logs?)"},
+		{"Custom.Unrelated.Name", ""},
+	}
+	for _, tt := range tests {
+		if got := r.Missing("O1", tt.name); got != tt.want {
+			t.Errorf("Missing(%s) = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

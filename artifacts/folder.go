@@ -10,15 +10,23 @@ import (
 )
 
 // LoadDir reads every *.yaml and *.yml file below dir, at any depth, as a
-// definition visible in every org; the VQL of each is judged by the
-// repository's checker (see SetChecker). It checks them all before adding any:
-// on error nothing is added, and the error lists every problem with its
-// file and line. A folder definition may not use a built-in's name, nor
-// the name of another folder definition (including one from an earlier
-// LoadDir).
-func (r *Repository) LoadDir(dir string) error {
+// definition visible in every org.
+//
+// A file that cannot be read or is not a valid definition refuses the
+// folder: nothing is added, and the error lists every such problem with
+// its file and line. So does a folder definition that uses a built-in's
+// name or the name of another folder definition (including one from an
+// earlier LoadDir).
+//
+// An artifact whose VQL the repository's checker refuses (see SetChecker)
+// does not refuse the folder: a library written for Velociraptor has
+// server artifacts that use plugins vqlq lacks, and the others must stay
+// usable. It is left out and returned in skipped, with its problems; the
+// repository remembers it, so that naming it says why it is missing
+// (Missing). The caller shows skipped to the user.
+func (r *Repository) LoadDir(dir string) (skipped []*NotLoaded, err error) {
 	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -28,14 +36,15 @@ func (r *Repository) LoadDir(dir string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("reading the definitions folder: %w", err)
+		return nil, fmt.Errorf("reading the definitions folder: %w", err)
 	}
 
 	r.write.Lock()
 	check := r.check
 	r.write.Unlock()
 	var problems []error
-	var loaded []*folderArtifact
+	var read []*folderArtifact
+	refused := map[*folderArtifact]*NotLoaded{}
 	for _, file := range files {
 		text, err := os.ReadFile(file)
 		if err != nil {
@@ -43,14 +52,15 @@ func (r *Repository) LoadDir(dir string) error {
 			continue
 		}
 		a, err := Parse(text, file)
-		if err == nil {
-			err = checkArtifact(check, a, file)
-		}
 		if err != nil {
 			problems = append(problems, err)
 			continue
 		}
-		loaded = append(loaded, &folderArtifact{artifact: a, file: file})
+		f := &folderArtifact{artifact: a, file: file}
+		read = append(read, f)
+		if err := checkArtifact(check, a, file); err != nil {
+			refused[f] = &NotLoaded{Name: a.Name, File: file, Problems: leaves(err)}
+		}
 	}
 
 	r.write.Lock()
@@ -61,7 +71,7 @@ func (r *Repository) LoadDir(dir string) error {
 		seen[name] = f
 	}
 	r.mu.RUnlock()
-	for _, f := range loaded {
+	for _, f := range read {
 		a := f.artifact
 		if _, ok := builtin(a.Name); ok {
 			problems = append(problems, &DefinitionError{File: f.file, Line: a.nameLine,
@@ -76,14 +86,20 @@ func (r *Repository) LoadDir(dir string) error {
 		seen[a.Name] = f
 	}
 	if len(problems) > 0 {
-		return errors.Join(problems...)
+		return nil, errors.Join(problems...)
 	}
 	r.mu.Lock()
-	for _, f := range loaded {
+	for _, f := range read {
+		if n := refused[f]; n != nil {
+			r.notLoaded[n.Name] = n
+			skipped = append(skipped, n)
+			continue
+		}
 		r.folder[f.artifact.Name] = f
+		delete(r.notLoaded, f.artifact.Name)
 	}
 	r.mu.Unlock()
-	return nil
+	return skipped, nil
 }
 
 // isDefinitionFile says whether a folder entry is read as a definition.

@@ -34,7 +34,7 @@ func TestLoadDir(t *testing.T) {
 		"sub/readme.md":     "name: Custom.Ignored\n",
 	})
 	r := NewRepository(NewMemoryStorage())
-	if err := r.LoadDir(dir); err != nil {
+	if _, err := r.LoadDir(dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, org := range []string{"root", "O1"} {
@@ -130,7 +130,7 @@ func TestLoadDirErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeTree(t, tc.files)
 			r := NewRepository(nil)
-			err := r.LoadDir(dir)
+			_, err := r.LoadDir(dir)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -147,11 +147,11 @@ func TestLoadDirErrors(t *testing.T) {
 
 func TestLoadDirTwice(t *testing.T) {
 	r := NewRepository(nil)
-	if err := r.LoadDir(writeTree(t, map[string]string{"a.yaml": "name: Custom.A\n"})); err != nil {
+	if _, err := r.LoadDir(writeTree(t, map[string]string{"a.yaml": "name: Custom.A\n"})); err != nil {
 		t.Fatal(err)
 	}
 	other := writeTree(t, map[string]string{"again.yaml": "name: Custom.A\n", "b.yaml": "name: Custom.B\n"})
-	err := r.LoadDir(other)
+	_, err := r.LoadDir(other)
 	if err == nil || !strings.Contains(err.Error(), "artifact Custom.A is also defined in ") {
 		t.Errorf("second LoadDir defining the same name: %v", err)
 	}
@@ -162,7 +162,7 @@ func TestLoadDirTwice(t *testing.T) {
 
 func TestLoadDirMissing(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope")
-	err := NewRepository(nil).LoadDir(missing)
+	_, err := NewRepository(nil).LoadDir(missing)
 	if err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("LoadDir of a missing folder: %v", err)
 	}

@@ -31,6 +31,8 @@ type Repository struct {
 
 	folder map[string]*folderArtifact
 	orgs   map[string]*orgArtifacts
+	// notLoaded are the folder artifacts LoadDir left out, by name.
+	notLoaded map[string]*NotLoaded
 
 	// check judges the VQL of definitions as they are set or loaded
 	// (see SetChecker); guarded by write.
@@ -58,9 +60,10 @@ type orgArtifacts struct {
 // as long as the Repository.
 func NewRepository(storage Storage) *Repository {
 	return &Repository{
-		storage: storage,
-		folder:  map[string]*folderArtifact{},
-		orgs:    map[string]*orgArtifacts{},
+		storage:   storage,
+		folder:    map[string]*folderArtifact{},
+		orgs:      map[string]*orgArtifacts{},
+		notLoaded: map[string]*NotLoaded{},
 	}
 }
 

@@ -63,6 +63,9 @@ func rowsOf(rows ...*ordereddict.Dict) iter.Seq[vql.Row] {
 func newFixture() *fixture {
 	f := &fixture{}
 	e := vqlq.NewEngine()
+	// The corpus is vfilter's: its operators without the protocols
+	// Velociraptor (and so vqlq) adds on top.
+	e.UseVfilterCore()
 	plugin := func(name string, fn func(ctx context.Context, s *vql.Scope, a *vql.Args) iter.Seq[vql.Row]) {
 		e.AddPlugin(vql.PluginFunc{Meta: vql.Info{Name: name, FreeArgs: true}, Fn: fn})
 	}

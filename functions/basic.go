@@ -64,14 +64,17 @@ var Len = fn("len", "Number of elements of a list, bytes of a string, keys of a 
 		return int64(len(value.Keys(v)))
 	})
 
-// Array collects its arguments into one list; list arguments are spliced.
+// Array makes a list of its arguments in the order written, each one
+// element — `array(a=[1,2], b=[3,4])` is [[1,2],[3,4]], a query its list
+// of rows — except `_`, whose list or query rows are spliced in
+// (`array(_=[1,2], c=3)` is [1,2,3]), as Velociraptor's array() does.
 var Array = vql.FunctionFunc{
-	Meta: vql.Info{Name: "array", Doc: "A list of all argument values (lists and queries are spliced in).", FreeArgs: true},
+	Meta: vql.Info{Name: "array", Doc: "A list of the argument values in order; the elements of _ (a list or query) are spliced in.", FreeArgs: true},
 	Fn: func(ctx ctxT, scope *vql.Scope, a *vql.Args) any {
 		out := []any{}
 		for _, n := range a.Names() {
 			v := a.Value(n)
-			if l, ok := value.AsList(v); ok {
+			if l, ok := value.AsList(v); ok && n == "_" {
 				out = append(out, l...)
 				continue
 			}

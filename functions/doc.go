@@ -10,7 +10,7 @@ import (
 // All returns every built-in function.
 func All() []vql.Function {
 	return []vql.Function{
-		Dict, If, Format, Split, Get, Len, Encode, Timestamp, Now, Scope,
+		Dict, If, Format, Split, Get, Len, Encode, Timestamp, TimestampFormat, Now, Scope,
 		Count, Sum, Min, Max, Enumerate, Str, Int, Upcase, Lowcase, Join,
 		RegexReplace, ParseJSON, Serialize, Array, Log, Sleep,
 		HTTPClient,

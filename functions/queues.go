@@ -204,7 +204,7 @@ func collect(provider queues.Provider) vql.FunctionFunc {
 			org := plugins.OrgOf(c.scope)
 			a, ok := m.Repository().Get(org, name)
 			if !ok {
-				c.scope.Errorf("collect: artifact %s not known", name)
+				c.scope.Errorf("collect: artifact %s not known%s", name, m.Repository().Missing(org, name))
 				return nil
 			}
 			if a.Type != artifacts.TypeClient && a.Type != artifacts.TypeServer {

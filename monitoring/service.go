@@ -376,7 +376,7 @@ func (s *Service) Logs(org, artifact string) []vql.Message {
 func (s *Service) check(org, name string) (*artifacts.Artifact, error) {
 	a, ok := s.m.Repository().Get(org, name)
 	if !ok {
-		return nil, fmt.Errorf("artifact %s not known", name)
+		return nil, fmt.Errorf("artifact %s not known%s", name, s.m.Repository().Missing(org, name))
 	}
 	if a.Type != artifacts.TypeServerEvent {
 		return nil, fmt.Errorf("%s is a%s %s artifact; server monitoring runs only SERVER_EVENT artifacts", name, article(string(a.Type)), a.Type)

@@ -264,7 +264,7 @@ func artifactDefinitions(provider queues.Provider) vql.Plugin {
 						seen[name] = true
 						a, ok := repo.Get(org, name)
 						if !ok {
-							scope.Errorf("artifact_definitions: artifact %s not known", name)
+							scope.Errorf("artifact_definitions: artifact %s not known%s", name, repo.Missing(org, name))
 							return
 						}
 						list = append(list, a)

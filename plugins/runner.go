@@ -10,6 +10,7 @@ import (
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/internal/suggest"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
@@ -67,15 +68,17 @@ func RunSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src
 // given values (strings converted by the parameter's type).
 func artifactVars(scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) map[string]any {
 	known := map[string]bool{}
+	var names []string
 	vars := map[string]any{queues.ArtifactVar: a.Name}
 	for _, p := range a.Parameters {
 		known[p.Name] = true
+		names = append(names, p.Name)
 		vars[p.Name] = convertParam(p, p.Default)
 	}
 	if params != nil {
 		for _, item := range params.Items() {
 			if !known[item.Key] {
-				scope.Errorf("Artifact.%s: unknown parameter %s", a.Name, item.Key)
+				scope.Errorf("Artifact.%s: unknown parameter %s%s", a.Name, item.Key, suggest.DidYouMean(item.Key, names))
 				continue
 			}
 			if s, ok := item.Value.(string); ok {
@@ -156,7 +159,7 @@ func ArtifactResolver(provider queues.Provider) func(name string) (vql.Plugin, b
 				}
 				a, ok := m.Repository().Get(OrgOf(scope), artName)
 				if !ok {
-					scope.Errorf("Plugin %s not found: no artifact %s", name, artName)
+					scope.Errorf("Plugin %s not found: no artifact %s%s", name, artName, m.Repository().Missing(OrgOf(scope), artName))
 					return none
 				}
 				return RunArtifact(ctx, scope, a, args.Dict())

@@ -250,6 +250,12 @@ func OpenBadgerWith(dir string, o BadgerOptions) (*BadgerStore, error) {
 	readOnly := (o.ReadFirst || s.space.state().Full) && hasStore(dir)
 	db, err := s.openDB(readOnly)
 	if readOnly && errors.Is(err, errReplayNeeded) {
+		if s.space.state().Full {
+			if err := s.space.roomToReplay(); err != nil {
+				s.space.close()
+				return nil, err
+			}
+		}
 		readOnly = false
 		db, err = s.openDB(false)
 	}
@@ -739,8 +745,18 @@ func (s *BadgerStore) Bounds(queue string) (uint64, uint64, error) {
 	return q.first, q.last, nil
 }
 
-// eventTime reads the time of one event.
+// eventTime reads the time of one event: from the in-memory tail when it
+// holds it (with SyncNone the newest events are acknowledged, and
+// counted in the bounds, before they reach the disk), else from disk.
 func (s *BadgerStore) eventTime(queue string, seq uint64) (time.Time, bool) {
+	s.mu.Lock()
+	if q, ok := s.queues[queue]; ok {
+		if evs, ok := q.tail.from(seq, 1); ok {
+			s.mu.Unlock()
+			return evs[0].Time, true
+		}
+	}
+	s.mu.Unlock()
 	var t time.Time
 	found := false
 	_ = s.view(func(txn *badger.Txn) error {

@@ -3,6 +3,7 @@ package queues_test
 import (
 	"context"
 	"fmt"
+	"github.com/vqlq/vqlq/internal/bytesize"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -98,7 +99,7 @@ func BenchmarkSendWatermark(b *testing.B) {
 	for _, mode := range []string{"none", "flush"} {
 		sm, _ := queues.ParseSyncMode(mode)
 		for _, minFree := range []uint64{0, queues.DefaultMinFree} {
-			name := fmt.Sprintf("sync=%s/min-free=%s", mode, strings.ReplaceAll(queues.FormatSize(minFree), " ", ""))
+			name := fmt.Sprintf("sync=%s/min-free=%s", mode, strings.ReplaceAll(bytesize.Format(int64(minFree)), " ", ""))
 			o := queues.BadgerOptions{Sync: sm, MinFree: minFree}
 			b.Run(name+"/serial", func(b *testing.B) { benchSendSerial(b, benchEnvWith(b, o), row) })
 			b.Run(name+"/parallel16", func(b *testing.B) { benchSendParallel(b, benchEnvWith(b, o), row) })

@@ -12,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dgraph-io/badger/v4/fb"
 	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/dgraph-io/badger/v4/y"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -159,14 +161,14 @@ func readManifest(path string) (manifestState, string, error) {
 // starts from an empty list when the MANIFEST is missing, so a lost or
 // cut MANIFEST empties the store silently.
 //
-// Table files the MANIFEST does not list are accepted in the two cases a
+// Table files the MANIFEST does not list are accepted in the cases a
 // crash leaves them: a table whose deletion the MANIFEST records (a
-// compaction's input, removed after the record), and an output of a flush
-// or compaction interrupted before its record was written, which has an
-// id above every id the intact MANIFEST names, while its data is still in
-// a memtable's log (a flush) or in the input tables the MANIFEST still
-// lists (a compaction). A MANIFEST cut exactly at a record boundary that
-// only dropped flushes looks like the second case and is not caught.
+// compaction's input, removed after the record); the output of a flush
+// interrupted before its record, newer than every table the MANIFEST
+// names, while its memtable's log is still there; the output of an
+// interrupted compaction, which holds no version newer than the tables
+// the MANIFEST lists (its inputs); and a file too cut to be read. Any
+// other unlisted table holds writes found nowhere else, and is refused.
 func checkFolder(dir string) error {
 	files, err := listFolder(dir)
 	if os.IsNotExist(err) {
@@ -209,13 +211,27 @@ func checkFolder(dir string) error {
 		return damaged(fmt.Sprintf("it lists table files that are missing: %s", listNames(missing)))
 	}
 	var orphans []string
+	listedMax, listedRead := uint64(0), false
 	for id, name := range files.tables {
 		if st.tables[id] || st.deleted[id] {
 			continue
 		}
-		covered := len(files.memtable) > 0 || len(st.tables) > 0
-		if !st.torn && id > st.maxID && covered {
-			continue // an interrupted flush or compaction's output
+		if len(files.memtable) > 0 && id > st.maxID {
+			continue // an interrupted flush: its memtable's log is still there
+		}
+		v, ok := tableMaxVersion(filepath.Join(dir, name))
+		if !ok {
+			continue // cut or garbage: badger could not read it either
+		}
+		if !listedRead {
+			listedRead = true
+			for lid := range st.tables {
+				lv, _ := tableMaxVersion(filepath.Join(dir, files.tables[lid]))
+				listedMax = max(listedMax, lv)
+			}
+		}
+		if v <= listedMax && len(st.tables) > 0 {
+			continue // an interrupted compaction's output: no write newer than the listed tables
 		}
 		orphans = append(orphans, name)
 	}
@@ -228,6 +244,58 @@ func checkFolder(dir string) error {
 		return damaged(fmt.Sprintf("%s the table files %s, which badger would delete", what, listNames(orphans)))
 	}
 	return nil
+}
+
+// tableMaxVersion reads the newest version (commit timestamp) a table
+// file holds, from the index at its end, as badger's table package lays
+// it out: <index><index length:4><checksum><checksum length:4>. A file
+// that is not a whole table gives false.
+func tableMaxVersion(path string) (v uint64, ok bool) {
+	defer func() {
+		if recover() != nil { // a flatbuffer read out of a garbage index
+			v, ok = 0, false
+		}
+	}()
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, false
+	}
+	// Only the footer and the index are read, not the table's blocks.
+	read := func(off, n int64) []byte {
+		if off < 0 || n < 0 || n > 1<<30 {
+			return nil
+		}
+		b := make([]byte, n)
+		if _, err := f.ReadAt(b, off); err != nil {
+			return nil
+		}
+		return b
+	}
+	pos := fi.Size() - 4
+	b := read(pos, 4)
+	if b == nil {
+		return 0, false
+	}
+	pos -= int64(binary.BigEndian.Uint32(b))
+	var sum pb.Checksum
+	if b = read(pos, fi.Size()-4-pos); b == nil || proto.Unmarshal(b, &sum) != nil {
+		return 0, false
+	}
+	pos -= 4
+	if b = read(pos, 4); b == nil {
+		return 0, false
+	}
+	n := int64(binary.BigEndian.Uint32(b))
+	index := read(pos-n, n)
+	if index == nil || y.VerifyChecksum(index, &sum) != nil {
+		return 0, false
+	}
+	return fb.GetRootAsTableIndex(index, 0).MaxVersion(), true
 }
 
 func tableName(id uint64) string { return fmt.Sprintf("%06d.sst", id) }

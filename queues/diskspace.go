@@ -3,12 +3,14 @@ package queues
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/vqlq/vqlq/internal/bytesize"
 )
 
 // ErrDiskFull is returned for a write refused because the data folder's
@@ -20,11 +22,18 @@ var ErrDiskFull = errors.New("not enough free disk space")
 type DiskFullError struct {
 	Dir           string
 	Free, MinFree uint64
+	// Replay, when set, is the space needed to open a store whose
+	// memtable logs (left by a crash) badger must flush first.
+	Replay uint64
 }
 
 func (e *DiskFullError) Error() string {
+	if e.Replay > 0 {
+		return fmt.Sprintf("data folder %s: %v: %s free, and replaying the memtable logs a crash left needs about %s (badger would crash writing them); nothing was changed: free space on the disk and start again",
+			e.Dir, ErrDiskFull, bytesize.Format(int64(e.Free)), bytesize.Format(int64(e.Replay)))
+	}
 	return fmt.Sprintf("data folder %s: %v: %s free, below the --min-free watermark of %s; writes are refused until space is freed (reads keep working)",
-		e.Dir, ErrDiskFull, FormatSize(e.Free), FormatSize(e.MinFree))
+		e.Dir, ErrDiskFull, bytesize.Format(int64(e.Free)), bytesize.Format(int64(e.MinFree)))
 }
 
 func (e *DiskFullError) Unwrap() error { return ErrDiskFull }
@@ -115,6 +124,36 @@ func (g *spaceGuard) refresh() {
 	g.full.Store(free < g.min)
 }
 
+// roomToReplay refuses to open a store whose memtable logs need a replay
+// (after a crash) when the disk cannot hold the tables they flush to:
+// badger flushes them at open, through mmap, and a full disk would kill
+// the process at every start. A table is at most as large as its log.
+func (g *spaceGuard) roomToReplay() error {
+	if g == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(g.dir)
+	if err != nil {
+		return nil
+	}
+	need := uint64(1 << 20) // the MANIFEST's and the new log's first pages
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".mem") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				need += uint64(st.Blocks) * 512 // allocated, not the sparse size
+			}
+		}
+	}
+	g.refresh()
+	if free := g.free.Load(); free < need {
+		return &DiskFullError{Dir: g.dir, Free: free, MinFree: g.min, Replay: need}
+	}
+	return nil
+}
+
 // admit is asked before n bytes are written: an atomic add and load,
 // except when a quarter of the watermark has been written since the last
 // check.
@@ -146,41 +185,4 @@ func (m *Manager) DiskSpace() (DiskSpace, bool) {
 		return DiskSpace{}, false
 	}
 	return d.DiskSpace()
-}
-
-var sizeUnits = []struct {
-	suffix string
-	mult   uint64
-}{
-	{"TIB", 1 << 40}, {"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10},
-	{"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10},
-	{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1},
-}
-
-// ParseSize reads a size such as 272MB, 1.5GiB or 4096 (bytes). The units
-// K, M, G, T (with or without B or iB) are powers of 1024.
-func ParseSize(s string) (uint64, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	mult := uint64(1)
-	for _, u := range sizeUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f < 0 || f*float64(mult) >= 1<<63 {
-		return 0, fmt.Errorf("%q is not a size: write bytes, or a number with K, M, G or T (powers of 1024), e.g. 272MB", s)
-	}
-	return uint64(f * float64(mult)), nil
-}
-
-// FormatSize shows a size in the largest unit that keeps it at least 1.
-func FormatSize(n uint64) string {
-	for _, u := range sizeUnits[8:12] {
-		if n >= u.mult {
-			return strconv.FormatFloat(float64(n)/float64(u.mult), 'f', 1, 64) + " " + strings.TrimSuffix(u.suffix, "B") + "iB"
-		}
-	}
-	return strconv.FormatUint(n, 10) + " B"
 }

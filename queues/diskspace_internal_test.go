@@ -5,36 +5,6 @@ import (
 	"testing"
 )
 
-// Sizes are read with units (powers of 1024) and refused with a message
-// that says how to write them.
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want uint64
-		err  bool
-	}{
-		{"0", 0, false},
-		{"4096", 4096, false},
-		{"12MB", 12 << 20, false},
-		{"12 mb", 12 << 20, false},
-		{"1.5GiB", 3 << 29, false},
-		{"10k", 10 << 10, false},
-		{"2T", 2 << 40, false},
-		{"512B", 512, false},
-		{"", 0, true},
-		{"-1MB", 0, true},
-		{"lots", 0, true},
-		{"12XB", 0, true},
-		{"1e30", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseSize(tt.in)
-		if (err != nil) != tt.err || got != tt.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.err)
-		}
-	}
-}
-
 // Below the watermark writes are refused with ErrDiskFull; the check
 // itself is a statfs of the folder's disk.
 func TestSpaceGuardRefusesBelowWatermark(t *testing.T) {

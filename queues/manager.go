@@ -125,7 +125,10 @@ func New(opts Options) (*Manager, error) {
 	}
 	m.repo.SetChecker(opts.Check)
 	if opts.Definitions != "" {
-		if err := m.repo.LoadDir(opts.Definitions); err != nil {
+		// The artifacts it leaves out are remembered by the
+		// repository (NotLoaded, Missing); the command that checked
+		// the flags has shown them.
+		if _, err := m.repo.LoadDir(opts.Definitions); err != nil {
 			return nil, err
 		}
 	}
@@ -204,6 +207,17 @@ func (m *Manager) state(org, queue string) *queueState {
 	return st
 }
 
+// ErrUnknownQueue is what every operation on a queue that names no
+// artifact of the org returns (errors.Is); the message names the queue
+// and, when it can, the artifact meant or why a folder artifact of that
+// name is not loaded.
+var ErrUnknownQueue = errors.New("unknown queue")
+
+type unknownQueue struct{ msg string }
+
+func (e *unknownQueue) Error() string        { return e.msg }
+func (e *unknownQueue) Is(target error) bool { return target == ErrUnknownQueue }
+
 // resolve finds the artifact behind a queue name (`Artifact` or
 // `Artifact/Source`).
 func (m *Manager) resolve(org, queue, caller string) (*artifacts.Artifact, error) {
@@ -213,7 +227,7 @@ func (m *Manager) resolve(org, queue, caller string) (*artifacts.Artifact, error
 	name, sourceName, hasSource := strings.Cut(queue, "/")
 	a, ok := m.repo.Get(org, name)
 	if !ok {
-		return nil, fmt.Errorf("%s: artifact %s not known", caller, queue)
+		return nil, &unknownQueue{fmt.Sprintf("%s: artifact %s not known%s", caller, queue, m.repo.Missing(org, name))}
 	}
 	if hasSource {
 		found := false
@@ -221,7 +235,7 @@ func (m *Manager) resolve(org, queue, caller string) (*artifacts.Artifact, error
 			found = found || s.Name == sourceName
 		}
 		if !found || !a.IsEvent() {
-			return nil, fmt.Errorf("%s: artifact %s not known", caller, queue)
+			return nil, &unknownQueue{fmt.Sprintf("%s: artifact %s not known", caller, queue)}
 		}
 	}
 	return a, nil

@@ -94,36 +94,63 @@ func TestReadFirstChangesNothingUntilItWrites(t *testing.T) {
 }
 
 // Table files the MANIFEST does not list are refused unless a crash
-// explains them; the refusal is ErrDamagedStore.
+// explains them; the refusal is ErrDamagedStore and leaves the file.
 func TestUnlistedTableFiles(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "data")
-	s, err := queues.OpenBadger(base, queues.SyncFlush)
+	write := func(v string) {
+		s, err := queues.OpenBadger(base, queues.SyncFlush)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Append(context.Background(), "q", [][]byte{[]byte(v)})
+		s.Close() // flushes the memtable to a table
+	}
+	write("a")
+	stale, err := os.ReadFile(filepath.Join(base, "MANIFEST"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Append(context.Background(), "q", [][]byte{[]byte("x")})
-	s.Close()
+	write("b")
+	copyTo := func(dir string) {
+		os.MkdirAll(dir, 0o700)
+		for name := range hashFolder(t, base) {
+			b, _ := os.ReadFile(filepath.Join(base, name))
+			os.WriteFile(filepath.Join(dir, name), b, 0o600)
+		}
+	}
+	tables, _ := filepath.Glob(filepath.Join(base, "*.sst"))
+	if len(tables) != 2 {
+		t.Fatalf("tables %v, want two flushes", tables)
+	}
+	first, _ := os.ReadFile(tables[0])
 	tests := []struct {
 		name    string
-		file    string
+		damage  func(dir string) string // returns the file to keep
 		refused bool
 	}{
-		// Above every id the MANIFEST names, while it lists tables: the
+		// The copy holds nothing newer than the listed tables, as the
 		// output of a compaction interrupted before its record.
-		{"an interrupted compaction's output", "000099.sst", false},
-		// Not newer than what the MANIFEST names, and never deleted by it:
-		// a table it lost.
-		{"a table the MANIFEST lost", "000000.sst", true},
+		{"an interrupted compaction's output", func(dir string) string {
+			os.WriteFile(filepath.Join(dir, "000099.sst"), first, 0o600)
+			return "000099.sst"
+		}, false},
+		// Not a table: badger could not read it either.
+		{"a cut table file", func(dir string) string {
+			os.WriteFile(filepath.Join(dir, "000099.sst"), []byte("not a table"), 0o600)
+			return "000099.sst"
+		}, false},
+		// An older copy of the MANIFEST: the second flush is unlisted and
+		// holds the only copy of "b".
+		{"a stale MANIFEST", func(dir string) string {
+			os.WriteFile(filepath.Join(dir, "MANIFEST"), stale, 0o600)
+			return filepath.Base(tables[1])
+		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
-			os.MkdirAll(dir, 0o700)
-			for name := range hashFolder(t, base) {
-				b, _ := os.ReadFile(filepath.Join(base, name))
-				os.WriteFile(filepath.Join(dir, name), b, 0o600)
-			}
-			os.WriteFile(filepath.Join(dir, tt.file), []byte("not a table"), 0o600)
+			copyTo(dir)
+			keep := tt.damage(dir)
 			s, err := queues.OpenBadger(dir, queues.SyncFlush)
 			if s != nil {
 				s.Close()
@@ -132,8 +159,8 @@ func TestUnlistedTableFiles(t *testing.T) {
 			if tt.refused != errors.Is(err, queues.ErrDamagedStore) || (tt.refused && (!errors.As(err, &de) || de.File != filepath.Join(dir, "MANIFEST"))) {
 				t.Fatalf("open: %v", err)
 			}
-			if _, statErr := os.Stat(filepath.Join(dir, tt.file)); tt.refused && statErr != nil {
-				t.Fatalf("the refused folder lost %s", tt.file)
+			if _, statErr := os.Stat(filepath.Join(dir, keep)); tt.refused && statErr != nil {
+				t.Fatalf("the refused folder lost %s", keep)
 			}
 		})
 	}

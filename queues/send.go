@@ -97,7 +97,9 @@ func (m *Manager) CheckSend(org, queue string, from Sender) (*artifacts.Artifact
 	return a, nil
 }
 
-func decodeRow(b []byte) *ordereddict.Dict {
+// DecodeRow decodes a stored event's data into the row a watcher
+// receives (an empty row if the data is not an object).
+func DecodeRow(b []byte) *ordereddict.Dict {
 	v, err := value.DecodeJSON(b)
 	if d, ok := v.(*ordereddict.Dict); ok && err == nil {
 		return d

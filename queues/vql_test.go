@@ -3,6 +3,7 @@ package queues_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -270,8 +271,8 @@ func TestRefusals(t *testing.T) {
 
 // TestArtifactVQLIsCheckedWhenSet: artifact_set with VQL naming an unknown
 // plugin or function is refused with every problem at its line and column
-// in the definition, and nothing is stored; a definitions folder with such
-// an artifact does not open.
+// in the definition, and nothing is stored; from a definitions folder,
+// such an artifact is left out and sending to it says why.
 func TestArtifactVQLIsCheckedWhenSet(t *testing.T) {
 	e := newEnv(t, nil)
 	def := "name: Custom.Broken\ntype: SERVER_EVENT\nparameters:\n- name: N\nsources:\n- query: |\n    SELECT upcse(string=ArtifactName) FROM range(end=N)\n    SELECT * FROM rnage(end=N)\n"
@@ -291,9 +292,19 @@ func TestArtifactVQLIsCheckedWhenSet(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte(def), 0o644)
 	disk, _ := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
 	defer disk.Close()
-	_, err := queues.New(queues.Options{Disk: disk, Definitions: dir, Check: plugins.ArtifactChecker(e.engine())})
-	if err == nil || !strings.Contains(err.Error(), "broken.yaml:8:19: unknown plugin rnage (did you mean range?)\n") {
-		t.Errorf("folder: %v", err)
+	m, err := queues.New(queues.Options{Disk: disk, Definitions: dir, Check: plugins.ArtifactChecker(e.engine())})
+	if err != nil {
+		t.Fatalf("folder: %v", err)
+	}
+	// From the folder, it is left out (not refusing the folder), and
+	// naming it says why.
+	broken := filepath.Join(dir, "broken.yaml")
+	why := broken + ":7:12: unknown function upcse (did you mean upcase?); " + broken + ":8:19: unknown plugin rnage (did you mean range?); artifact Custom.Broken is not loaded"
+	if got := m.Repository().NotLoaded(); len(got) != 1 || got[0].Error() != why {
+		t.Errorf("not loaded: %v\nwant %s", got, why)
+	}
+	if _, err := m.CheckSend("root", "Custom.Broken", queues.ServerSender); !errors.Is(err, queues.ErrUnknownQueue) || err.Error() != "send_event: artifact Custom.Broken not known: "+why {
+		t.Errorf("send to it: %v", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package queues
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"sync/atomic"
@@ -84,9 +85,8 @@ type watcher struct {
 // a slow watcher's backlog stays on disk, not in memory.
 const readBatch = 256
 
-// decodeChunk is how many events a VQL watcher decodes at a time: few
-// enough that its rows stay small, enough that it takes its turn at the
-// fan-out gate rarely.
+// decodeChunk is how many events a VQL watcher passes to its query in one
+// turn of the gate.
 const decodeChunk = 32
 
 // follow is a watch that has been set up: where it reads from and what it
@@ -144,15 +144,19 @@ func (f *follow) run(ctx context.Context, idle func() bool, deliver func(w *watc
 	}
 	st.watchers.Store(w, struct{}{})
 	defer st.watchers.Delete(w)
-	defer st.hub.attach(f.store, f.key, st.closed)()
+	g := f.m.fanout
+	defer st.hub.attach(f.store, f.key, g, st.closed)()
 	bounded := f.store.Features().Bounded
+	p := &parking{wake: make(chan struct{}, 1)}
+	held := false // a turn of the gate, handed over by the hub
 	for {
-		wake := st.hub.wait()
+		round := st.hub.round()
 		var evs []Event
 		var err error
-		if !f.m.fanout.do(ctx, func() { evs, err = f.store.Read(ctx, f.key, f.next, readBatch) }) || err != nil {
+		if !g.do(ctx, held, func() { evs, err = f.store.Read(ctx, f.key, f.next, readBatch) }) || err != nil {
 			return
 		}
+		held = false
 		if len(evs) > 0 && evs[0].Seq > f.next {
 			f.lost(bounded, evs[0].Seq-f.next)
 		}
@@ -166,11 +170,8 @@ func (f *follow) run(ctx context.Context, idle func() bool, deliver func(w *watc
 		if !idle() {
 			return
 		}
-		select {
-		case <-wake:
-		case <-st.closed:
-			return
-		case <-ctx.Done():
+		var ok bool
+		if ok, held = st.hub.park(p, round, g, st.closed, ctx.Done()); !ok {
 			return
 		}
 	}
@@ -221,47 +222,85 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			return true
 		}
 		defer ack()
-		rows := make([]*ordereddict.Dict, decodeChunk)
+		// pass hands one event to the query; false ends the watch.
+		pass := func(w *watcher, ev Event) bool {
+			// The query asked for this event: it is done with the
+			// previous one.
+			if !ack() {
+				return false
+			}
+			next := ev.Seq + 1
+			w.next.Store(next)
+			f.st.delivered.Add(1)
+			row := DecodeRow(ev.Data)
+			if opts.Consumer != "" {
+				row.Set(SeqColumn, int64(ev.Seq))
+			}
+			if !yield(row) {
+				// Stopped while holding ev. It was used only if the query
+				// stopped by itself (LIMIT: ctx is live) and its output has
+				// everything the query produced; without a barrier that
+				// cannot be known, and ev stays unread.
+				if barrier != nil && ctx.Err() == nil {
+					done = next
+				}
+				return false
+			}
+			done = next
+			return true
+		}
 		f.run(ctx, ack, func(w *watcher, evs []Event) bool {
 			for len(evs) > 0 {
 				chunk := evs[:min(len(evs), decodeChunk)]
 				evs = evs[len(chunk):]
-				if !m.fanout.do(ctx, func() {
-					for i, ev := range chunk {
-						rows[i] = decodeRow(ev.Data)
-					}
-				}) {
-					return false
-				}
-				for i, ev := range chunk {
-					// The query asked for this event: it is done with
-					// the previous one.
-					if !ack() {
-						return false
-					}
-					next := ev.Seq + 1
-					w.next.Store(next)
-					f.st.delivered.Add(1)
-					row := rows[i]
-					rows[i] = nil
-					if opts.Consumer != "" {
-						row.Set(SeqColumn, int64(ev.Seq))
-					}
-					if !yield(row) {
-						// Stopped while holding ev. It was used only if
-						// the query stopped by itself (LIMIT: ctx is
-						// live) and its output has everything the query
-						// produced; without a barrier that cannot be
-						// known, and ev stays unread.
-						if barrier != nil && ctx.Err() == nil {
-							done = next
+				// Decoding and the query's work on the rows take a turn
+				// of the gate, on a lease: a query that waits (on its
+				// output, on a slow client) holds it no longer than that.
+				more := true
+				if !m.fanout.lease(ctx, rowLease, func() {
+					for _, ev := range chunk {
+						if more = pass(w, ev); !more {
+							return
 						}
-						return false
 					}
-					done = next
+				}) || !more {
+					return false
 				}
 			}
 			return true
+		})
+	}, nil
+}
+
+// ErrRawAck is returned by WatchEvents for a named consumer whose position
+// the watcher itself would have to move: only a client that acknowledges
+// (ClientAck) reads raw events.
+var ErrRawAck = errors.New("a named consumer read as raw events must be acknowledged by its client")
+
+// WatchEvents is Watch for a reader that passes events on as they are
+// stored (an HTTP watcher writes the JSON bytes without decoding them): it
+// hands out the events in batches, in order, each once. The batches and
+// their Data belong to the store: read them, do not change them. The loop
+// body runs holding a turn of the watchers' gate, on a lease: pass the
+// batch on (one write) and come back. A named consumer must leave its
+// position to the client (ClientAck).
+func (m *Manager) WatchEvents(ctx context.Context, org, queue string, opts WatchOptions) (iter.Seq[[]Event], error) {
+	if opts.Consumer != "" && !opts.ClientAck {
+		return nil, fmt.Errorf("watch %s: consumer %q: %w", queue, opts.Consumer, ErrRawAck)
+	}
+	f, err := m.start(ctx, org, queue, opts)
+	if err != nil {
+		return nil, err
+	}
+	return func(yield func([]Event) bool) {
+		f.run(ctx, func() bool { return true }, func(w *watcher, evs []Event) bool {
+			w.next.Store(evs[len(evs)-1].Seq + 1)
+			f.st.delivered.Add(int64(len(evs)))
+			// Passing the batch on is a write to a client: it takes a
+			// turn too, so that thousands of writes do not crowd the CPU
+			// at once.
+			more := false
+			return m.fanout.lease(ctx, writeLease, func() { more = yield(evs) }) && more
 		})
 	}, nil
 }
@@ -296,7 +335,7 @@ func (m *Manager) Source(ctx context.Context, org, queue string, start, end time
 					return
 				}
 				next = ev.Seq + 1
-				if !yield(decodeRow(ev.Data)) {
+				if !yield(DecodeRow(ev.Data)) {
 					return
 				}
 			}

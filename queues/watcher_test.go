@@ -139,7 +139,10 @@ func TestInternalDropIsLoggedToTheWatcher(t *testing.T) {
 	m, _ := queues.New(queues.Options{Disk: disk, Memory: queues.NewMemoryStore(10)})
 	e.m = m
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		// Once the watcher is there (a hang guard bounds the wait).
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && watchersOf(m, "Server.Internal.Pong") == 0; {
+			time.Sleep(10 * time.Millisecond)
+		}
 		for i := range 50 {
 			m.Send(context.Background(), "root", "Server.Internal.Pong", ordereddict.NewDict().Set("i", int64(i)), queues.Sender{Principal: "server", Internal: true})
 		}
@@ -182,4 +185,14 @@ func TestRetentionRemovesOldEvents(t *testing.T) {
 	for row := range seq {
 		t.Errorf("still stored: %v", row)
 	}
+}
+
+// watchersOf is how many watchers the root org's queue has.
+func watchersOf(m *queues.Manager, queue string) int {
+	for _, q := range m.Queues("root") {
+		if q.Name == queue {
+			return q.Watchers
+		}
+	}
+	return 0
 }

@@ -93,21 +93,12 @@ func (s *Shell) cmdHelp(_ context.Context, arg string) {
 // helpOn describes the plugins and functions called name, as vqlq help
 // NAME does.
 func (s *Shell) helpOn(name string) {
-	found := false
-	for _, kind := range []struct {
-		label string
-		infos []vql.Info
-	}{{"plugin", s.engine.Plugins()}, {"function", s.engine.Functions()}} {
-		for _, info := range kind.infos {
-			if strings.EqualFold(info.Name, name) {
-				found = true
-				fmt.Fprint(s.out, info.Describe(kind.label))
-			}
-		}
-	}
+	text, found := s.engine.Help(name)
 	if !found {
-		fmt.Fprintf(s.errOut, "no plugin or function named %q; .plugins and .functions list them\n", name)
+		fmt.Fprintf(s.errOut, "%s; .plugins and .functions list them\n", text)
+		return
 	}
+	fmt.Fprint(s.out, text)
 }
 
 // describe prints declarations: the same text `vqlq help` shows.

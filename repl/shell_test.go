@@ -75,7 +75,7 @@ func TestSyntaxErrorReportedAtOnce(t *testing.T) {
 	if s.Prompt() != "vqlq> " || out.Len() != 0 {
 		t.Fatalf("prompt %q out %q", s.Prompt(), out.String())
 	}
-	want := "1:10: unexpected token \"FORM\" (expected FROM)\nSELECT * FORM range(end=1)\n         ^\n"
+	want := "1:10: unexpected token \"FORM\" (did you mean FROM?)\nSELECT * FORM range(end=1)\n         ^\n"
 	if errOut.String() != want || len(entries) != 1 || !s.Failed() {
 		t.Errorf("stderr %q entries %q", errOut.String(), entries)
 	}

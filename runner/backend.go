@@ -7,6 +7,7 @@ package runner
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/internal/bytesize"
 	"github.com/vqlq/vqlq/internal/private"
 	"github.com/vqlq/vqlq/monitoring"
 	"github.com/vqlq/vqlq/plugins"
@@ -44,17 +46,17 @@ func (f *StoreFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Sync, "sync", "flush", "when an event is acknowledged: flush (written, survives kill -9), full (fsynced), none")
 	fs.DurationVar(&f.Retention, "retention", 30*24*time.Hour, "how long disk-backed events are kept")
 	f.MinFree = queues.DefaultMinFree
-	fs.Var((*sizeValue)(&f.MinFree), "min-free", "refuse events while the data folder's disk has less free space than this (e.g. 272MB, 1GB; 0 turns it off): room badger needs for its flushes and compactions")
+	fs.Var((*sizeValue)(&f.MinFree), "min-free", "refuse events while the data folder's disk has less free space than this (e.g. 272MiB, 1GB; 0 turns it off): room badger needs for its flushes and compactions")
 	fs.Var(&f.QueryMemory, "max-query-memory", "memory one statement may hold for GROUP BY, ORDER BY, LET <= and queries read as values (512MiB, 2GB, bytes; 0 for no limit): past it the statement stops with an error")
 }
 
 // sizeValue is a flag holding a size in bytes, written with units.
 type sizeValue uint64
 
-func (v *sizeValue) String() string { return queues.FormatSize(uint64(*v)) }
+func (v *sizeValue) String() string { return bytesize.Format(int64(*v)) }
 
 func (v *sizeValue) Set(s string) error {
-	n, err := queues.ParseSize(s)
+	n, err := bytesize.Parse(s)
 	if err != nil {
 		return err
 	}
@@ -78,23 +80,33 @@ func DefaultDataDir() string {
 }
 
 // Check validates the flags before anything runs: a bad org, sync mode or
-// definitions folder is a usage error.
-func (f *StoreFlags) Check() error {
+// definitions folder is a usage error. It returns the artifacts of the
+// definitions folder that will not be loaded because their VQL has
+// problems (the rest of the folder is usable): the command shows them
+// once, with WarnNotLoaded.
+func (f *StoreFlags) Check() (skipped []*artifacts.NotLoaded, err error) {
 	if err := queues.CheckOrg(f.Org); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := queues.ParseSyncMode(f.Sync); err != nil {
-		return err
+		return nil, err
 	}
-	if f.Definitions != "" {
-		repo := artifacts.NewRepository(nil)
-		// The engine is built, not the data folder opened.
-		repo.SetChecker(plugins.ArtifactChecker((&Backend{Flags: f}).Engine()))
-		if err := repo.LoadDir(f.Definitions); err != nil {
-			return err
-		}
+	if f.Definitions == "" {
+		return nil, nil
 	}
-	return nil
+	repo := artifacts.NewRepository(nil)
+	// The engine is built, not the data folder opened.
+	repo.SetChecker(plugins.ArtifactChecker((&Backend{Flags: f}).Engine()))
+	return repo.LoadDir(f.Definitions)
+}
+
+// WarnNotLoaded writes one WARN line per artifact of the definitions
+// folder that is not loaded, naming the file, line and column of each
+// problem.
+func WarnNotLoaded(w io.Writer, skipped []*artifacts.NotLoaded) {
+	for _, n := range skipped {
+		fmt.Fprintln(w, vql.Message{Level: vql.LevelWarn, Text: n.Error()}.String())
+	}
 }
 
 // Backend opens the data folder on first use and closes it at the end.

@@ -47,7 +47,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, c *caller) {
 	}
 	if _, err := s.opts.Manager.CheckSend(c.org, queue, queues.Sender{Principal: c.identity().Principal}); err != nil {
 		status := http.StatusBadRequest
-		if strings.HasSuffix(err.Error(), "not known") {
+		if errors.Is(err, queues.ErrUnknownQueue) {
 			status = http.StatusNotFound
 		}
 		s.refuse(w, r, c, status, "%v", err)
@@ -153,15 +153,67 @@ func (sw *streamWriter) sendID(v any, id int64) error {
 	if err != nil {
 		return err
 	}
+	return sw.write(sw.appendMessage(nil, b, id))
+}
+
+// appendMessage frames one message (JSON) for the stream.
+func (sw *streamWriter) appendMessage(buf, b []byte, id int64) []byte {
+	return sw.appendTail(append(sw.appendHead(buf, id), b...))
+}
+
+func (sw *streamWriter) appendHead(buf []byte, id int64) []byte {
+	switch {
+	case sw.sse && id != 0:
+		buf = append(buf, "id: "...)
+		buf = strconv.AppendInt(buf, id, 10)
+		return append(buf, "\ndata: "...)
+	case sw.sse:
+		return append(buf, "data: "...)
+	}
+	return buf
+}
+
+func (sw *streamWriter) appendTail(buf []byte) []byte {
+	if sw.sse {
+		return append(buf, "\n\n"...)
+	}
+	return append(buf, '\n')
+}
+
+// appendEvent frames a stored event: its bytes as they are, with, for a
+// named consumer, its position added as the last column, _seq (and as the
+// SSE id).
+func (sw *streamWriter) appendEvent(buf []byte, ev queues.Event, withSeq bool) []byte {
+	if !withSeq {
+		return sw.appendMessage(buf, ev.Data, 0)
+	}
+	b := ev.Data
+	n := len(b)
+	if n < 2 || b[0] != '{' || b[n-1] != '}' || bytes.Contains(b, seqKey) {
+		// A row that has a column of that name already (or is not an
+		// object): decode it, as a VQL watcher would.
+		row := queues.DecodeRow(b)
+		row.Set(queues.SeqColumn, int64(ev.Seq))
+		b, _ = value.EncodeJSON(row)
+		return sw.appendMessage(buf, b, int64(ev.Seq))
+	}
+	buf = append(sw.appendHead(buf, int64(ev.Seq)), b[:n-1]...)
+	if n > 2 {
+		buf = append(buf, ',')
+	}
+	buf = append(buf, seqKey...)
+	buf = append(buf, ':')
+	buf = strconv.AppendUint(buf, ev.Seq, 10)
+	return sw.appendTail(append(buf, '}'))
+}
+
+var seqKey = []byte(`"` + queues.SeqColumn + `"`)
+
+// write sends framed messages and flushes them.
+func (sw *streamWriter) write(b []byte) error {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
-	if sw.sse && id != 0 {
-		_, err = fmt.Fprintf(sw.w, "id: %d\ndata: %s\n\n", id, b)
-	} else if sw.sse {
-		_, err = fmt.Fprintf(sw.w, "data: %s\n\n", b)
-	} else {
-		_, err = fmt.Fprintf(sw.w, "%s\n", b)
-	}
+	_, err := sw.w.Write(b)
 	if err == nil {
 		err = sw.rc.Flush()
 	}
@@ -232,20 +284,22 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
-	seq, err := s.opts.Manager.Watch(ctx, c.org, queue, opts)
+	batches, err := s.opts.Manager.WatchEvents(ctx, c.org, queue, opts)
 	if err != nil {
 		s.refuse(w, r, c, consumerStatus(err), "%v", err)
 		return
 	}
 	sw := s.newStream(w, r)
 	defer sw.close()
-	for row := range seq {
-		var id int64
-		if opts.Consumer != "" {
-			v, _ := row.Get(queues.SeqColumn)
-			id, _ = v.(int64)
+	var buf []byte
+	for evs := range batches {
+		// The stored bytes go out as they are, every event of a batch in
+		// one write.
+		buf = buf[:0]
+		for _, ev := range evs {
+			buf = sw.appendEvent(buf, ev, opts.Consumer != "")
 		}
-		if sw.sendID(row, id) != nil {
+		if sw.write(buf) != nil {
 			return
 		}
 	}
@@ -258,7 +312,7 @@ func consumerStatus(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, queues.ErrTooManyConsumers):
 		return http.StatusConflict
-	case errors.Is(err, queues.ErrConsumerNotFound), strings.Contains(err.Error(), "not known"):
+	case errors.Is(err, queues.ErrConsumerNotFound), errors.Is(err, queues.ErrUnknownQueue):
 		return http.StatusNotFound
 	}
 	return http.StatusBadRequest
@@ -450,6 +504,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	defer cancel()
 	sw = s.newStream(w, r)
 	defer sw.close()
+	defer s.failWritesWhenDone(ctx, sw)()
 	rs.logs = logf
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
@@ -492,7 +547,6 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 		if ctx.Err() != nil {
-			s.sayShuttingDown(sw)
 			return
 		}
 	}
@@ -519,6 +573,34 @@ func (s *Server) refuseProgram(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "status": 400, "line": se.Pos.Line, "column": se.Pos.Column,
 		"incomplete": se.Incomplete, "problems": problems})
+}
+
+// failWritesWhenDone makes the stream's writes fail at once when ctx
+// ends (client gone, shutdown, token revoked): a client that stops
+// reading blocks the write of a row, and no context ends a blocked write.
+// Call the returned func before the handler returns: if the deadline was
+// set, it is set before the server writes the response's end, which
+// then fails, so that the connection is closed instead of reused with a
+// deadline in the past.
+//
+// When the server is shutting down, the client is told so first (see
+// sayShuttingDown), within shutdownNotice: a client that reads gets the
+// message, one that does not cannot delay the shutdown longer.
+func (s *Server) failWritesWhenDone(ctx context.Context, sw *streamWriter) func() {
+	set := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		if s.isDraining() {
+			_ = sw.rc.SetWriteDeadline(time.Now().Add(shutdownNotice))
+			s.sayShuttingDown(sw)
+		}
+		_ = sw.rc.SetWriteDeadline(time.Now())
+		close(set)
+	})
+	return func() {
+		if !stop() {
+			<-set
+		}
+	}
 }
 
 // QueueRow is one queue as GET /queues lists it.

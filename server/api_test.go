@@ -250,7 +250,7 @@ func TestQueryStreamsRowsAndLogs(t *testing.T) {
 	}
 	// A parse error runs nothing.
 	status, body = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "admin", `{"query": "SELECT * FORM x"}`)
-	if status != 400 || !strings.Contains(body, `unexpected token \"FORM\" (expected FROM)`) || !strings.Contains(body, `"line":1`) || !strings.Contains(body, `"column":10`) {
+	if status != 400 || !strings.Contains(body, `unexpected token \"FORM\" (did you mean FROM?)`) || !strings.Contains(body, `"line":1`) || !strings.Contains(body, `"column":10`) {
 		t.Errorf("parse error: %d %s", status, body)
 	}
 	// Publishers send; they do not query.

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Velocidex/ordereddict"
+
+	"github.com/vqlq/vqlq/queues"
 )
 
 // sseEvents reads n Server-Sent Events of a watch, then disconnects; it
@@ -115,5 +119,41 @@ func TestHTTPConsumerMovesOnlyWhenAcknowledged(t *testing.T) {
 	}
 	if status, body := e.do("GET", send+"?after=3", "reader", ""); status != 400 || !strings.Contains(body, "only a named consumer") {
 		t.Errorf("after= without a consumer: %d %s", status, body)
+	}
+}
+
+// HTTP watchers write each event's stored JSON as it is; a named
+// consumer's rows get _seq as their last column, replacing a column of
+// that name that a row sent by the server itself carried, as a VQL
+// watcher's rows do.
+func TestHTTPWatchWritesStoredRows(t *testing.T) {
+	e := newAPIEnv(t, 0)
+	if ids, _ := e.sseEvents("consumer=raw", 0); len(ids) != 0 {
+		t.Fatal(ids)
+	}
+	for _, row := range []string{`{"n":1,"s":"a \"_seq\" in a string"}`, `{}`, `{"_seq":"mine","n":3}`} {
+		if status, body := e.do("POST", send, "pub", row); status != 200 {
+			t.Fatal(status, body)
+		}
+	}
+	if _, err := e.m.Send(context.Background(), rootOrg, "Server.Events.Receive", ordereddict.NewDict().Set("_seq", "mine").Set("n", 4), queues.ServerSender); err != nil {
+		t.Fatal(err)
+	}
+	ids, data := e.sseEvents("consumer=raw", 4)
+	want := []string{
+		`{"n":1,"s":"a \"_seq\" in a string","_ts":%,"_Source":"pub","_seq":1}`,
+		`{"_ts":%,"_Source":"pub","_seq":2}`,
+		`{"n":3,"_ts":%,"_Source":"pub","_seq":3}`,
+		`{"n":4,"_ts":%,"_Source":"server","_seq":4}`,
+	}
+	if strings.Join(ids, ",") != "1,2,3,4" || len(data) != 4 {
+		t.Fatalf("ids %v, data %v", ids, data)
+	}
+	for i, w := range want {
+		before, after, _ := strings.Cut(w, "%")
+		ts := strings.TrimSuffix(strings.TrimPrefix(data[i], before), after)
+		if !strings.HasPrefix(data[i], before) || !strings.HasSuffix(data[i], after) || strings.Trim(ts, "0123456789") != "" {
+			t.Errorf("event %d: %s, want %s", i+1, data[i], w)
+		}
 	}
 }

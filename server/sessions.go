@@ -102,10 +102,19 @@ func (s *Server) hasSession(c *caller, id string) bool {
 // with {"type":"shutdown"}, so that an attached client can tell "the
 // server went away" from "the query finished".
 func (s *Server) sayShuttingDown(sw *streamWriter) {
+	_ = sw.send(ordereddict.NewDict().Set("type", "shutdown").Set("message", "shutting down"))
+}
+
+// shutdownNotice bounds how long the shutdown message may take to write.
+const shutdownNotice = 250 * time.Millisecond
+
+// isDraining reports whether the server is shutting down.
+func (s *Server) isDraining() bool {
 	select {
 	case <-s.draining:
-		_ = sw.send(ordereddict.NewDict().Set("type", "shutdown").Set("message", "shutting down"))
+		return true
 	default:
+		return false
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -162,7 +163,7 @@ func checkToken(m *queues.Manager, t Token) error {
 	}
 	for _, q := range t.Queues {
 		if _, err := m.CheckSend(t.Org, q, queues.Sender{Principal: t.Name}); err != nil {
-			if strings.HasSuffix(err.Error(), "not known") {
+			if errors.Is(err, queues.ErrUnknownQueue) {
 				return fmt.Errorf("--queue %s: there is no such queue in org %s", q, t.Org)
 			}
 			msg := strings.TrimPrefix(err.Error(), "send_event: ")

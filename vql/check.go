@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vqlq/vqlq/internal/suggest"
 	"github.com/vqlq/vqlq/vql/ast"
 	"github.com/vqlq/vqlq/vql/source"
 )
@@ -143,11 +144,49 @@ func (c *checker) from(pc *ast.PluginCall, nested bool) {
 		c.args("plugin", p.Info(), pc.P, pc.Args)
 	case nested && !pc.HasParens:
 	default:
-		c.report(pc.P, "unknown plugin %s%s", name, didYouMean(name, c.e.pluginNames()))
+		c.report(pc.P, "%s", c.e.unknownPlugin(name))
 	}
 	for _, a := range pc.Args {
 		c.expr(a.Value)
 	}
+}
+
+// unknownPlugin says what is wrong with `FROM name(…)` when no plugin has
+// that name: a function used as a plugin says how functions are called
+// (notAPlugin), otherwise the nearest plugin is offered.
+func (e *Engine) unknownPlugin(name string) string {
+	if why := e.notAPlugin(name); why != "" {
+		return why
+	}
+	return "unknown plugin " + name + suggest.DidYouMean(name, e.pluginNames())
+}
+
+// notAPlugin is, for a function named after FROM, how a function is
+// called; "" when name is no function.
+func (e *Engine) notAPlugin(name string) string {
+	if _, ok := e.function(name); !ok {
+		return ""
+	}
+	return fmt.Sprintf("%s is a function, not a plugin: call it in an expression, as in SELECT %s(…) AS x FROM scope()", name, name)
+}
+
+// unknownFunction says what is wrong with a call of name in an expression
+// when no function has that name: a plugin used as a function says where
+// plugins go (notAFunction), otherwise the nearest function is offered.
+func (e *Engine) unknownFunction(name string) string {
+	if why := e.notAFunction(name); why != "" {
+		return why
+	}
+	return "unknown function " + name + suggest.DidYouMean(name, e.functionNames())
+}
+
+// notAFunction is, for a plugin called in an expression, where a plugin
+// goes; "" when name is no plugin.
+func (e *Engine) notAFunction(name string) string {
+	if _, ok := e.plugin(name); !ok {
+		return ""
+	}
+	return fmt.Sprintf("%s is a plugin, not a function: use it after FROM, as in SELECT * FROM %s(…), or as a value in a sub-query {SELECT * FROM %s(…)}", name, name, name)
 }
 
 func (c *checker) call(n *ast.Call) {
@@ -155,7 +194,7 @@ func (c *checker) call(n *ast.Call) {
 	if f, ok := c.e.function(name); ok {
 		c.args("function", f.Info(), n.P, n.Args)
 	} else if !c.isDefined(name) {
-		c.report(n.P, "unknown function %s%s", name, didYouMean(name, c.e.functionNames()))
+		c.report(n.P, "%s", c.e.unknownFunction(name))
 	}
 	for _, a := range n.Args {
 		c.expr(a.Value)
@@ -181,7 +220,7 @@ func (c *checker) args(kind string, info Info, at source.Pos, args []*ast.Arg) {
 		if len(names) > 0 {
 			takes = "its arguments are " + strings.Join(names, ", ")
 		}
-		c.report(a.P, "unknown argument %s of %s %s%s; %s", a.Name.Value, kind, info.Name, didYouMean(a.Name.Value, names), takes)
+		c.report(a.P, "unknown argument %s of %s %s%s; %s", a.Name.Value, kind, info.Name, suggest.DidYouMean(a.Name.Value, names), takes)
 	}
 	if unknown {
 		return

@@ -3,6 +3,8 @@ package vql
 import (
 	"fmt"
 	"strings"
+
+	"github.com/vqlq/vqlq/internal/suggest"
 )
 
 // Describe renders a declaration for people (vqlq help NAME, help NAME at
@@ -25,4 +27,27 @@ func (info Info) Describe(kind string) string {
 		b.WriteString("    …          any other name=value arguments are accepted\n")
 	}
 	return b.String()
+}
+
+// Help describes every plugin and function called name (case does not
+// matter), as vqlq help NAME and help NAME at the prompt show it. When
+// there is none, found is false and text says so, offering the nearest
+// name.
+func (e *Engine) Help(name string) (text string, found bool) {
+	var b strings.Builder
+	for _, kind := range []struct {
+		label string
+		infos []Info
+	}{{"plugin", e.Plugins()}, {"function", e.Functions()}} {
+		for _, info := range kind.infos {
+			if strings.EqualFold(info.Name, name) {
+				b.WriteString(info.Describe(kind.label))
+			}
+		}
+	}
+	if b.Len() > 0 {
+		return b.String(), true
+	}
+	names := append(e.pluginNames(), e.functionNames()...)
+	return fmt.Sprintf("no plugin or function named %q%s", name, suggest.DidYouMean(name, names)), false
 }

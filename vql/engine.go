@@ -11,6 +11,7 @@ import (
 	"iter"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/Velocidex/ordereddict"
 
@@ -30,6 +31,9 @@ type Engine struct {
 	// notes are warnings for LETs of names that look meaningful but are
 	// not (a query that sets OrgId has not changed its org).
 	notes map[string]string
+	// vfilterCore leaves Velociraptor's operator protocols out
+	// (operators.go).
+	vfilterCore atomic.Bool
 }
 
 // NewEngine returns an engine with nothing registered. The root package

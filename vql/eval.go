@@ -164,31 +164,31 @@ func (s *Scope) evalBinary(ctx context.Context, n *ast.Binary) any {
 	case ast.OpNe:
 		return !value.Equal(l, r)
 	case ast.OpLt:
-		c, ok := value.Compare(l, r)
+		c, ok := s.rt.engine.operators().Compare(l, r)
 		return ok && c < 0
 	case ast.OpLe:
-		c, ok := value.Compare(l, r)
+		c, ok := s.rt.engine.operators().Compare(l, r)
 		return (ok && c <= 0) || value.Equal(l, r)
 	case ast.OpGt:
-		c, ok := value.Compare(l, r)
+		c, ok := s.rt.engine.operators().Compare(l, r)
 		return ok && c > 0
 	case ast.OpGe:
-		c, ok := value.Compare(l, r)
+		c, ok := s.rt.engine.operators().Compare(l, r)
 		return (ok && c >= 0) || value.Equal(l, r)
 	case ast.OpIn:
 		return value.In(l, r)
 	case ast.OpRegex:
-		ok, err := value.RegexMatch(l, r)
+		ok, err := s.rt.engine.operators().RegexMatch(l, r)
 		if err != nil {
 			s.Errorf("%s: %v", n.P, err)
 		}
 		return ok
 	case ast.OpAdd:
-		return value.Add(l, r)
+		return s.rt.engine.operators().Add(l, r)
 	case ast.OpSub:
 		return value.Sub(l, r)
 	case ast.OpMul:
-		return value.Mul(l, r)
+		return s.rt.engine.operators().Mul(l, r)
 	case ast.OpDiv:
 		return value.Div(l, r)
 	case ast.OpMod:
@@ -314,7 +314,11 @@ func (s *Scope) evalCall(ctx context.Context, n *ast.Call) any {
 	}
 	def, ok := s.lookup(name)
 	if !ok {
-		s.Errorf("Function %s not found.%s", name, suggest(name, s.rt.engine.functionNames()))
+		if why := s.rt.engine.notAFunction(name); why != "" {
+			s.Errorf("Function %s not found: %s", name, why)
+		} else {
+			s.Errorf("Function %s not found.%s", name, suggestion(name, s.rt.engine.functionNames()))
+		}
 		return nil
 	}
 	switch d := def.(type) {
@@ -407,7 +411,11 @@ func (s *Scope) rowsFrom(ctx context.Context, pc *ast.PluginCall) iter.Seq[Row] 
 	}
 	p, ok := s.rt.engine.plugin(name)
 	if !ok {
-		s.Errorf("Plugin %s not found.%s", name, suggest(name, s.rt.engine.pluginNames()))
+		if why := s.rt.engine.notAPlugin(name); why != "" {
+			s.Errorf("Plugin %s not found: %s", name, why)
+		} else {
+			s.Errorf("Plugin %s not found.%s", name, suggestion(name, s.rt.engine.pluginNames()))
+		}
 		return func(func(Row) bool) {}
 	}
 	info := p.Info()

@@ -113,8 +113,8 @@ func (s *Scope) subSelectColumn(ctx context.Context, sel *ast.Select) any {
 // *ordereddict.Dict with every value materialised).
 func (s *Scope) Query(ctx context.Context, sel *ast.Select) iter.Seq[Row] {
 	return func(yield func(Row) bool) {
-		if sel.Limit != nil && *sel.Limit == 0 {
-			return
+		if (sel.Limit != nil && *sel.Limit == 0) || ctx.Err() != nil {
+			return // a query per row of a list (foreach) ends here when stopped
 		}
 		q := s.Child()
 		e := &executor{ctx: ctx, plan: planFor(sel), qs: q}
@@ -125,7 +125,7 @@ func (s *Scope) Query(ctx context.Context, sel *ast.Select) iter.Seq[Row] {
 		switch {
 		case len(sel.GroupBy) > 0:
 			e.grouped(src, yield)
-		case len(sel.OrderBy) > 0 && sel.Limit != nil:
+		case len(sel.OrderBy) > 0 && sel.Limit != nil && *sel.Limit > 0:
 			e.topK(src, yield, *sel.Limit)
 		case len(sel.OrderBy) > 0:
 			e.ordered(src, yield)
@@ -241,9 +241,7 @@ type sortable struct {
 // sortKeys evaluates the ORDER BY keys for the row just built: they see the
 // output columns by name, then the plugin's row.
 func (e *executor) sortKeys(out *ordereddict.Dict) []any {
-	ks := e.rs.Child()
-	ks.row = out
-	return e.keysOf(ks)
+	return e.keysInto(e.rs.Child(), out, make([]any, len(e.plan.sel.OrderBy)))
 }
 
 func (e *executor) ordered(src iter.Seq[Row], yield func(Row) bool) {

@@ -4,6 +4,8 @@ import (
 	"iter"
 	"slices"
 
+	"github.com/Velocidex/ordereddict"
+
 	"github.com/vqlq/vqlq/vql/ast"
 	"github.com/vqlq/vqlq/vql/value"
 )
@@ -77,23 +79,25 @@ func (h *topHeap) down(i int) {
 }
 
 // topK answers `ORDER BY … LIMIT k` holding k rows instead of all of
-// them, in the order the full stable sort would give. A row's keys are
-// computed before its output row is built, from the same columns the
-// built row would show, so a row that would not make the cut is never
-// built.
+// them, in the order the full stable sort would give. Every row is still
+// built, as for the full sort: its columns may act (send_event(), log())
+// or count (a running count() seen by the rows after it).
 func (e *executor) topK(src iter.Seq[Row], yield func(Row) bool, k int64) {
 	h := &topHeap{order: e.plan.sel.OrderBy, rows: make([]ranked, 0, min(k, 1024))}
 	held := e.qs.hold("ORDER BY … LIMIT")
 	defer held.release()
 	var seq int64
+	scratch := make([]any, len(h.order)) // the keys of a row that may not make it
+	ks := e.rs.Child()                   // without GROUP BY, one key scope serves every row
 	for row := range e.survivors(src) {
-		cand := ranked{sortable: sortable{keys: e.keysOf(e.rs)}, seq: seq}
+		out := e.build(row)
+		cand := ranked{sortable: sortable{row: out, keys: e.keysInto(ks, out, scratch)}, seq: seq}
 		seq++
 		full := int64(len(h.rows)) == k
 		if full && !h.after(&h.rows[0], &cand) {
 			continue
 		}
-		cand.row = e.build(row)
+		cand.keys = slices.Clone(scratch)
 		cand.size = sizeSortEntry + estimateSize(cand.row)
 		if full {
 			held.drop(h.rows[0].size)
@@ -126,15 +130,14 @@ func (e *executor) topK(src iter.Seq[Row], yield func(Row) bool, k int64) {
 	}
 }
 
-// keysOf evaluates the ORDER BY keys in scope ks, which sees the output
-// columns by name, then the plugin's row.
-func (e *executor) keysOf(ks *Scope) []any {
-	quiet := ks.quiet
+// keysInto evaluates the ORDER BY keys for the row just built, into
+// keys, in ks, a child of the row scope: they see the output columns by
+// name, then the plugin's row.
+func (e *executor) keysInto(ks *Scope, out *ordereddict.Dict, keys []any) []any {
+	ks.row = out
 	ks.quiet = true
-	keys := make([]any, len(e.plan.sel.OrderBy))
 	for i, k := range e.plan.sel.OrderBy {
 		keys[i] = ks.Materialize(e.ctx, ks.Eval(e.ctx, k.Expr))
 	}
-	ks.quiet = quiet
 	return keys
 }

@@ -11,13 +11,13 @@ import (
 	"testing"
 )
 
-// folderHashes hashes every file under dir, by relative path.
+// folderHashes hashes every regular file under dir, by relative path.
 func folderHashes(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+		if err != nil || !d.Type().IsRegular() {
+			return err // folders, and the socket a killed server left
 		}
 		f, err := os.Open(path)
 		if err != nil {
@@ -62,10 +62,28 @@ func copyFolder(t *testing.T, src, dst string) {
 	}
 }
 
+// wantRefusal checks that a command refused a damaged folder, saying
+// which file, what is wrong and what to do.
+func wantRefusal(t *testing.T, what string, r result, dir, problem string) {
+	t.Helper()
+	for _, want := range []string{"data folder " + dir + " is damaged", filepath.Join(dir, "MANIFEST"), problem, "changed nothing", "Restore the folder from a backup", "move it aside"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("%s: stderr lacks %q", what, want)
+		}
+	}
+	if r.code != 1 || r.stdout != "" {
+		t.Errorf("%s: exit %d, stdout %q", what, r.code, r.stdout)
+	}
+	if t.Failed() {
+		t.Fatalf("%s: %+v", what, r)
+	}
+}
+
 // A data folder whose MANIFEST is lost or damaged is refused, not
 // emptied: the read-only source() query fails naming the MANIFEST and
 // what to do, and every file of the folder is byte-identical afterwards.
-// The intact folder is read by the same query without a byte changed.
+// The intact folder is read by the same query, and by queues(),
+// artifact_definitions() and consumers(), without a byte changed.
 func TestDamagedManifestIsRefusedAndNothingChanges(t *testing.T) {
 	e := newQueueEnv(t)
 	r := runVQLQ(t, "", e.args(`SELECT count() AS n FROM range(end=20000) WHERE send_event(artifact='Server.Events.Receive', row=dict(i=_value)) GROUP BY 1`)...)
@@ -92,6 +110,13 @@ func TestDamagedManifestIsRefusedAndNothingChanges(t *testing.T) {
 		{"garbage", func(p string) error {
 			return os.WriteFile(p, []byte(strings.Repeat("not a manifest\n", 40)), 0o600)
 		}, false, "does not start with badger's magic"},
+		{"a table file removed", func(p string) error {
+			tables, _ := filepath.Glob(filepath.Join(filepath.Dir(p), "*.sst"))
+			if len(tables) == 0 {
+				return os.ErrNotExist
+			}
+			return os.Remove(tables[0])
+		}, false, "it lists table files that are missing: 0000"},
 		{"a flipped byte", func(p string) error {
 			b, err := os.ReadFile(p)
 			if err != nil {
@@ -115,18 +140,16 @@ func TestDamagedManifestIsRefusedAndNothingChanges(t *testing.T) {
 				if r.code != 0 || r.stdout != "{\"n\":20000}\n" {
 					t.Fatalf("%+v", r)
 				}
-			} else {
-				for _, want := range []string{"data folder " + dir + " is damaged", manifest(dir), tt.want, "changed nothing", "Restore the folder from a backup", "move it aside"} {
-					if !strings.Contains(r.stderr, want) {
-						t.Errorf("stderr lacks %q", want)
+				// The other commands that only read leave it as it was too.
+				for _, q := range []string{"SELECT name, stored FROM queues()", "SELECT name FROM artifact_definitions()", "SELECT * FROM consumers()"} {
+					if r := runVQLQ(t, "", "query", "--data-dir", dir, "--definitions", e.defs, q); r.code != 0 {
+						t.Fatalf("%s: %+v", q, r)
 					}
 				}
-				if r.code == 0 || r.stdout != "" {
-					t.Errorf("exit %d, stdout %q", r.code, r.stdout)
-				}
-				if t.Failed() {
-					t.Fatalf("%+v", r)
-				}
+			} else {
+				wantRefusal(t, "query", r, dir, tt.want)
+				// The server, which opens the folder read-write, refuses it too.
+				wantRefusal(t, "serve", serveRefused(t, "--data-dir", dir, "--definitions", e.defs), dir, tt.want)
 			}
 			if after := folderHashes(t, dir); !reflect.DeepEqual(before, after) {
 				t.Fatalf("the folder changed:\nbefore %v\nafter  %v", before, after)

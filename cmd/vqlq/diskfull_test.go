@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -69,58 +70,91 @@ func countStored(t *testing.T, data, defs string) string {
 	return strings.TrimSpace(r.stdout)
 }
 
+// floodBatch is 100 events of 1 KB.
+var floodBatch = strings.Repeat(`{"pad":"`+strings.Repeat("x", 1000)+`"}`+"\n", 100)
+
+// sendBatch posts floodBatch to the server.
+func sendBatch(t *testing.T, p *serveProc, token string) (int, string) {
+	t.Helper()
+	status, body, err := post(p.url+"/api/v1/orgs/"+rootOrg+"/events/Server.Events.Receive", token, floodBatch)
+	if err != nil {
+		t.Fatalf("send: %v (is the server still up?)", err)
+	}
+	return status, body
+}
+
+// floodUntilRefused sends batches until the server answers 507; it
+// returns how many events were acknowledged and the refusal.
+func floodUntilRefused(t *testing.T, p *serveProc, token string) (int, string) {
+	t.Helper()
+	acked := 0
+	for i := 0; i < 1000; i++ { // 1000 batches are 100 MB: far past a 30 MB disk
+		status, body := sendBatch(t, p, token)
+		switch status {
+		case http.StatusOK:
+			acked += strings.Count(body, "\n")
+		case http.StatusInsufficientStorage:
+			return acked, body
+		default:
+			t.Fatalf("send answered %d: %s", status, body)
+		}
+	}
+	t.Fatalf("%d events sent to a 30 MB disk and none refused", acked)
+	return 0, ""
+}
+
+// serveRefused runs `vqlq serve` expecting it to refuse to start: it is
+// killed if it still runs after a minute (exit -1).
+func serveRefused(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(vqlqBin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+	cmd.Wait()
+	timer.Stop()
+	return result{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
+}
+
+// fullDiskServer mounts a 30 MB tmpfs with an 8 MB filler file on it and
+// starts `vqlq serve` there with --min-free 12MiB.
+func fullDiskServer(t *testing.T) (p *serveProc, filler, pub string) {
+	tmp := mountTmpfs(t, "30m")
+	filler = filepath.Join(tmp, "filler")
+	if err := os.WriteFile(filler, make([]byte, 8<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(tmp, "data")
+	p = startServe(t, map[string]string{"r.yaml": receiveDef}, "--data-dir", data, "--min-free", "12MiB")
+	p.data = data
+	pub = p.token(t, "--name", "pub", "--role", "publisher", "--queue", "Server.Events.Receive")
+	return p, filler, pub
+}
+
 // A full disk is an error, not a crash: `vqlq serve` on a 30 MB tmpfs,
 // flooded with events, refuses them with 507 once free space falls below
 // --min-free, stays up, answers reads and shows the state in /metrics;
 // when space is freed writes resume; after a restart every acknowledged
 // event is there.
 func TestFullDiskRefusesWritesAndRecovers(t *testing.T) {
-	tmp := mountTmpfs(t, "30m")
-	data := filepath.Join(tmp, "data")
-	// A filler the test can delete to free space again.
-	filler := filepath.Join(tmp, "filler")
-	if err := os.WriteFile(filler, make([]byte, 8<<20), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := startServe(t, map[string]string{"r.yaml": receiveDef}, "--data-dir", data, "--min-free", "12MB")
-	p.data = data
-	pub := p.token(t, "--name", "pub", "--role", "publisher", "--queue", "Server.Events.Receive")
+	p, filler, pub := fullDiskServer(t)
+	data := p.data
 	mon := p.token(t, "--name", "prom", "--role", "metrics")
 	if got := scrape(t, p.url, mon, "vqlq_disk_full"); got != "0" {
 		t.Fatalf("vqlq_disk_full %s before the flood", got)
 	}
 
-	sendURL := p.url + "/api/v1/orgs/" + rootOrg + "/events/Server.Events.Receive"
-	batch := strings.Repeat(`{"pad":"`+strings.Repeat("x", 1000)+`"}`+"\n", 100)
-	send := func() (int, string) {
-		status, body, err := post(sendURL, pub, batch)
-		if err != nil {
-			t.Fatalf("send: %v (is the server still up? %s)", err, p.stderr.String())
-		}
-		return status, body
-	}
-	acked := 0
-	var refusal string
-	for i := 0; i < 1000 && refusal == ""; i++ { // 1000 batches are 100 MB: far past 30 MB
-		status, body := send()
-		switch status {
-		case http.StatusOK:
-			acked += strings.Count(body, "\n")
-		case http.StatusInsufficientStorage:
-			refusal = body
-		default:
-			t.Fatalf("send answered %d: %s", status, body)
-		}
-	}
-	if refusal == "" {
-		t.Fatalf("%d events sent to a 30 MB disk and none refused", acked)
-	}
+	acked, refusal := floodUntilRefused(t, p, pub)
 	t.Logf("refused after %d acknowledged events: %s", acked, strings.TrimSpace(refusal))
 	for _, want := range []string{"not enough free disk space", "below the --min-free watermark of 12.0 MiB", "writes are refused until space is freed"} {
 		if !strings.Contains(refusal, want) {
 			t.Errorf("the refusal lacks %q", want)
 		}
 	}
+	send := func() (int, string) { return sendBatch(t, p, pub) }
 	// Refused again, still up, still reading, and the metric says so.
 	if status, body := send(); status != http.StatusInsufficientStorage {
 		t.Fatalf("a second send answered %d: %s", status, body)
@@ -161,10 +195,50 @@ func TestFullDiskRefusesWritesAndRecovers(t *testing.T) {
 		t.Fatalf("vqlq_disk_full %s after space was freed", got)
 	}
 
-	// Everything acknowledged survives a restart.
+	// Everything acknowledged survives a restart. Restarted with the
+	// default watermark, far above this disk, the server opens the store
+	// read-only instead of letting badger's compactions crash it: it
+	// reads, and refuses sends.
 	p.stop(t)
 	q := relaunch(t, p)
 	if got := countStored(t, data, p.defs); got != fmt.Sprintf(`{"n":%d}`, acked) {
+		t.Fatalf("after restart: %s, want %d", got, acked)
+	}
+	status, body := sendBatch(t, q, pub)
+	if status != http.StatusInsufficientStorage || !strings.Contains(body, "below the --min-free watermark of 272.0 MiB") {
+		t.Fatalf("a send after a restart on a nearly full disk: %d %s", status, body)
+	}
+	if got := scrape(t, q.url, mon, "vqlq_disk_full"); got != "1" {
+		t.Fatalf("vqlq_disk_full %s after the restart", got)
+	}
+	q.stop(t)
+}
+
+// Killed while the disk is full, the server does not crash at every
+// start: it refuses to start, changing nothing, while the disk cannot
+// hold what badger must replay, and starts with every acknowledged event
+// once space is freed.
+func TestFullDiskRestartAfterKill(t *testing.T) {
+	p, filler, pub := fullDiskServer(t)
+	acked, _ := floodUntilRefused(t, p, pub)
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+
+	before := folderHashes(t, p.data)
+	r := serveRefused(t, "--data-dir", p.data, "--definitions", p.defs, "--min-free", "12MiB")
+	if r.code != 1 || !strings.Contains(r.stderr, "replaying the memtable logs a crash left needs about") ||
+		!strings.Contains(r.stderr, "free space on the disk and start again") {
+		t.Fatalf("serve on a full disk after a kill: %+v", r)
+	}
+	if after := folderHashes(t, p.data); !reflect.DeepEqual(before, after) {
+		t.Fatalf("the refused start changed the folder:\nbefore %v\nafter  %v", before, after)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	q := relaunch(t, p)
+	if got := countStored(t, p.data, p.defs); got != fmt.Sprintf(`{"n":%d}`, acked) {
 		t.Fatalf("after restart: %s, want %d", got, acked)
 	}
 	q.stop(t)

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -34,10 +35,12 @@ func parseFlags(name string, args []string, stdout, stderr io.Writer) (*options,
 	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
 		return nil, nil, code, false
 	}
-	if err := o.store.Check(); err != nil {
+	skipped, err := o.store.Check()
+	if err != nil {
 		fmt.Fprintf(stderr, "vqlq %s: %v\n", name, err)
 		return nil, nil, exitUsage, false
 	}
+	runner.WarnNotLoaded(stderr, skipped)
 	return o, fs.Args(), exitOK, true
 }
 
@@ -194,6 +197,9 @@ func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stder
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ended := make(chan struct{})
+	defer close(ended)
+	go exitIfStuck(ctx, ended, stderr)
 
 	logs := &runner.LogPrinter{W: stderr}
 	b := &runner.Backend{Flags: flags, ReadFirst: true}
@@ -217,4 +223,30 @@ func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stder
 		return exitRuntime
 	}
 	return exitOK
+}
+
+// stopGrace is how long an interrupted program may take to end its
+// statement. Queries end at once; what can hold one past it is an output
+// nobody reads (`vqlq query … | stuck-reader`): the write blocks, and no
+// context can end a blocked write.
+const stopGrace = 3 * time.Second
+
+// exitIfStuck exits the process when, stopGrace after a signal, the
+// program has not ended: a signal is never ignored. The store is left as
+// kill -9 would leave it, which it survives (acknowledged events are
+// durable; an unacknowledged position is delivered again).
+func exitIfStuck(ctx context.Context, ended <-chan struct{}, stderr io.Writer) {
+	select {
+	case <-ended:
+		return
+	case <-ctx.Done():
+	}
+	select {
+	case <-ended:
+	case <-time.After(stopGrace):
+		// stderr may be as stuck as stdout: say it without waiting on it.
+		go fmt.Fprintf(stderr, "vqlq: interrupted, but the statement did not end within %v (is its output being read?): exiting now\n", stopGrace)
+		time.Sleep(100 * time.Millisecond)
+		os.Exit(exitInterrupted)
+	}
 }

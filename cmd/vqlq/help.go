@@ -6,7 +6,6 @@ import (
 
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/runner"
-	"github.com/vqlq/vqlq/vql"
 )
 
 // cmdHelp lists plugins and functions with their arguments, from the same
@@ -28,21 +27,11 @@ func cmdHelp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "\nvqlq help NAME describes the arguments of one.")
 		return exitOK
 	}
-	found := false
-	for _, kind := range []struct {
-		label string
-		infos []vql.Info
-	}{{"plugin", e.Plugins()}, {"function", e.Functions()}} {
-		for _, info := range kind.infos {
-			if info.Name == args[0] {
-				found = true
-				fmt.Fprint(stdout, info.Describe(kind.label))
-			}
-		}
-	}
+	text, found := e.Help(args[0])
 	if !found {
-		fmt.Fprintf(stderr, "vqlq help: no plugin or function named %q\n", args[0])
+		fmt.Fprintf(stderr, "vqlq help: %s\n", text)
 		return exitUsage
 	}
+	fmt.Fprint(stdout, text)
 	return exitOK
 }

@@ -47,7 +47,7 @@ Flags (before or after the command):
   --org ID                        org to work in (default root)
   --sync flush|full|none          when send_event returns (default flush)
   --retention DURATION            how long stored events are kept (default 720h)
-  --min-free SIZE                 refuse events below this much free disk space (default 272MB; 0: off)
+  --min-free SIZE                 refuse events below this much free disk space (default 272MiB; 0: off)
   --max-query-memory SIZE         memory one statement may hold for GROUP BY, ORDER BY, LET <=
                                   (default 512MiB; 0 for no limit): past it the statement stops
 `

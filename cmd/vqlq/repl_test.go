@@ -141,7 +141,7 @@ func TestREPLAttachedWatchesWhileAnotherProcessSends(t *testing.T) {
 	s.waitFor("artifact='Server.Events.Receive")
 	s.keys("')", "Enter")
 	// Once the server lists the REPL's watcher, send from a second process.
-	waitWatchers(t, p.data, 1)
+	waitFolderWatchers(t, p.data, 1)
 	if r := runVQLQ(t, "", "query", "--data-dir", p.data, "SELECT send_event(artifact='Server.Events.Receive', row=dict(msg='sent by process 2')) FROM scope()"); r.code != 0 {
 		t.Fatalf("send: %+v", r)
 	}
@@ -194,7 +194,7 @@ func TestREPLSurvivesItsServer(t *testing.T) {
 	s.keys("LET Kept = 7", "Enter")
 	s.keys("LET Twice(x) = x * 2", "Enter")
 	s.keys("SELECT msg FROM watch_monitoring(artifact='Server.Events.Receive')", "Enter")
-	waitWatchers(t, p.data, 1)
+	waitFolderWatchers(t, p.data, 1)
 	p.stop(t)
 	s.waitFor("ERROR:the vqlq server went away (shutting down); the statement ended with it")
 
@@ -216,9 +216,9 @@ func TestREPLSurvivesItsServer(t *testing.T) {
 	}
 }
 
-// waitWatchers waits until the folder's server lists n watchers of
+// waitFolderWatchers waits until the folder's server lists n watchers of
 // Server.Events.Receive (a hang guard, not a timing assertion).
-func waitWatchers(t *testing.T, data string, n int) {
+func waitFolderWatchers(t *testing.T, data string, n int) {
 	t.Helper()
 	want := fmt.Sprintf("{\"watchers\":%d}\n", n)
 	deadline := time.Now().Add(10 * time.Second)

@@ -42,10 +42,12 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
 		return code
 	}
-	if err := flags.Check(); err != nil {
+	skipped, err := flags.Check()
+	if err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
 		return exitUsage
 	}
+	runner.WarnNotLoaded(stderr, skipped)
 	tlsConfig, err := loadTLS(*tlsCert, *tlsKey)
 	if err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)

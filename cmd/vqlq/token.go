@@ -92,7 +92,7 @@ func cmdTokenCreate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vqlq token create: unexpected argument %q (the name is --name NAME)\n", fs.Arg(0))
 		return exitUsage
 	}
-	if err := flags.Check(); err != nil {
+	if _, err := flags.Check(); err != nil {
 		fmt.Fprintf(stderr, "vqlq token: %v\n", err)
 		return exitUsage
 	}
@@ -143,7 +143,7 @@ func cmdTokenList(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vqlq token list: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	if err := flags.Check(); err != nil {
+	if _, err := flags.Check(); err != nil {
 		fmt.Fprintf(stderr, "vqlq token: %v\n", err)
 		return exitUsage
 	}
@@ -233,7 +233,7 @@ func cmdTokenRevoke(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	name := fs.Arg(0)
-	if err := flags.Check(); err != nil {
+	if _, err := flags.Check(); err != nil {
 		fmt.Fprintf(stderr, "vqlq token: %v\n", err)
 		return exitUsage
 	}

@@ -53,7 +53,7 @@ func (c *converter) let(l *gLet) (*ast.Let, error) {
 
 func (c *converter) selectQ(s *gSelect) (*ast.Select, error) {
 	out := &ast.Select{P: pos(s.Pos)}
-	for _, col := range s.Columns {
+	for _, col := range flatColumns(s.Columns) {
 		oc := &ast.Column{P: pos(col.Pos), Star: col.Star}
 		if !col.Star {
 			e, err := c.and(col.Expr)
@@ -103,6 +103,18 @@ func (c *converter) selectQ(s *gSelect) (*ast.Select, error) {
 		out.Limit = &n
 	}
 	return out, nil
+}
+
+// flatColumns lists the columns in order, those written after `*`
+// without a comma (gColumn.After) in their place.
+func flatColumns(cols []*gColumn) []*gColumn {
+	var out []*gColumn
+	for _, col := range cols {
+		for ; col != nil; col = col.After {
+			out = append(out, col)
+		}
+	}
+	return out
 }
 
 func (c *converter) plugin(p *gPlugin) (*ast.PluginCall, error) {

@@ -46,11 +46,16 @@ type gLimit struct {
 	Value string `parser:"@Int"`
 }
 
+// gColumn is one column; after `*` the next column may follow without a
+// comma (`SELECT * foo AS Bar FROM …`), as vfilter's grammar allows:
+// convert.go flattens After into the column list. Two names in a row are
+// not read as such a column, so that `SELECT * FORM x` is blamed on FORM.
 type gColumn struct {
 	Pos   lexer.Position
-	Star  bool   `parser:"(  @\"*\""`
-	Expr  *gExpr `parser:" | @@ )"`
-	Alias string `parser:"( \"AS\" @(Ident|Backtick) )?"`
+	Star  bool     `parser:"(  @\"*\""`
+	After *gColumn `parser:"   ( (?! (Ident|Backtick) (Ident|Backtick) ) @@ )?"`
+	Expr  *gExpr   `parser:" | @@ )"`
+	Alias string   `parser:"( \"AS\" @(Ident|Backtick|\"GROUP\"|\"ORDER\"|\"BY\"|\"ASC\"|\"DESC\") )?"`
 }
 
 type gOrder struct {
@@ -113,9 +118,12 @@ type gPostOp struct {
 	Hi     *gExpr `parser:"    @@? \"]\" )"`
 }
 
+// gPrimary is a literal, a name or call, or a bracketed form. GROUP,
+// ORDER, BY, ASC and DESC are names wherever the grammar is not reading
+// GROUP BY or ORDER BY (`SELECT Group FROM …`, `Group.RID`), as in vfilter.
 type gPrimary struct {
 	Pos       lexer.Position
-	Name      string   `parser:"(  @(Ident|Backtick)"`
+	Name      string   `parser:"(  @(Ident|Backtick|\"GROUP\"|\"ORDER\"|\"BY\"|\"ASC\"|\"DESC\")"`
 	IsCall    bool     `parser:"   ( @\"(\""`
 	Args      []*gArg  `parser:"     ( @@ ( \",\" @@ )* \",\"? )? \")\" )? )"`
 	String    *string  `parser:"| @String"`

@@ -31,12 +31,19 @@ var symbols = map[string]lexer.TokenType{
 }
 
 // keywords are reserved (case-insensitive); a column of that name is written
-// in backticks (`Desc`).
+// in backticks (`Limit`). GROUP, ORDER, BY, ASC and DESC are keywords only
+// where the grammar reads GROUP BY or ORDER BY, and names elsewhere
+// (see gPrimary): artifacts call columns Group and Order.
 var keywords = map[string]bool{
 	"SELECT": true, "FROM": true, "WHERE": true, "GROUP": true, "ORDER": true, "BY": true,
 	"LIMIT": true, "AS": true, "LET": true, "AND": true, "OR": true, "NOT": true, "IN": true,
 	"ASC": true, "DESC": true, "EXPLAIN": true, "TRUE": true, "FALSE": true, "NULL": true,
 }
+
+// operandKeywords are the keywords that may also be names (gPrimary) and so
+// end an operand: `Group - 1` subtracts. BY is left out: in `ORDER BY -x`
+// the minus is a prefix.
+var operandKeywords = map[string]bool{"GROUP": true, "ORDER": true, "ASC": true, "DESC": true}
 
 // IsKeyword reports whether a word is reserved.
 func IsKeyword(word string) bool { return keywords[strings.ToUpper(word)] }
@@ -209,6 +216,7 @@ func endsOperand(toks []lexer.Token) bool {
 		case "TRUE", "FALSE", "NULL":
 			return true
 		}
+		return operandKeywords[strings.ToUpper(t.Value)]
 	case tokOperator:
 		return t.Value == ")" || t.Value == "]" || t.Value == "}"
 	}

@@ -6,11 +6,13 @@ package parser
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 
+	"github.com/vqlq/vqlq/internal/suggest"
 	"github.com/vqlq/vqlq/vql/ast"
 	"github.com/vqlq/vqlq/vql/source"
 )
@@ -86,6 +88,8 @@ func toSourceError(err error, text, file string) error {
 		if ut.Unexpected.EOF() {
 			incomplete = true
 			msg = "unexpected end of input" + expectation(msg)
+		} else if hint := keywordHint(text, ut.Unexpected); hint != "" {
+			msg = fmt.Sprintf("unexpected token %q%s", ut.Unexpected.Value, hint)
 		} else {
 			msg = fmt.Sprintf("unexpected token %q%s", ut.Unexpected.Value, expectation(msg))
 		}
@@ -143,6 +147,47 @@ func endsEarly(text string, offset int) bool {
 	}
 	return false
 }
+
+// keywordHint is " (did you mean WHERE?)" for a name the grammar did not
+// expect that is a misspelt keyword (WHER, SELEC, ORDR). A keyword is
+// offered only when it is a small slip away and the text, with it in the
+// name's place, parses past that point: `WHERE a FORM` gets no FROM. The
+// hint replaces participle's first expectation, which for a misspelt
+// keyword is often not the one meant.
+func keywordHint(text string, t lexer.Token) string {
+	if t.Type != tokIdent {
+		return ""
+	}
+	for d := 1; d <= suggest.MaxDistance(t.Value); d++ {
+		for _, k := range clauseKeywords {
+			if suggest.Distance(strings.ToUpper(t.Value), k) != d {
+				continue
+			}
+			fixed := text[:t.Pos.Offset] + k + text[t.Pos.Offset+len(t.Value):]
+			_, err := grammar.ParseString("", fixed)
+			var perr participle.Error
+			if err == nil || (errors.As(err, &perr) && perr.Position().Offset >= t.Pos.Offset+len(k)) {
+				return " (did you mean " + k + "?)"
+			}
+		}
+	}
+	return ""
+}
+
+// clauseKeywords are the keywords a misspelt word is compared with:
+// every keyword but the values TRUE, FALSE and NULL (a name is accepted
+// where a value may come), sorted so that a tie is settled the same way
+// every time.
+var clauseKeywords = func() []string {
+	var out []string
+	for k := range keywords {
+		if k != "TRUE" && k != "FALSE" && k != "NULL" {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}()
 
 // expectation turns participle's "(expected …)" grammar dump into what a
 // user can act on: the first thing the grammar wanted, as a keyword or a

@@ -86,3 +86,40 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// TestKeywordSuggestions: a name where a keyword must come is answered
+// with the nearest keyword when it is a small slip (a letter missing,
+// added, changed, or two swapped) and the keyword can come there, and with
+// what the grammar expected otherwise.
+func TestKeywordSuggestions(t *testing.T) {
+	tests := []struct {
+		text, want string
+	}{
+		{"SELEC * FROM scope()", `1:1: unexpected token "SELEC" (did you mean SELECT?)`},
+		{"SELECT * FROM scope() WHER 1", `1:23: unexpected token "WHER" (did you mean WHERE?)`},
+		{"SELECT * FORM x", `1:10: unexpected token "FORM" (did you mean FROM?)`},
+		{"SELECT * FROM x ORDR BY a", `1:17: unexpected token "ORDR" (did you mean ORDER?)`},
+		{"SELECT * FROM x GRUOP BY a", `1:17: unexpected token "GRUOP" (did you mean GROUP?)`},
+		{"SELECT * FROM x ORDER BYE a", `1:23: unexpected token "BYE" (did you mean BY?)`},
+		{"SELECT * FROM x LIMT 1", `1:17: unexpected token "LIMT" (did you mean LIMIT?)`},
+		{"SELECT * FROM x WHERE a ADN b", `1:25: unexpected token "ADN" (did you mean AND?)`},
+		{"SELECT a ASS b FROM x", `1:10: unexpected token "ASS" (did you mean AS?)`},
+		{"EXPLIAN SELECT * FROM x", `1:1: unexpected token "EXPLIAN" (did you mean EXPLAIN?)`},
+		{"LTE X = 1", `1:1: unexpected token "LTE" (did you mean LET?)`},
+		{"SELECT a b FROM x", `1:10: unexpected token "b" (expected FROM)`},
+		{"SELECT * FROM x LIMIT 1 zebra", `1:25: unexpected token "zebra"`},
+		{"SELECT * FROM x WHERE a NUL", `1:25: unexpected token "NUL"`},
+		// FROM is near, but cannot come there.
+		{"SELECT * FROM x WHERE a FORM", `1:25: unexpected token "FORM"`},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.text, "")
+		var se *source.Error
+		if !errors.As(err, &se) {
+			t.Fatalf("%s: want a source.Error, got %v", tt.text, err)
+		}
+		if got := se.Pos.String() + ": " + se.Msg; got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.text, got, tt.want)
+		}
+	}
+}

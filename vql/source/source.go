@@ -107,3 +107,13 @@ func lineAt(text string, n int) (string, bool) {
 		text = text[idx+1:]
 	}
 }
+
+// Summary is `file:line:col: message` on one line, without the quoted
+// line: the form for a list of problems, such as the warnings about the
+// artifacts a definitions folder could not load.
+func (e *Error) Summary() string {
+	if e.File != "" {
+		return e.File + ":" + e.Pos.String() + ": " + e.Msg
+	}
+	return e.Pos.String() + ": " + e.Msg
+}

@@ -1,12 +1,34 @@
 package value
 
-import "math"
+import (
+	"math"
+	"strings"
+
+	"github.com/Velocidex/ordereddict"
+)
+
+// MaxBuiltString bounds the string `+` and `*` build (100 MB, vfilter's
+// limit): past it the result is NULL rather than memory exhausted by one
+// expression.
+const MaxBuiltString = 100_000_000
 
 // Add is `+`: numbers add (int + int stays int, a float makes a float),
-// strings concatenate, and arrays concatenate with anything — `(1, 2) + 3`
-// is [1, 2, 3], `(1, 2) + NULL` is [1, 2, NULL]. Anything else with NULL,
-// or mismatched kinds, is NULL.
-func Add(a, b any) any {
+// strings concatenate, dicts merge (a new dict: a's items set, then b's,
+// so a key of both takes b's value and place, as Velociraptor's dict
+// protocol does), and arrays
+// concatenate with anything — `(1, 2) + 3` is [1, 2, 3], `(1, 2) + NULL`
+// is [1, 2, NULL]. Anything else with NULL, or mismatched kinds, is NULL.
+func Add(a, b any) any { return Operators{}.Add(a, b) }
+
+// Add is `+` with o's protocols (see Add).
+func (o Operators) Add(a, b any) any {
+	if !o.VfilterCore {
+		if da, ok := a.(*ordereddict.Dict); ok {
+			if db, ok := b.(*ordereddict.Dict); ok {
+				return mergeDicts(da, db)
+			}
+		}
+	}
 	if la, ok := AsList(a); ok {
 		if lb, ok := AsList(b); ok {
 			out := make([]any, 0, len(la)+len(lb))
@@ -20,7 +42,7 @@ func Add(a, b any) any {
 		return append(append(out, a), lb...)
 	}
 	if sa, ok := a.(string); ok {
-		if sb, ok := b.(string); ok {
+		if sb, ok := b.(string); ok && len(sa)+len(sb) <= MaxBuiltString {
 			return sa + sb
 		}
 		return nil
@@ -39,8 +61,30 @@ func Sub(a, b any) any {
 	}, func(x, y float64) float64 { return x - y })
 }
 
-// Mul is `*` on numbers.
-func Mul(a, b any) any {
+func mergeDicts(a, b *ordereddict.Dict) *ordereddict.Dict {
+	out := ordereddict.NewDict()
+	for _, d := range []*ordereddict.Dict{a, b} {
+		for _, item := range d.Items() {
+			out.Set(item.Key, item.Value)
+		}
+	}
+	return out
+}
+
+// Mul is `*` on numbers; a string times an integer (either way round)
+// repeats it: `'ab' * 3` is "ababab", a count below one gives "".
+func Mul(a, b any) any { return Operators{}.Mul(a, b) }
+
+// Mul is `*` with o's protocols (see Mul).
+func (o Operators) Mul(a, b any) any {
+	if !o.VfilterCore {
+		if s, ok := a.(string); ok {
+			return repeat(s, b)
+		}
+		if s, ok := b.(string); ok {
+			return repeat(s, a)
+		}
+	}
 	return arith(a, b, func(x, y int64) (int64, bool) {
 		if x == 0 || y == 0 {
 			return 0, true
@@ -48,6 +92,22 @@ func Mul(a, b any) any {
 		r := x * y
 		return r, r/y == x && !(x == -1 && y == math.MinInt64) && !(y == -1 && x == math.MinInt64)
 	}, func(x, y float64) float64 { return x * y })
+}
+
+// repeat is `s * n`: NULL when n is not an integer or the result would
+// pass MaxBuiltString.
+func repeat(s string, n any) any {
+	num, ok := ToNumber(n)
+	c := num.Int
+	switch {
+	case !ok || num.IsFloat:
+		return nil
+	case c <= 0 || s == "":
+		return ""
+	case c > int64(MaxBuiltString/len(s)):
+		return nil
+	}
+	return strings.Repeat(s, int(c))
 }
 
 // Div is `/`: always a float; division by zero is NULL.

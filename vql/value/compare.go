@@ -73,9 +73,18 @@ func dictEqual(x, y *ordereddict.Dict) bool {
 // Compare orders two values for `<`, `<=`, `>`, `>=`. ok is false when the
 // two cannot be ordered (a string against a number, NULL against anything):
 // every ordering comparison is then false.
-func Compare(a, b any) (c int, ok bool) {
+func Compare(a, b any) (c int, ok bool) { return Operators{}.Compare(a, b) }
+
+// Compare is Compare with o's protocols: a time against a string reads
+// the string as a time unless o is vfilter's core.
+func (o Operators) Compare(a, b any) (c int, ok bool) {
 	if a == nil || b == nil {
 		return 0, false
+	}
+	if !o.VfilterCore {
+		if c, ok, applies := compareTimeText(a, b); applies {
+			return c, ok
+		}
 	}
 	if x, isStr := a.(string); isStr {
 		y, isStr := b.(string)
@@ -106,6 +115,45 @@ func Compare(a, b any) (c int, ok bool) {
 		return 1, true
 	}
 	return 0, true
+}
+
+// compareTimeText orders a time against a string, on either side, as two
+// times (`"2024-08-12T02:15:25Z" < timestamp(…)`, as Velociraptor's time
+// protocols do): applies is true when one side is a time and the other a
+// string. A string that is no time cannot be ordered against a time.
+func compareTimeText(a, b any) (c int, ok, applies bool) {
+	x, xTime := asTime(a)
+	y, yTime := asTime(b)
+	var text string
+	switch {
+	case xTime && !yTime:
+		text, applies = b.(string)
+	case yTime && !xTime:
+		text, applies = a.(string)
+	}
+	if !applies {
+		return 0, false, false
+	}
+	t, err := ParseTime(text)
+	if err != nil {
+		return 0, false, true
+	}
+	if xTime {
+		return x.Compare(t), true, true
+	}
+	return t.Compare(y), true, true
+}
+
+func asTime(v any) (time.Time, bool) {
+	switch t := v.(type) {
+	case time.Time:
+		return t, true
+	case *time.Time:
+		if t != nil {
+			return *t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func cmpInt(a, b int64) int {

@@ -43,7 +43,8 @@ func AsList(v any) ([]any, bool) {
 }
 
 // Member is `v.name`. Dicts and maps by key; Go structs by exported field
-// name, by json tag, or by a method with no arguments (called now); a list
+// name, by json tag, or by a method with no arguments (called now: a
+// time's Unix, Year…, its String being RFC 3339); a list
 // gives the list of each element's member, which is how `Q.col` reads a
 // column of a stored query.
 func Member(v any, name string) (any, bool) {
@@ -65,6 +66,11 @@ func Member(v any, name string) (any, bool) {
 		return out, true
 	case string, bool, int64, float64:
 		return nil, false
+	case time.Time:
+		// Go's String is its own layout; VQL's text of a time is RFC 3339.
+		if name == "String" {
+			return TimeText(t), true
+		}
 	}
 	return reflectMember(v, name)
 }

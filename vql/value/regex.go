@@ -3,8 +3,9 @@ package value
 import (
 	"fmt"
 	"regexp"
-	"sync"
-	"sync/atomic"
+	"time"
+
+	"github.com/Velocidex/ordereddict"
 )
 
 // regexCacheSize bounds the patterns kept compiled: patterns come from
@@ -28,62 +29,8 @@ func CompileRegex(pattern string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// compiledCache keeps at most 2×size compiled patterns in two
-// generations: new entries go to the current one; when it is full it
-// becomes the previous one and the old previous is dropped. A pattern
-// found in the previous generation moves back to the current, so the
-// patterns in use survive and the rest age out. A hit is lock-free, as
-// with a plain sync.Map, and needs no LRU bookkeeping.
-type compiledCache struct {
-	size      int
-	mu        sync.Mutex // serialises put, so rotation happens once
-	cur, prev atomic.Pointer[generation]
-}
-
-type generation struct {
-	m sync.Map // pattern -> *regexp.Regexp
-	n int      // entries stored, guarded by compiledCache.mu
-}
-
-func newRegexCache(size int) *compiledCache {
-	c := &compiledCache{size: size}
-	c.cur.Store(&generation{})
-	c.prev.Store(&generation{})
-	return c
-}
-
-func (c *compiledCache) get(pattern string) (*regexp.Regexp, bool) {
-	if re, ok := c.cur.Load().m.Load(pattern); ok {
-		return re.(*regexp.Regexp), true
-	}
-	if re, ok := c.prev.Load().m.Load(pattern); ok {
-		c.put(pattern, re.(*regexp.Regexp))
-		return re.(*regexp.Regexp), true
-	}
-	return nil, false
-}
-
-func (c *compiledCache) put(pattern string, re *regexp.Regexp) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cur := c.cur.Load()
-	if _, ok := cur.m.Load(pattern); ok {
-		return
-	}
-	if cur.n >= c.size {
-		c.prev.Store(cur)
-		cur = &generation{}
-		c.cur.Store(cur)
-	}
-	cur.m.Store(pattern, re)
-	cur.n++
-}
-
-// len is how many compiled patterns the cache holds.
-func (c *compiledCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cur.Load().n + c.prev.Load().n
+func newRegexCache(size int) *boundedCache[*regexp.Regexp] {
+	return newBoundedCache[*regexp.Regexp](size)
 }
 
 // matchesAll lists patterns that match anything, NULL included, as vfilter
@@ -91,9 +38,15 @@ func (c *compiledCache) len() int {
 func matchesAll(p string) bool { return p == "" || p == "." || p == ".*" }
 
 // RegexMatch is `v =~ pattern`. A string matches its pattern; a list
-// matches when any element does; NULL matches only the match-all patterns.
-// A bad pattern is an error for the caller to log.
-func RegexMatch(v, pattern any) (bool, error) {
+// matches when any element does; a number, a time (RFC 3339, see
+// TimeText) and a dict or map (its JSON, as Velociraptor's dict protocol
+// serialises it) match their text; NULL matches only the match-all
+// patterns. A bad pattern is an error for the caller to log.
+func RegexMatch(v, pattern any) (bool, error) { return Operators{}.RegexMatch(v, pattern) }
+
+// RegexMatch is `=~` with o's protocols: vfilter's core does not read a
+// dict or a time as text.
+func (o Operators) RegexMatch(v, pattern any) (bool, error) {
 	p, ok := pattern.(string)
 	if !ok {
 		return false, nil
@@ -105,10 +58,10 @@ func RegexMatch(v, pattern any) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("invalid regular expression %q: %w", p, err)
 	}
-	return regexMatch(re, v), nil
+	return o.regexMatch(re, v), nil
 }
 
-func regexMatch(re *regexp.Regexp, v any) bool {
+func (o Operators) regexMatch(re *regexp.Regexp, v any) bool {
 	switch t := v.(type) {
 	case nil:
 		return false
@@ -116,10 +69,18 @@ func regexMatch(re *regexp.Regexp, v any) bool {
 		return re.MatchString(t)
 	case []byte:
 		return re.Match(t)
+	case time.Time:
+		return !o.VfilterCore && re.MatchString(TimeText(t))
+	case *ordereddict.Dict, map[string]any:
+		if o.VfilterCore {
+			return false
+		}
+		text, err := EncodeJSON(t)
+		return err == nil && re.Match(text)
 	}
 	if l, ok := AsList(v); ok {
 		for _, e := range l {
-			if regexMatch(re, e) {
+			if o.regexMatch(re, e) {
 				return true
 			}
 		}
