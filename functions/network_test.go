@@ -12,6 +12,7 @@ func TestNetwork(t *testing.T) {
 			`[{"s":"http://www.google.com?foo=bar","u":"https://h/a%20b?x=1&x=2#f"}]`, ""},
 		{"url parsed", `LET U <= url(parse="https://user@example.com:8443/p/q?q=Hello&lang=fr&lang=de#top") SELECT U.Scheme AS s, U.Host AS h, U.Hostname AS hn, U.Port AS p, U.Path AS path, U.RawQuery AS rq, U.Query AS q, U.Fragment AS f, U.User AS user FROM scope()`,
 			`[{"s":"https","h":"example.com:8443","hn":"example.com","p":"8443","path":"/p/q","rq":"q=Hello&lang=fr&lang=de","q":{"lang":["fr","de"],"q":"Hello"},"f":"top","user":"user"}]`, ""},
+		{"url query merges with a dict", `SELECT url(parse="http://x/?q=Hello&lang=fr").Query + dict(lang="en") AS q FROM scope()`, `[{"q":{"q":"Hello","lang":"en"}}]`, ""},
 		{"url bad", `SELECT url(parse="http://[::1") AS u FROM scope()`, `[{"u":null}]`, "url: parse"},
 		{"ip from integers", `SELECT ip(netaddr4_le=16777343) AS le, ip(netaddr4_be=2130706433) AS be, ip(netaddr4_le=16777343).IsLoopback AS lo FROM scope()`,
 			`[{"le":"127.0.0.1","be":"127.0.0.1","lo":true}]`, ""},
