@@ -13,4 +13,8 @@ type call struct {
 	ctx   context.Context
 	scope *vql.Scope
 	args  *vql.Args
+	fname string
 }
+
+// name is the called function's name, for its messages.
+func (c call) name() string { return c.fname }

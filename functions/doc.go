@@ -2,7 +2,10 @@
 // spec/vql.md. Register adds them all to an engine.
 package functions
 
-import "github.com/vqlq/vqlq/vql"
+import (
+	"github.com/vqlq/vqlq/plugins"
+	"github.com/vqlq/vqlq/vql"
+)
 
 // All returns every built-in function.
 func All() []vql.Function {
@@ -11,6 +14,31 @@ func All() []vql.Function {
 		Count, Sum, Min, Max, Enumerate, Str, Int, Upcase, Lowcase, Join,
 		RegexReplace, ParseJSON, Serialize, Array, Log, Sleep,
 		HTTPClient,
+		// paths.go
+		Basename, Dirname, PathSplit, PathJoin, Relpath, Pathspec,
+		// encoding.go
+		Base64Encode, Base64Decode, Unhex, Xor, Rot13, UTF16, UTF16Encode, Gzip, Gunzip,
+		// text.go, regex.go, numbers.go
+		Strip, Substr, CommandlineSplit, ParseStringWithRegex, RegexTransform,
+		Atoi, ParseFloat, Entropy, Rand, Humanize,
+		// collections.go, meta.go
+		ToDict, ItemsFn, Set, Filter, AllOf, AnyOf, Slice, Version, Typeof, UUID, Eval,
+		// parse.go
+		ParseJSONArray, ParseYAML, ParseXML,
+		// cache.go
+		LRUFn, Cache, Memoize,
+		// network.go
+		URLFn, IPFn, CIDRContains,
+		// grok.go
+		Grok,
+		// template.go, semver.go, sigma.go, x509.go
+		Template, Semver, SigmaLogSources, Similarity, Rate, ParseX509, ParsePKCS7,
+		// files.go
+		ReadFile, PipeFn, Hash,
+		// binary.go
+		ParseBinary,
+		// plugins/generate.go: a function that returns a query
+		plugins.Generate,
 	}
 }
 
@@ -26,7 +54,7 @@ func fn(name, doc string, args []vql.ArgSpec, body func(c call) any) vql.Functio
 	return vql.FunctionFunc{
 		Meta: vql.Info{Name: name, Doc: doc, Args: args},
 		Fn: func(ctx ctxT, scope *vql.Scope, a *vql.Args) any {
-			return body(call{ctx: ctx, scope: scope, args: a})
+			return body(call{ctx: ctx, scope: scope, args: a, fname: name})
 		},
 	}
 }

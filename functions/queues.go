@@ -105,7 +105,7 @@ func alert(provider queues.Provider) vql.FunctionFunc {
 			if a.Failed() {
 				return nil
 			}
-			if a.Has("condition") && !truthy(call{ctx, scope, a}, a.Value("condition")) {
+			if a.Has("condition") && !truthy(call{ctx: ctx, scope: scope, args: a, fname: "alert"}, a.Value("condition")) {
 				return nil
 			}
 			data := ordereddict.NewDict()

@@ -109,6 +109,7 @@ var RegexReplace = fn("regex_replace", "Replace every match of re in source with
 		arg("source", vql.TypeString, true, "The input string."),
 		arg("re", vql.TypeString, true, "The regular expression (case-insensitive)."),
 		arg("replace", vql.TypeString, false, "The replacement (default empty)."),
+		arg("replace_lambda", vql.TypeString, false, "A lambda (x => …) called with each match; its result replaces the match."),
 	}, func(c call) any {
 		src, re, repl := c.args.String("source", ""), c.args.String("re", ""), c.args.String("replace", "")
 		if c.args.Failed() {
@@ -118,6 +119,13 @@ var RegexReplace = fn("regex_replace", "Replace every match of re in source with
 		if err != nil {
 			c.scope.Errorf("regex_replace: %v", err)
 			return nil
+		}
+		if c.args.Has("replace_lambda") {
+			l, ok := lambdaArg(c, "replace_lambda")
+			if !ok {
+				return nil
+			}
+			return r.ReplaceAllStringFunc(src, func(m string) string { return toString(l.call(c, m)) })
 		}
 		return r.ReplaceAllString(src, repl)
 	})

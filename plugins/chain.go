@@ -22,14 +22,7 @@ var Chain = vql.PluginFunc{
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		async := args.Bool("async", false)
-		var sources []any
-		for _, name := range args.Names() {
-			if name == "async" {
-				continue
-			}
-			v, _ := args.Get(name)
-			sources = append(sources, v)
-		}
+		sources := queryArgs(args, "async")
 		if !async {
 			return func(yield func(vql.Row) bool) {
 				for _, src := range sources {
@@ -43,6 +36,31 @@ var Chain = vql.PluginFunc{
 		}
 		return merge(ctx, scope, sources)
 	},
+}
+
+// Combine is Velociraptor's shorthand for chain(async=TRUE): the rows of
+// all its queries as they come.
+var Combine = vql.PluginFunc{
+	Meta: vql.Info{
+		Name:     "combine",
+		Doc:      "The rows of every query argument (a={…}, b={…}, …), run at once and interleaved as they come.",
+		FreeArgs: true,
+	},
+	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
+		return merge(ctx, scope, queryArgs(args, ""))
+	},
+}
+
+// queryArgs is every argument's value but skip's, in call order.
+func queryArgs(args *vql.Args, skip string) []any {
+	var out []any
+	for _, name := range args.Names() {
+		if name != skip {
+			v, _ := args.Get(name)
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // merge runs every source in its own goroutine and yields rows as they

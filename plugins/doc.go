@@ -6,7 +6,10 @@ import "github.com/vqlq/vqlq/vql"
 
 // All returns every built-in plugin.
 func All() []vql.Plugin {
-	return []vql.Plugin{Scope, Range, Foreach, If, Chain, Flatten, Items, Clock}
+	return []vql.Plugin{Scope, Range, Foreach, If, Chain, Flatten, Items, Clock,
+		Switch, ParseRecordsWithRegex, ParseJSONArray, ParseJSONL,
+		Sample, ColumnFilter, Delay, Fifo, Diff, Batch, For, Combine, Sequence, Dedup,
+		ParseLines, ParseCSV, SplitRecords, Query}
 }
 
 // Register adds every built-in plugin to e.

@@ -24,6 +24,8 @@ type runtime struct {
 	// maxMemory is the memory budget of each statement (budget.go);
 	// zero or less is none.
 	maxMemory int64
+	// state is what plugins and functions keep for the session (state.go).
+	state sessionState
 }
 
 // Scope is a chain of layers in which names are looked up, innermost

@@ -120,7 +120,7 @@ func TestServeIdleWatchersFanOut(t *testing.T) {
 		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/query", strings.NewReader("SELECT i FROM watch_monitoring(artifact='Server.Events.Receive')"))
 		watch(fmt.Sprintf("VQL watcher %d", w), req)
 	}
-	waitWatchers(t, p.data, 2*perKind)
+	waitFolderWatchers(t, p.data, 2*perKind)
 
 	var busy [2][]time.Duration
 	total := int64(0)

@@ -88,3 +88,30 @@ func Rows(t *testing.T, text string) (string, []string) {
 	defer mu.Unlock()
 	return string(b), append([]string(nil), logs...)
 }
+
+// Count runs text in a fresh engine and returns how many rows it made, for
+// benchmarks; an ERROR logged fails tb.
+func Count(tb testing.TB, text string) int {
+	tb.Helper()
+	prog, err := parser.Parse(text, "")
+	if err != nil {
+		tb.Fatalf("parse %q: %v", text, err)
+	}
+	var mu sync.Mutex
+	var firstErr string
+	s := vqlq.NewEngine().NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
+		mu.Lock()
+		if firstErr == "" && strings.Contains(m.String(), "ERROR") {
+			firstErr = m.String()
+		}
+		mu.Unlock()
+	}})
+	n := 0
+	for range s.Run(context.Background(), prog) {
+		n++
+	}
+	if firstErr != "" {
+		tb.Fatalf("%s: %s", text, firstErr)
+	}
+	return n
+}

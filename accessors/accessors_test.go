@@ -1,0 +1,38 @@
+package accessors
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestReadAll(t *testing.T) {
+	tests := []struct {
+		name, accessor, filename string
+		limit                    int
+		want                     string
+		err                      error
+	}{
+		{"data gives the text", "data", "hello", 10, "hello", nil},
+		{"data over the limit", "data", "hello", 3, "", ErrTooLarge},
+		{"no accessor is the host's", "", "/etc/passwd", 10, "", ErrUnknownAccessor},
+		{"file is not available", "file", "/etc/passwd", 10, "", ErrUnknownAccessor},
+		{"scope without a scope", "scope", "X", 10, "", errNoScope},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ReadAll(context.Background(), nil, tc.accessor, tc.filename, tc.limit)
+			if !errors.Is(err, tc.err) || string(got) != tc.want {
+				t.Errorf("ReadAll(%q, %q) = %q, %v; want %q, %v", tc.accessor, tc.filename, got, err, tc.want, tc.err)
+			}
+		})
+	}
+	var names []string
+	for _, a := range All() {
+		names = append(names, a.Name)
+	}
+	if strings.Join(names, ",") != "data,pipe,scope" {
+		t.Errorf("All() = %v, want data, pipe and scope", names)
+	}
+}

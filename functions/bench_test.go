@@ -1,0 +1,54 @@
+package functions_test
+
+import (
+	"testing"
+
+	"github.com/vqlq/vqlq/internal/vqltest"
+)
+
+// The vocabulary's per-row paths: each benchmark runs one function over
+// rows rows and reports ns/row. Rerun with
+//
+//	go test ./functions -run '^$' -bench . -benchtime 3x
+const benchRows = 100000
+
+func benchRowsQuery(b *testing.B, column string) {
+	b.ReportAllocs()
+	q := `SELECT ` + column + ` AS x FROM range(end=100000)`
+	for b.Loop() {
+		if n := vqltest.Count(b, q); n != benchRows {
+			b.Fatalf("got %d rows", n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchRows, "ns/row")
+}
+
+func BenchmarkBasename(b *testing.B) {
+	benchRowsQuery(b, `basename(path='C:\\Windows\\System32\\' + str(str=_value) + '.dll')`)
+}
+
+func BenchmarkGrok(b *testing.B) {
+	benchRowsQuery(b, `grok(grok="%{SYSLOGTIMESTAMP:ts} %{SYSLOGHOST:host} %{SYSLOGPROG}: %{GREEDYDATA:msg}", data="Mar  3 10:01:02 web1 sshd[" + str(str=_value) + "]: Accepted publickey for alice")`)
+}
+
+func BenchmarkParseStringWithRegex(b *testing.B) {
+	benchRowsQuery(b, `parse_string_with_regex(string="user=bob id=" + str(str=_value), regex=["user=(?P<User>\\w+)", "id=(?P<Id>\\d+)"])`)
+}
+
+func BenchmarkFilterLambda(b *testing.B) {
+	benchRowsQuery(b, `filter(list=[1, 5, 10, _value], condition="x => x > 3")`)
+}
+
+func BenchmarkCacheHit(b *testing.B) {
+	benchRowsQuery(b, `cache(name="bench", key=_value % 10, func=_value * 2)`)
+}
+
+// BenchmarkBaseline is the same query shape with no function: what the
+// others' ns/row is compared with.
+func BenchmarkBaseline(b *testing.B) {
+	benchRowsQuery(b, `'C:\\Windows\\System32\\' + str(str=_value) + '.dll'`)
+}
+
+func BenchmarkParseBinary(b *testing.B) {
+	benchRowsQuery(b, `parse_binary(accessor="data", filename=`+binData+`, profile=`+binProfile+`, struct="Header").Count`)
+}
