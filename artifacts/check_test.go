@@ -9,9 +9,12 @@ import (
 	"github.com/vqlq/vqlq/vql/source"
 )
 
+// noExports is the exportOf of a repository without other artifacts.
+func noExports(string) (string, bool) { return "", false }
+
 // blameTypo is a checker that reports every "rnage" in the VQL at its
 // position, the way the engine's check reports an unknown plugin.
-func blameTypo(_ *Artifact, vql string) error {
+func blameTypo(_ *Artifact, _ []string, vql string) error {
 	var problems []error
 	for line, text := range strings.Split(vql, "\n") {
 		if col := strings.Index(text, "rnage"); col >= 0 {
@@ -43,7 +46,7 @@ func TestCheckPositionsAreTheDefinitions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		err = checkArtifact(blameTypo, a, "a.yaml")
+		err = checkArtifact(blameTypo, a, "a.yaml", noExports)
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("%s: got\n%v\nwant\n%s", tt.name, err, tt.want)
 		}
@@ -58,7 +61,7 @@ func TestClientArtifactsAreNotJudged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := checkArtifact(blameTypo, a, "a.yaml"); err != nil {
+		if err := checkArtifact(blameTypo, a, "a.yaml", noExports); err != nil {
 			t.Errorf("type %q: %v", typ, err)
 		}
 	}
@@ -91,10 +94,11 @@ func TestLoadDirSkipsWhatTheCheckerRefuses(t *testing.T) {
 	r := NewRepository(nil)
 	r.SetChecker(blameTypo)
 	dir := writeTree(t, map[string]string{"good.yaml": "name: Custom.Good\ntype: SERVER\n", "sub/bad.yaml": badDefinition})
-	skipped, err := r.LoadDir(dir)
+	report, err := r.LoadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	skipped := report.Skipped
 	bad := filepath.Join(dir, "sub", "bad.yaml")
 	want := bad + ":5:21: unknown plugin rnage; " + bad + ":6:21: unknown plugin rnage; artifact Custom.Bad is not loaded"
 	if len(skipped) != 1 || skipped[0].Error() != want || skipped[0].Name != "Custom.Bad" || skipped[0].File != bad {
