@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -172,13 +173,22 @@ func readDefinition(file string, seen map[string]*folderArtifact) (*folderArtifa
 	return &folderArtifact{artifact: a, file: file}, nil
 }
 
-// nameOf reads the name of a definition that does not parse, if its YAML
-// holds one, so that naming the artifact says why it is missing.
+// nameLinePattern finds a top-level name field in text that is not valid
+// YAML.
+var nameLinePattern = regexp.MustCompile(`(?m)^name:[ \t]*([A-Za-z0-9_.]+)[ \t]*\r?$`)
+
+// nameOf reads the name of a definition that does not parse, if it holds
+// one, so that naming the artifact says why it is missing.
 func nameOf(text []byte) string {
 	var doc struct {
 		Name string `yaml:"name"`
 	}
-	if yaml.Unmarshal(text, &doc) != nil || !namePattern.MatchString(doc.Name) {
+	if yaml.Unmarshal(text, &doc) != nil {
+		if m := nameLinePattern.FindSubmatch(text); m != nil {
+			doc.Name = string(m[1])
+		}
+	}
+	if !namePattern.MatchString(doc.Name) {
 		return ""
 	}
 	return doc.Name

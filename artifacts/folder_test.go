@@ -101,7 +101,13 @@ func TestLoadDirSkipsBadFiles(t *testing.T) {
 		{
 			name:    "malformed YAML",
 			files:   map[string]string{"good.yaml": "name: Custom.Good\n", "bad.yml": "name: Custom.Bad\nreference: [a\n"},
-			want:    []string{`DIR/bad.yml:2: invalid YAML: did not find expected ',' or ']'; DIR/bad.yml is not loaded`},
+			want:    []string{`DIR/bad.yml:2: invalid YAML: did not find expected ',' or ']'; artifact Custom.Bad is not loaded`},
+			reasons: []string{ReasonInvalid},
+		},
+		{
+			name:    "no name to be found",
+			files:   map[string]string{"good.yaml": "name: Custom.Good\n", "bad.yml": "description: [a\n"},
+			want:    []string{`DIR/bad.yml:1: invalid YAML: did not find expected ',' or ']'; DIR/bad.yml is not loaded`},
 			reasons: []string{ReasonInvalid},
 		},
 		{

@@ -102,10 +102,10 @@ func (f *StoreFlags) Check() (*artifacts.LoadReport, error) {
 
 // WarnNotLoaded writes one WARN line per file of the definitions folder
 // that is not loaded, naming the file, line (and column) of each problem,
-// then an INFO line with the counts. Without a definitions folder
-// (report nil) it writes nothing.
+// then an INFO line with the counts. A folder that loads whole (or none)
+// writes nothing: every command prints this, and silence says all is well.
 func WarnNotLoaded(w io.Writer, report *artifacts.LoadReport) {
-	if report == nil {
+	if report == nil || len(report.Skipped) == 0 {
 		return
 	}
 	for _, n := range report.Skipped {
