@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"maps"
 	"strings"
 
 	"github.com/Velocidex/ordereddict"
@@ -22,8 +23,15 @@ import (
 // source runs in its own scope, under the caller's, with ArtifactName set.
 func RunArtifact(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
+		// The parameters are bound once, so that a bad one is reported
+		// once, not for every source.
+		vars, err := artifactVars(scope, a, params)
+		if err != nil {
+			scope.Errorf("Artifact.%s: %v", a.Name, err)
+			return
+		}
 		for _, src := range a.Sources {
-			for row := range RunSource(ctx, scope, a, src, params) {
+			for row := range runSource(ctx, scope, a, src, vars) {
 				if !yield(row) {
 					return
 				}
@@ -48,7 +56,19 @@ func RunSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src
 			scope.Errorf("Artifact.%s: %v", a.Name, err)
 			return
 		}
-		s := scope.WithVars(vars)
+		for row := range runSource(ctx, scope, a, src, vars) {
+			if !yield(row) {
+				return
+			}
+		}
+	}
+}
+
+// runSource runs one source with its parameters bound (vars). Each
+// source has its own copy: its LETs do not leak into the next.
+func runSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src artifacts.Source, vars map[string]any) iter.Seq[vql.Row] {
+	return func(yield func(vql.Row) bool) {
+		s := scope.WithVars(maps.Clone(vars))
 		if err := runExports(ctx, s, a); err != nil {
 			scope.Errorf("Artifact.%s: %v", a.Name, err)
 			return
