@@ -3,6 +3,7 @@ package artifacts
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -123,5 +124,46 @@ func TestLoadDirSkipsWhatTheCheckerRefuses(t *testing.T) {
 		if got := r.Missing("O1", tt.name); got != tt.want {
 			t.Errorf("Missing(%s) = %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestCheckSeesExports: each VQL text of an artifact is checked with the
+// exports that run before it (the imported artifacts', then its own); an
+// import that names no artifact is a problem at the imports line, and
+// leaves the artifact out of the folder.
+func TestCheckSeesExports(t *testing.T) {
+	var calls []string
+	record := func(_ *Artifact, prelude []string, vql string) error {
+		calls = append(calls, strings.Join(prelude, " + ")+" => "+vql)
+		return nil
+	}
+	r := NewRepository(nil)
+	r.SetChecker(record)
+	dir := writeTree(t, map[string]string{
+		"lib.yaml":  "name: Custom.Lib\nexport: LET A = 1\n",
+		"uses.yaml": "name: Custom.Uses\ntype: SERVER\nimports: [Custom.Lib]\nexport: LET B = A\nprecondition: SELECT B FROM scope()\nsources:\n  - query: SELECT A, B FROM scope()\n",
+		"lost.yaml": "name: Custom.Lost\ntype: SERVER\n\nimports: [Custom.Nowhere]\nsources:\n  - query: SELECT 1 FROM scope()\n",
+	})
+	report, err := r.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		// Custom.Lib is a CLIENT artifact: not judged.
+		" => SELECT 1 FROM scope()",
+		"LET A = 1 => LET B = A",
+		"LET A = 1 + LET B = A => SELECT B FROM scope()",
+		"LET A = 1 + LET B = A => SELECT A, B FROM scope()",
+	}
+	if !reflect.DeepEqual(calls, want) {
+		t.Errorf("checked\n%q\nwant\n%q", calls, want)
+	}
+	lost := filepath.Join(dir, "lost.yaml")
+	if len(report.Skipped) != 1 || report.Skipped[0].Error() != lost+":4: imports unknown artifact Custom.Nowhere; artifact Custom.Lost is not loaded" {
+		t.Errorf("skipped %v", report.Skipped)
+	}
+	a, ok := r.Get("root", "Custom.Uses")
+	if !ok || !reflect.DeepEqual(a.Imported, []Import{{Name: "Custom.Lib", Export: "LET A = 1", Found: true}}) {
+		t.Errorf("Get resolves imports: %+v", a)
 	}
 }
