@@ -3,7 +3,6 @@ package vqlq_test
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,11 +17,9 @@ import (
 // velociraptorArtifacts is Velociraptor's artifact library (test input,
 // never copied into the repository), or the test skips saying where it
 // looked.
-func velociraptorArtifacts(t *testing.T) string {
-	if dir := os.Getenv("VQLQ_VELOCIRAPTOR_DIR"); dir != "" {
-		return filepath.Join(dir, "artifacts")
-	}
-	p, tried, ok := sharedfolder.Find("velociraptor/artifacts")
+func velociraptorArtifacts(t testing.TB) string {
+	t.Helper()
+	p, tried, ok := sharedfolder.Velociraptor("artifacts")
 	if !ok {
 		t.Skipf("shared/velociraptor/artifacts not found; looked in %s (set VQLQ_VELOCIRAPTOR_DIR)", strings.Join(tried, ", "))
 	}
@@ -94,4 +91,18 @@ func TestVelociraptorLibraryLoads(t *testing.T) {
 		t.Errorf("%d loaded (%d listed) + %d skipped, want the %d files", report.Loaded, listed, len(report.Skipped), files)
 	}
 	t.Logf("%s; by reason: %v; %d built-ins replaced", report.Summary(), byReason, len(report.Replaced))
+}
+
+// BenchmarkLoadVelociraptorLibrary: reading, parsing and checking the
+// whole library, as every command with --definitions does at start.
+func BenchmarkLoadVelociraptorLibrary(b *testing.B) {
+	lib := velociraptorArtifacts(b)
+	check := plugins.ArtifactChecker((&runner.Backend{Flags: &runner.StoreFlags{}}).Engine())
+	for b.Loop() {
+		repo := artifacts.NewRepository(nil)
+		repo.SetChecker(check)
+		if _, err := repo.LoadDir(lib); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -272,7 +272,7 @@ func artifactDefinitions(provider queues.Provider) vql.Plugin {
 			Doc:  "One row per artifact of the repository, sorted by name.",
 			Args: []vql.ArgSpec{
 				{Name: "names", Type: vql.TypeList, Doc: "Only these artifacts (default: all)."},
-				{Name: "deps", Type: vql.TypeBool, Doc: "Also list the artifacts these call (Artifact.X())."},
+				{Name: "deps", Type: vql.TypeBool, Doc: "Also list the artifacts these call (Artifact.X()) or import."},
 			},
 		},
 		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
@@ -302,6 +302,9 @@ func artifactDefinitions(provider queues.Provider) vql.Plugin {
 						}
 						list = append(list, a)
 						if deps {
+							for _, imp := range a.Imports {
+								add(imp)
+							}
 							for _, s := range a.Sources {
 								for _, mm := range artifactCall.FindAllStringSubmatch(s.Query, -1) {
 									add(mm[1])

@@ -91,6 +91,8 @@ func TestVelociraptorFormatRuns(t *testing.T) {
 			`ERROR:Artifact.Custom.Uses: parameter Mode: "Medium" is not one of the choices (Fast, Slow)` + "\n"},
 		{"the artifact's precondition", "SELECT * FROM Artifact.Custom.Off()", 0, "",
 			"INFO:Artifact.Custom.Off: precondition is false: source not run\n"},
+		{"deps lists what an artifact imports", "SELECT name FROM artifact_definitions(names='Custom.Uses', deps=TRUE)", 0,
+			`{"name":"Custom.Lib"}` + "\n" + `{"name":"Custom.Uses"}` + "\n", ""},
 		{"a notebook artifact runs nothing", "SELECT * FROM Artifact.Custom.Notes()", 0, "", ""},
 		{"artifact_definitions() shows the fields", "SELECT type, imports, export, required_permissions, parameters[0].choices AS choices, sources[2].description AS d FROM artifact_definitions(names=['Custom.Uses', 'Custom.Notes'])", 0,
 			`{"type":"notebook","imports":[],"export":"","required_permissions":[],"choices":null,"d":null}` + "\n" +
@@ -109,15 +111,9 @@ func TestVelociraptorFormatRuns(t *testing.T) {
 // leaves out and counts them on an INFO line; the library's artifacts are
 // listed by artifact_definitions().
 func TestVelociraptorLibraryWithDefinitions(t *testing.T) {
-	lib := os.Getenv("VQLQ_VELOCIRAPTOR_DIR")
-	if lib != "" {
-		lib = filepath.Join(lib, "artifacts")
-	} else {
-		p, tried, ok := sharedfolder.Find("velociraptor/artifacts")
-		if !ok {
-			t.Skipf("shared/velociraptor/artifacts not found; looked in %s (set VQLQ_VELOCIRAPTOR_DIR)", strings.Join(tried, ", "))
-		}
-		lib = p
+	lib, tried, ok := sharedfolder.Velociraptor("artifacts")
+	if !ok {
+		t.Skipf("shared/velociraptor/artifacts not found; looked in %s (set VQLQ_VELOCIRAPTOR_DIR)", strings.Join(tried, ", "))
 	}
 	r := runVQLQ(t, "", "query", "--format", "jsonl", "--data-dir", filepath.Join(t.TempDir(), "data"), "--definitions", lib,
 		"SELECT name FROM artifact_definitions() WHERE NOT built_in")
