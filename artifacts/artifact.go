@@ -113,7 +113,7 @@ type Parameter struct {
 	Description string
 	// Type says how the text is turned into the value the sources see
 	// (int, bool, csv, json, timestamp, choices, ...; see
-	// plugins.ConvertParam). A type vqlq does not know is plain text, as in
+	// Convert). A type vqlq does not know is plain text, as in
 	// Velociraptor.
 	Type string
 	// FriendlyName is the label a form shows instead of Name.

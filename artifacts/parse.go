@@ -331,7 +331,7 @@ func (p *parser) parameters(n *yaml.Node) ([]Parameter, error) {
 	lines := map[string]int{}
 	for _, item := range items {
 		var prm Parameter
-		haveName := false
+		haveName, defaultLine := false, deref(item).Line
 		err := p.fields(item, " in parameter", parameterFields, func(key string, val *yaml.Node) error {
 			var err error
 			switch key {
@@ -340,6 +340,7 @@ func (p *parser) parameters(n *yaml.Node) ([]Parameter, error) {
 				haveName = err == nil
 			case "default":
 				prm.Default, err = p.text(val, `parameter field "default"`)
+				defaultLine = deref(val).Line
 			case "description":
 				prm.Description, err = p.text(val, `parameter field "description"`)
 			case "type":
@@ -366,6 +367,10 @@ func (p *parser) parameters(n *yaml.Node) ([]Parameter, error) {
 		line := deref(item).Line
 		if !haveName || prm.Name == "" {
 			return nil, p.errorf(line, `missing required field "name" in parameter`)
+		}
+		// A default its own type refuses would fail every run.
+		if _, err := prm.Convert(prm.Default); err != nil {
+			return nil, p.errorf(defaultLine, "parameter %s: default: %v", prm.Name, err)
 		}
 		if first, ok := lines[prm.Name]; ok {
 			return nil, p.errorf(line, "parameter %q defined twice (first at line %d)", prm.Name, first)

@@ -19,7 +19,7 @@ import (
 
 // RunArtifact runs an artifact's sources with the given parameters and
 // yields their rows, one source after the other. Parameters not given take
-// their defaults; text is converted by the parameter's type (ConvertParam). Each
+// their defaults; text is converted by the parameter's type (Parameter.Convert). Each
 // source runs in its own scope, under the caller's, with ArtifactName set.
 func RunArtifact(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
@@ -141,7 +141,7 @@ func runExports(ctx context.Context, s *vql.Scope, a *artifacts.Artifact) error 
 }
 
 // artifactVars binds an artifact's parameters: defaults, overridden by the
-// given values, text converted by the parameter's type (ConvertParam).
+// given values, text converted by the parameter's type (Parameter.Convert).
 func artifactVars(scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) (map[string]any, error) {
 	known := map[string]bool{}
 	var names []string
@@ -158,7 +158,7 @@ func artifactVars(scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.D
 		if given[p.Name] {
 			continue
 		}
-		v, err := ConvertParam(p, p.Default)
+		v, err := p.Convert(p.Default)
 		if err != nil {
 			return nil, fmt.Errorf("parameter %s: default: %v", p.Name, err)
 		}
@@ -175,7 +175,7 @@ func artifactVars(scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.D
 				vars[item.Key] = item.Value
 				continue
 			}
-			v, err := ConvertParam(paramOf(a, item.Key), s)
+			v, err := paramOf(a, item.Key).Convert(s)
 			if err != nil {
 				return nil, fmt.Errorf("parameter %s: %v", item.Key, err)
 			}

@@ -1,4 +1,4 @@
-package plugins
+package artifacts
 
 import (
 	"encoding/csv"
@@ -11,11 +11,10 @@ import (
 	"github.com/Velocidex/ordereddict"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/vql/value"
 )
 
-// ConvertParam turns a parameter's text (its default, or a value given as
+// Convert turns a parameter's text (its default, or a value given as
 // text) into the value the sources see, as Velociraptor's parameter types
 // say: int and float are numbers, bool is true for Y, yes, true, ok or 1
 // (any case) and false otherwise, timestamp a time, csv and artifactset a
@@ -24,8 +23,8 @@ import (
 // text among Choices, multichoice a JSON list of them. Other types
 // (string, hidden, upload, yara, ...) are the text itself. A given
 // ValidatingRegex must match. The error names what is wrong, not the
-// parameter: the caller adds that.
-func ConvertParam(p artifacts.Parameter, text string) (any, error) {
+// parameter: the caller adds that. Parse checks every default with it.
+func (p Parameter) Convert(text string) (any, error) {
 	if p.ValidatingRegex != "" && text != "" {
 		re, err := regexp.Compile(p.ValidatingRegex)
 		if err != nil {
@@ -127,7 +126,7 @@ func paramCSV(text string) (any, error) {
 
 // paramList reads a JSON list; for multichoice each item must be one of
 // the choices.
-func paramList(p artifacts.Parameter, text string) (any, error) {
+func paramList(p Parameter, text string) (any, error) {
 	if text == "" {
 		return []any{}, nil
 	}
