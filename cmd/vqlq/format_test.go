@@ -57,6 +57,13 @@ precondition: SELECT * FROM scope() WHERE FALSE
 sources:
   - query: SELECT 1 AS one FROM scope()
 `,
+	"two.yaml": `name: Custom.Two
+sources:
+  - query: |
+      LET Leak = 1
+      SELECT Leak FROM scope()
+  - query: SELECT Leak FROM scope()
+`,
 	"notebook.yaml": `name: Custom.Notes
 type: NOTEBOOK
 sources:
@@ -93,6 +100,8 @@ func TestVelociraptorFormatRuns(t *testing.T) {
 			"INFO:Artifact.Custom.Off: precondition is false: source not run\n"},
 		{"deps lists what an artifact imports", "SELECT name FROM artifact_definitions(names='Custom.Uses', deps=TRUE)", 0,
 			`{"name":"Custom.Lib"}` + "\n" + `{"name":"Custom.Uses"}` + "\n", ""},
+		{"a source's LETs do not leak into the next", "SELECT * FROM Artifact.Custom.Two()", 1,
+			`{"Leak":1}` + "\n" + `{"Leak":null}` + "\n", "ERROR:Symbol Leak not found\n"},
 		{"a notebook artifact runs nothing", "SELECT * FROM Artifact.Custom.Notes()", 0, "", ""},
 		{"artifact_definitions() shows the fields", "SELECT type, imports, export, required_permissions, parameters[0].choices AS choices, sources[2].description AS d FROM artifact_definitions(names=['Custom.Uses', 'Custom.Notes'])", 0,
 			`{"type":"notebook","imports":[],"export":"","required_permissions":[],"choices":null,"d":null}` + "\n" +
