@@ -20,10 +20,13 @@ const (
 	// TypeInternal establishes an in-memory queue carrying events between
 	// parts of the server.
 	TypeInternal Type = "INTERNAL"
+	// TypeNotebook is a server-side artifact meant for notebooks: its
+	// sources run on the server; it has no queue.
+	TypeNotebook Type = "NOTEBOOK"
 )
 
 // allTypes lists the types in the order error messages name them.
-var allTypes = []Type{TypeClient, TypeServer, TypeClientEvent, TypeServerEvent, TypeInternal}
+var allTypes = []Type{TypeClient, TypeServer, TypeClientEvent, TypeServerEvent, TypeInternal, TypeNotebook}
 
 // Artifact is one parsed definition: what the queue store needs to set up
 // queues and what artifact_definitions() shows. The values Builtins and
@@ -47,6 +50,31 @@ type Artifact struct {
 	// ColumnTypes is carried through as decoded YAML (maps, lists,
 	// scalars) for the callers that display it; vqlq does not interpret it.
 	ColumnTypes []any
+	// Precondition is optional VQL run before the sources: when it yields
+	// no row, the sources are skipped. A source's own precondition takes
+	// its place for that source, as in Velociraptor.
+	Precondition string
+	// Export is VQL (LETs) in scope for every source, and for the sources
+	// of the artifacts that import this one.
+	Export string
+	// Imports names the artifacts whose Export is in scope for the
+	// sources, before this artifact's own.
+	Imports []string
+	// Tools, Reports and Resources are carried through as decoded YAML:
+	// they describe external binaries, report templates and limits that
+	// Velociraptor's server uses; vqlq shows them and does not act on them.
+	Tools, Reports []any
+	Resources      any
+	// RequiredPermissions and ImpliedPermissions name Velociraptor
+	// permissions; Impersonate the user a server artifact runs as. vqlq
+	// shows them (its own roles decide what a query may do).
+	RequiredPermissions, ImpliedPermissions []string
+	Impersonate                             string
+	// Aliases are other names the artifact is known by in Velociraptor.
+	Aliases []string
+	// Imported is filled by Repository.Get: the exports of Imports, in
+	// order, as the caller's org sees them when it asks.
+	Imported []Import
 	// BuiltIn is true for the definitions shipped inside the binary, which
 	// users can neither replace nor delete.
 	BuiltIn bool
@@ -57,6 +85,20 @@ type Artifact struct {
 	// nameLine is the line of the name field, for errors that blame the
 	// name after parsing (duplicates, built-in collisions).
 	nameLine int
+	// preconditionAt and exportAt are where those texts sit in the
+	// definition, for the check's positions.
+	preconditionAt, exportAt textAt
+	// importsLine is the line of the imports field.
+	importsLine int
+}
+
+// Import is one artifact an artifact imports, resolved.
+type Import struct {
+	Name string
+	// Export is the imported artifact's export; Found is false when no
+	// such artifact exists.
+	Export string
+	Found  bool
 }
 
 // Parameter is one input of an artifact's sources. Default is kept as text
@@ -69,9 +111,20 @@ type Parameter struct {
 	Default string
 	// Description is free text for people.
 	Description string
-	// Type is a hint for callers (string, int, bool, json, ...), kept as
-	// written and not checked here.
+	// Type says how the text is turned into the value the sources see
+	// (int, bool, csv, json, timestamp, choices, ...; see
+	// Convert). A type vqlq does not know is plain text, as in
+	// Velociraptor.
 	Type string
+	// FriendlyName is the label a form shows instead of Name.
+	FriendlyName string
+	// ValidatingRegex, when set, is a pattern a given value must match.
+	ValidatingRegex string
+	// ArtifactType narrows an artifactset parameter to one artifact type.
+	ArtifactType string
+	// Choices are the allowed values of a choices (or multichoice)
+	// parameter.
+	Choices []string
 }
 
 // Source is one query of an artifact. A named source gets its own queue
@@ -79,12 +132,19 @@ type Parameter struct {
 type Source struct {
 	// Name is optional; when set it names the source's own queue.
 	Name string
+	// Description is free text for people.
+	Description string
 	// Query is the VQL text, not parsed here: the engine reports its
 	// errors when it runs it.
 	Query string
 	// Precondition is optional VQL deciding whether the source runs.
 	Precondition string
+	// Notebook holds the source's notebook cells as decoded YAML, shown
+	// and not run.
+	Notebook []any
 
+	// nameLine is the line of the name, for the message that refuses it.
+	nameLine int
 	// queryAt and preconditionAt are where the texts sit in the
 	// definition, so that problems in the VQL are reported at the
 	// definition's line and column.
@@ -92,12 +152,12 @@ type Source struct {
 }
 
 // RunsOnServer reports whether vqlq itself runs the artifact's queries:
-// SERVER, SERVER_EVENT and INTERNAL artifacts run here (monitoring,
+// SERVER, SERVER_EVENT, INTERNAL and NOTEBOOK artifacts run here (monitoring,
 // Artifact.X). CLIENT and CLIENT_EVENT queries are written for clients,
 // whose plugins are their own, so vqlq does not judge them.
 func (a *Artifact) RunsOnServer() bool {
 	switch a.Type {
-	case TypeServer, TypeServerEvent, TypeInternal:
+	case TypeServer, TypeServerEvent, TypeInternal, TypeNotebook:
 		return true
 	}
 	return false

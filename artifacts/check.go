@@ -9,13 +9,16 @@ import (
 	"github.com/vqlq/vqlq/vql/source"
 )
 
-// Checker judges one VQL text of an artifact (a source's query or
-// precondition) before the artifact is accepted. It returns nil, or the
-// problems as *source.Error values (alone, joined, or in any error that
-// unwraps to them) positioned within the VQL text; the repository moves
-// them to the definition's line and column. The engine supplies it (see
-// plugins.ArtifactChecker): this package knows no plugins.
-type Checker func(a *Artifact, vql string) error
+// Checker judges one VQL text of an artifact (its precondition or export,
+// a source's query or precondition) before the artifact is accepted.
+// prelude are the VQL texts that run before it in the same scope (the
+// exports of the artifacts it imports, then its own export), whose LETs
+// the text may use. It returns nil, or the problems as *source.Error
+// values (alone, joined, or in any error that unwraps to them) positioned
+// within the VQL text; the repository moves them to the definition's line
+// and column. The engine supplies it (see plugins.ArtifactChecker): this
+// package knows no plugins.
+type Checker func(a *Artifact, prelude []string, vql string) error
 
 // SetChecker makes the repository check the VQL of every artifact that
 // RunsOnServer when it is set or loaded from the definitions folder; an
@@ -49,28 +52,53 @@ func locate(n *yaml.Node) textAt {
 	return at
 }
 
-// checkArtifact runs check on every query and precondition of a, and
-// returns every problem, positioned in the definition's text and named by
-// file.
-func checkArtifact(check Checker, a *Artifact, file string) error {
+// checkArtifact runs check on every VQL text of a and returns every
+// problem, positioned in the definition's text and named by file.
+// exportOf finds the export of an artifact a imports.
+func checkArtifact(check Checker, a *Artifact, file string, exportOf func(name string) (string, bool)) error {
 	if check == nil || !a.RunsOnServer() {
 		return nil
 	}
-	var problems []error
+	prelude, problems := imported(a, file, exportOf)
+	type text struct {
+		vql     string
+		at      textAt
+		prelude []string
+	}
+	texts := []text{{a.Export, a.exportAt, prelude}}
+	if a.Export != "" {
+		prelude = append(prelude, a.Export)
+	}
+	texts = append(texts, text{a.Precondition, a.preconditionAt, prelude})
 	for _, src := range a.Sources {
-		for _, t := range []struct {
-			vql string
-			at  textAt
-		}{{src.Precondition, src.preconditionAt}, {src.Query, src.queryAt}} {
-			if strings.TrimSpace(t.vql) == "" {
-				continue
-			}
-			if err := check(a, t.vql); err != nil {
-				problems = append(problems, place(err, a.Text, file, t.at)...)
-			}
+		texts = append(texts, text{src.Precondition, src.preconditionAt, prelude}, text{src.Query, src.queryAt, prelude})
+	}
+	for _, t := range texts {
+		if strings.TrimSpace(t.vql) == "" {
+			continue
+		}
+		if err := check(a, t.prelude, t.vql); err != nil {
+			problems = append(problems, place(err, a.Text, file, t.at)...)
 		}
 	}
 	return errors.Join(problems...)
+}
+
+// imported returns the exports of the artifacts a imports, in order, and
+// a problem for each import that names no artifact.
+func imported(a *Artifact, file string, exportOf func(name string) (string, bool)) (exports []string, problems []error) {
+	for _, name := range a.Imports {
+		exp, ok := exportOf(name)
+		if !ok {
+			problems = append(problems, &DefinitionError{File: file, Line: a.importsLine,
+				Msg: "imports unknown artifact " + name})
+			continue
+		}
+		if exp != "" {
+			exports = append(exports, exp)
+		}
+	}
+	return exports, problems
 }
 
 // place moves the positions of err's problems from the VQL text into the

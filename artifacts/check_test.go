@@ -3,15 +3,19 @@ package artifacts
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/vqlq/vqlq/vql/source"
 )
 
+// noExports is the exportOf of a repository without other artifacts.
+func noExports(string) (string, bool) { return "", false }
+
 // blameTypo is a checker that reports every "rnage" in the VQL at its
 // position, the way the engine's check reports an unknown plugin.
-func blameTypo(_ *Artifact, vql string) error {
+func blameTypo(_ *Artifact, _ []string, vql string) error {
 	var problems []error
 	for line, text := range strings.Split(vql, "\n") {
 		if col := strings.Index(text, "rnage"); col >= 0 {
@@ -43,7 +47,7 @@ func TestCheckPositionsAreTheDefinitions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		err = checkArtifact(blameTypo, a, "a.yaml")
+		err = checkArtifact(blameTypo, a, "a.yaml", noExports)
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("%s: got\n%v\nwant\n%s", tt.name, err, tt.want)
 		}
@@ -58,7 +62,7 @@ func TestClientArtifactsAreNotJudged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := checkArtifact(blameTypo, a, "a.yaml"); err != nil {
+		if err := checkArtifact(blameTypo, a, "a.yaml", noExports); err != nil {
 			t.Errorf("type %q: %v", typ, err)
 		}
 	}
@@ -91,10 +95,11 @@ func TestLoadDirSkipsWhatTheCheckerRefuses(t *testing.T) {
 	r := NewRepository(nil)
 	r.SetChecker(blameTypo)
 	dir := writeTree(t, map[string]string{"good.yaml": "name: Custom.Good\ntype: SERVER\n", "sub/bad.yaml": badDefinition})
-	skipped, err := r.LoadDir(dir)
+	report, err := r.LoadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	skipped := report.Skipped
 	bad := filepath.Join(dir, "sub", "bad.yaml")
 	want := bad + ":5:21: unknown plugin rnage; " + bad + ":6:21: unknown plugin rnage; artifact Custom.Bad is not loaded"
 	if len(skipped) != 1 || skipped[0].Error() != want || skipped[0].Name != "Custom.Bad" || skipped[0].File != bad {
@@ -119,5 +124,46 @@ func TestLoadDirSkipsWhatTheCheckerRefuses(t *testing.T) {
 		if got := r.Missing("O1", tt.name); got != tt.want {
 			t.Errorf("Missing(%s) = %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestCheckSeesExports: each VQL text of an artifact is checked with the
+// exports that run before it (the imported artifacts', then its own); an
+// import that names no artifact is a problem at the imports line, and
+// leaves the artifact out of the folder.
+func TestCheckSeesExports(t *testing.T) {
+	var calls []string
+	record := func(_ *Artifact, prelude []string, vql string) error {
+		calls = append(calls, strings.Join(prelude, " + ")+" => "+vql)
+		return nil
+	}
+	r := NewRepository(nil)
+	r.SetChecker(record)
+	dir := writeTree(t, map[string]string{
+		"lib.yaml":  "name: Custom.Lib\nexport: LET A = 1\n",
+		"uses.yaml": "name: Custom.Uses\ntype: SERVER\nimports: [Custom.Lib]\nexport: LET B = A\nprecondition: SELECT B FROM scope()\nsources:\n  - query: SELECT A, B FROM scope()\n",
+		"lost.yaml": "name: Custom.Lost\ntype: SERVER\n\nimports: [Custom.Nowhere]\nsources:\n  - query: SELECT 1 FROM scope()\n",
+	})
+	report, err := r.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		// Custom.Lib is a CLIENT artifact: not judged.
+		" => SELECT 1 FROM scope()",
+		"LET A = 1 => LET B = A",
+		"LET A = 1 + LET B = A => SELECT B FROM scope()",
+		"LET A = 1 + LET B = A => SELECT A, B FROM scope()",
+	}
+	if !reflect.DeepEqual(calls, want) {
+		t.Errorf("checked\n%q\nwant\n%q", calls, want)
+	}
+	lost := filepath.Join(dir, "lost.yaml")
+	if len(report.Skipped) != 1 || report.Skipped[0].Error() != lost+":4: imports unknown artifact Custom.Nowhere; artifact Custom.Lost is not loaded" {
+		t.Errorf("skipped %v", report.Skipped)
+	}
+	a, ok := r.Get("root", "Custom.Uses")
+	if !ok || !reflect.DeepEqual(a.Imported, []Import{{Name: "Custom.Lib", Export: "LET A = 1", Found: true}}) {
+		t.Errorf("Get resolves imports: %+v", a)
 	}
 }

@@ -82,26 +82,39 @@ func TestLoadDir(t *testing.T) {
 	}
 }
 
-func TestLoadDirErrors(t *testing.T) {
+// TestLoadDirSkipsBadFiles: a file that is not a valid definition, or
+// whose name is taken, is left out with its problem at file and line; it
+// does not stop the other files, which load; the report counts both.
+func TestLoadDirSkipsBadFiles(t *testing.T) {
 	tests := []struct {
-		name  string
-		files map[string]string
-		want  []string // each a line of the error, with DIR for the folder
+		name    string
+		files   map[string]string
+		want    []string // each skipped file's message, with DIR for the folder
+		reasons []string
 	}{
 		{
-			name:  "bad definition",
-			files: map[string]string{"good.yaml": "name: Custom.Good\n", "x/bad.yaml": "name: Custom.Bad\n\ntypo: 1\n"},
-			want:  []string{`DIR/x/bad.yaml:3: unknown field "typo" (known fields: name, description, type, author, reference, parameters, sources, column_types)`},
+			name:    "bad definition",
+			files:   map[string]string{"good.yaml": "name: Custom.Good\n", "x/bad.yaml": "name: Custom.Bad\n\nsorces: []\n"},
+			want:    []string{`DIR/x/bad.yaml:3: unknown field "sorces" (did you mean sources?); artifact Custom.Bad is not loaded`},
+			reasons: []string{ReasonInvalid},
 		},
 		{
-			name:  "malformed YAML",
-			files: map[string]string{"bad.yml": "name: Custom.Bad\nreference: [a\n"},
-			want:  []string{`DIR/bad.yml:2: invalid YAML: did not find expected ',' or ']'`},
+			name:    "malformed YAML",
+			files:   map[string]string{"good.yaml": "name: Custom.Good\n", "bad.yml": "name: Custom.Bad\nreference: [a\n"},
+			want:    []string{`DIR/bad.yml:2: invalid YAML: did not find expected ',' or ']'; artifact Custom.Bad is not loaded`},
+			reasons: []string{ReasonInvalid},
 		},
 		{
-			name:  "built-in name",
-			files: map[string]string{"alerts.yaml": "# mine\nname: Server.Internal.Alerts\ntype: SERVER_EVENT\n"},
-			want:  []string{"DIR/alerts.yaml:2: a user definition cannot replace built-in artifact Server.Internal.Alerts"},
+			name:    "no name to be found",
+			files:   map[string]string{"good.yaml": "name: Custom.Good\n", "bad.yml": "description: [a\n"},
+			want:    []string{`DIR/bad.yml:1: invalid YAML: did not find expected ',' or ']'; DIR/bad.yml is not loaded`},
+			reasons: []string{ReasonInvalid},
+		},
+		{
+			name:    "built-in name, other type",
+			files:   map[string]string{"good.yaml": "name: Custom.Good\n", "alerts.yaml": "# mine\nname: Server.Internal.Alerts\ntype: CLIENT_EVENT\n"},
+			want:    []string{"DIR/alerts.yaml:2: Server.Internal.Alerts is a built-in SERVER_EVENT artifact; a definition of type CLIENT_EVENT cannot replace it; artifact Server.Internal.Alerts is not loaded"},
+			reasons: []string{ReasonBuiltinType},
 		},
 		{
 			name: "two files, one name",
@@ -109,7 +122,8 @@ func TestLoadDirErrors(t *testing.T) {
 				"a.yaml":     "name: Custom.Twice\n",
 				"sub/b.yaml": "type: internal\nname: Custom.Twice\n",
 			},
-			want: []string{"DIR/sub/b.yaml:2: artifact Custom.Twice is also defined in DIR/a.yaml:1"},
+			want:    []string{"DIR/sub/b.yaml:2: artifact Custom.Twice is also defined in DIR/a.yaml:1; artifact Custom.Twice is not loaded"},
+			reasons: []string{ReasonDuplicate},
 		},
 		{
 			name: "every problem is reported",
@@ -120,29 +134,77 @@ func TestLoadDirErrors(t *testing.T) {
 				"4.yaml": "name: Custom.Three\n",
 			},
 			want: []string{
-				`DIR/1.yaml:2: invalid type "nope" (allowed: CLIENT, SERVER, CLIENT_EVENT, SERVER_EVENT, INTERNAL, in any case)`,
-				"DIR/2.yaml:1: a user definition cannot replace built-in artifact System.Flow.Completion",
-				"DIR/4.yaml:1: artifact Custom.Three is also defined in DIR/3.yaml:1",
+				`DIR/1.yaml:2: invalid type "nope" (allowed: CLIENT, SERVER, CLIENT_EVENT, SERVER_EVENT, INTERNAL, NOTEBOOK, in any case); artifact Custom.One is not loaded`,
+				"DIR/2.yaml:1: System.Flow.Completion is a built-in CLIENT_EVENT artifact; a definition of type CLIENT cannot replace it; artifact System.Flow.Completion is not loaded",
+				"DIR/4.yaml:1: artifact Custom.Three is also defined in DIR/3.yaml:1; artifact Custom.Three is not loaded",
 			},
+			reasons: []string{ReasonInvalid, ReasonBuiltinType, ReasonDuplicate},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeTree(t, tc.files)
 			r := NewRepository(nil)
-			_, err := r.LoadDir(dir)
-			if err == nil {
-				t.Fatal("no error")
+			report, err := r.LoadDir(dir)
+			if err != nil {
+				t.Fatal(err)
 			}
-			got := strings.ReplaceAll(filepath.ToSlash(err.Error()), filepath.ToSlash(dir), "DIR")
-			if want := strings.Join(tc.want, "\n"); got != want {
-				t.Errorf("error\n got  %s\n want %s", got, want)
+			var got, reasons []string
+			for _, n := range report.Skipped {
+				got = append(got, strings.ReplaceAll(filepath.ToSlash(n.Error()), filepath.ToSlash(dir), "DIR"))
+				reasons = append(reasons, n.Reason)
 			}
-			if n := len(r.List("root")); n != len(Builtins()) {
-				t.Errorf("a failed LoadDir added %d artifacts", n-len(Builtins()))
+			if !reflect.DeepEqual(got, tc.want) || !reflect.DeepEqual(reasons, tc.reasons) {
+				t.Errorf("skipped\n got  %q %q\n want %q %q", got, reasons, tc.want, tc.reasons)
+			}
+			if want := len(tc.files) - len(tc.want); report.Files != len(tc.files) || report.Loaded != want ||
+				len(r.List("root")) != len(Builtins())+want {
+				t.Errorf("report %+v and %d listed, want %d files, %d loaded", report, len(r.List("root"))-len(Builtins()), len(tc.files), want)
 			}
 		})
 	}
+}
+
+// TestLoadDirReplacesBuiltins: a file with a built-in's name and type
+// replaces the built-in's definition; the report says so.
+func TestLoadDirReplacesBuiltins(t *testing.T) {
+	r := NewRepository(nil)
+	report, err := r.LoadDir(writeTree(t, map[string]string{
+		"logs.yaml": "name: Server.Audit.Logs\ntype: server_event\ndescription: mine\nsources:\n  - name: Extra\n    query: SELECT * FROM scope()\n",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Skipped) != 0 || !reflect.DeepEqual(report.Replaced, []string{"Server.Audit.Logs"}) {
+		t.Fatalf("report %+v", report)
+	}
+	for _, a := range []*Artifact{must(r.Get("O1", "Server.Audit.Logs")), findByName(r.List("O1"), "Server.Audit.Logs")} {
+		if a == nil || a.Description != "mine" || a.BuiltIn || !reflect.DeepEqual(a.QueueNames(), []string{"Server.Audit.Logs", "Server.Audit.Logs/Extra"}) {
+			t.Errorf("the folder's definition does not replace the built-in: %+v", a)
+		}
+	}
+	if got := len(r.List("root")); got != len(Builtins()) {
+		t.Errorf("%d artifacts listed, want the %d built-ins", got, len(Builtins()))
+	}
+	if want := "definitions: 1 of 1 artifacts loaded (1 replace built-ins)"; report.Summary() != want {
+		t.Errorf("summary %q, want %q", report.Summary(), want)
+	}
+}
+
+func must(a *Artifact, ok bool) *Artifact {
+	if !ok {
+		return nil
+	}
+	return a
+}
+
+func findByName(list []*Artifact, name string) *Artifact {
+	for _, a := range list {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
 }
 
 func TestLoadDirTwice(t *testing.T) {
@@ -150,13 +212,22 @@ func TestLoadDirTwice(t *testing.T) {
 	if _, err := r.LoadDir(writeTree(t, map[string]string{"a.yaml": "name: Custom.A\n"})); err != nil {
 		t.Fatal(err)
 	}
-	other := writeTree(t, map[string]string{"again.yaml": "name: Custom.A\n", "b.yaml": "name: Custom.B\n"})
-	_, err := r.LoadDir(other)
-	if err == nil || !strings.Contains(err.Error(), "artifact Custom.A is also defined in ") {
-		t.Errorf("second LoadDir defining the same name: %v", err)
+	other := writeTree(t, map[string]string{"again.yaml": "name: Custom.A\ntype: server\n", "b.yaml": "name: Custom.B\n"})
+	report, err := r.LoadDir(other)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := r.Get("root", "Custom.B"); ok {
-		t.Error("a failed LoadDir added Custom.B")
+	if len(report.Skipped) != 1 || !strings.Contains(report.Skipped[0].Error(), "artifact Custom.A is also defined in ") || report.Loaded != 1 {
+		t.Errorf("second LoadDir defining the same name: %+v", report)
+	}
+	if a, ok := r.Get("root", "Custom.A"); !ok || a.Type != TypeClient {
+		t.Errorf("the first definition of Custom.A was replaced: %+v", a)
+	}
+	if _, ok := r.Get("root", "Custom.B"); !ok {
+		t.Error("the second LoadDir did not add Custom.B")
+	}
+	if n := r.NotLoaded(); len(n) != 0 {
+		t.Errorf("a loaded name is listed as not loaded: %v", n)
 	}
 }
 

@@ -9,14 +9,18 @@ import (
 	"github.com/vqlq/vqlq/vql/source"
 )
 
-// NotLoaded is an artifact of the definitions folder that was left out
-// because the check found problems in its VQL (a plugin vqlq lacks, a
-// misspelt function): the rest of the folder loads, and what the user
-// sees when they name it says why it is missing instead of "not found".
+// NotLoaded is a file of the definitions folder that was left out: not a
+// valid definition, a name already taken, or VQL the check refused (a
+// plugin vqlq lacks, a misspelt function). The rest of the folder loads,
+// and what the user sees when they name it says why it is missing instead
+// of "not found".
 type NotLoaded struct {
+	// Name is the artifact's name, or "" when the file does not say.
 	Name string
 	File string
-	// Problems are the check's findings, each positioned in File.
+	// Reason is one of the Reason constants, for the counts.
+	Reason string
+	// Problems are the findings, each positioned in File.
 	Problems []error
 }
 
@@ -32,7 +36,11 @@ func (n *NotLoaded) Error() string {
 			parts = append(parts, p.Error())
 		}
 	}
-	parts = append(parts, "artifact "+n.Name+" is not loaded")
+	if n.Name != "" {
+		parts = append(parts, "artifact "+n.Name+" is not loaded")
+	} else {
+		parts = append(parts, n.File+" is not loaded")
+	}
 	return strings.Join(parts, "; ")
 }
 

@@ -11,15 +11,23 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vqlq/vqlq/internal/suggest"
 )
 
 // The fields a definition may hold, in the order error messages list them.
 // Anything else is refused rather than ignored, so that a typo does not
 // silently drop a query or a parameter.
+//
+// They are the fields of Velociraptor's artifact format, so that a library
+// written for it loads as it is; `references` is read as `reference`.
 var (
-	artifactFields  = []string{"name", "description", "type", "author", "reference", "parameters", "sources", "column_types"}
-	parameterFields = []string{"name", "default", "description", "type"}
-	sourceFields    = []string{"name", "query", "precondition"}
+	artifactFields = []string{"name", "description", "type", "author", "reference", "references",
+		"parameters", "sources", "column_types", "precondition", "export", "imports", "tools", "reports",
+		"required_permissions", "implied_permissions", "resources", "aliases", "impersonate"}
+	parameterFields = []string{"name", "default", "description", "type", "friendly_name",
+		"validating_regex", "artifact_type", "choices"}
+	sourceFields = []string{"name", "description", "query", "queries", "precondition", "notebook"}
 )
 
 // namePattern is what artifact and source names look like: dotted parts of
@@ -153,14 +161,39 @@ func (p *parser) artifact(root *yaml.Node) (*Artifact, error) {
 			a.Author, err = p.text(val, `field "author"`)
 		case "type":
 			a.Type, err = p.artifactType(val)
-		case "reference":
-			a.Reference, err = p.reference(val)
+		case "reference", "references":
+			var refs []string
+			refs, err = p.texts(val, key)
+			a.Reference = append(a.Reference, refs...)
+		case "precondition":
+			a.Precondition, err = p.text(val, `field "precondition"`)
+			a.preconditionAt = locate(val)
+		case "export":
+			a.Export, err = p.text(val, `field "export"`)
+			a.exportAt = locate(val)
+		case "imports":
+			a.Imports, err = p.texts(val, key)
+			a.importsLine = deref(val).Line
+		case "aliases":
+			a.Aliases, err = p.texts(val, key)
+		case "required_permissions":
+			a.RequiredPermissions, err = p.texts(val, key)
+		case "implied_permissions":
+			a.ImpliedPermissions, err = p.texts(val, key)
+		case "impersonate":
+			a.Impersonate, err = p.text(val, `field "impersonate"`)
+		case "tools":
+			a.Tools, err = p.decodedList(val, key)
+		case "reports":
+			a.Reports, err = p.decodedList(val, key)
+		case "resources":
+			a.Resources, err = p.decoded(val, key)
 		case "parameters":
 			a.Parameters, err = p.parameters(val)
 		case "sources":
 			a.Sources, err = p.sources(val)
 		case "column_types":
-			a.ColumnTypes, err = p.columnTypes(val)
+			a.ColumnTypes, err = p.decodedList(val, key)
 		}
 		return err
 	})
@@ -169,6 +202,13 @@ func (p *parser) artifact(root *yaml.Node) (*Artifact, error) {
 	}
 	if !haveName {
 		return nil, p.errorf(root.Line, `missing required field "name"`)
+	}
+	if a.IsEvent() {
+		for _, src := range a.Sources {
+			if src.Name != "" && !namePattern.MatchString(src.Name) {
+				return nil, p.errorf(src.nameLine, "invalid source name %q: an event artifact's source names a queue (%s/%s), so it is dot-separated parts of letters, digits and underscores", src.Name, a.Name, src.Name)
+			}
+		}
 	}
 	return a, nil
 }
@@ -192,6 +232,9 @@ func (p *parser) fields(n *yaml.Node, where string, known []string, fn func(key 
 			return p.errorf(k.Line, "field names must be plain text, not %s", kindName(k))
 		}
 		if !slices.Contains(known, k.Value) {
+			if best := suggest.Closest(k.Value, known); best != "" {
+				return p.errorf(k.Line, "unknown field %q%s (did you mean %s?)", k.Value, where, best)
+			}
 			return p.errorf(k.Line, "unknown field %q%s (known fields: %s)", k.Value, where, strings.Join(known, ", "))
 		}
 		if first, ok := seen[k.Value]; ok {
@@ -262,14 +305,15 @@ func (p *parser) list(n *yaml.Node, what string) ([]*yaml.Node, error) {
 	return n.Content, nil
 }
 
-func (p *parser) reference(n *yaml.Node) ([]string, error) {
-	items, err := p.list(n, "reference")
+// texts reads a list of text items (reference, imports, aliases, ...).
+func (p *parser) texts(n *yaml.Node, field string) ([]string, error) {
+	items, err := p.list(n, field)
 	if err != nil || len(items) == 0 {
 		return nil, err
 	}
 	refs := make([]string, 0, len(items))
 	for _, item := range items {
-		s, err := p.text(item, `each item of "reference"`)
+		s, err := p.text(item, `each item of "`+field+`"`)
 		if err != nil {
 			return nil, err
 		}
@@ -287,7 +331,7 @@ func (p *parser) parameters(n *yaml.Node) ([]Parameter, error) {
 	lines := map[string]int{}
 	for _, item := range items {
 		var prm Parameter
-		haveName := false
+		haveName, defaultLine := false, deref(item).Line
 		err := p.fields(item, " in parameter", parameterFields, func(key string, val *yaml.Node) error {
 			var err error
 			switch key {
@@ -296,10 +340,24 @@ func (p *parser) parameters(n *yaml.Node) ([]Parameter, error) {
 				haveName = err == nil
 			case "default":
 				prm.Default, err = p.text(val, `parameter field "default"`)
+				defaultLine = deref(val).Line
 			case "description":
 				prm.Description, err = p.text(val, `parameter field "description"`)
 			case "type":
 				prm.Type, err = p.text(val, `parameter field "type"`)
+			case "friendly_name":
+				prm.FriendlyName, err = p.text(val, `parameter field "friendly_name"`)
+			case "artifact_type":
+				prm.ArtifactType, err = p.text(val, `parameter field "artifact_type"`)
+			case "choices":
+				prm.Choices, err = p.texts(val, "choices")
+			case "validating_regex":
+				prm.ValidatingRegex, err = p.text(val, `parameter field "validating_regex"`)
+				if err == nil {
+					if _, rerr := regexp.Compile(prm.ValidatingRegex); rerr != nil {
+						err = p.errorf(deref(val).Line, "parameter field \"validating_regex\": %v", rerr)
+					}
+				}
 			}
 			return err
 		})
@@ -309,6 +367,10 @@ func (p *parser) parameters(n *yaml.Node) ([]Parameter, error) {
 		line := deref(item).Line
 		if !haveName || prm.Name == "" {
 			return nil, p.errorf(line, `missing required field "name" in parameter`)
+		}
+		// A default its own type refuses would fail every run.
+		if _, err := prm.Convert(prm.Default); err != nil {
+			return nil, p.errorf(defaultLine, "parameter %s: default: %v", prm.Name, err)
 		}
 		if first, ok := lines[prm.Name]; ok {
 			return nil, p.errorf(line, "parameter %q defined twice (first at line %d)", prm.Name, first)
@@ -333,14 +395,26 @@ func (p *parser) sources(n *yaml.Node) ([]Source, error) {
 			var err error
 			switch key {
 			case "name":
+				// Checked once the type is known: only event
+				// artifacts' source names become queue names.
 				src.Name, err = p.text(val, `source field "name"`)
-				if err == nil {
-					err = p.checkName(val, src.Name, "source")
-				}
+				src.nameLine = deref(val).Line
+			case "description":
+				src.Description, err = p.text(val, `source field "description"`)
 			case "query":
 				src.Query, err = p.text(val, `source field "query"`)
 				haveQuery = err == nil
 				src.queryAt = locate(val)
+			case "queries":
+				// The older form: a list of VQL texts run in turn.
+				var qs []*yaml.Node
+				if qs, err = p.list(val, "queries"); err == nil && len(qs) > 0 {
+					var texts []string
+					texts, err = p.texts(val, "queries")
+					src.Query, haveQuery, src.queryAt = strings.Join(texts, "\n"), true, locate(qs[0])
+				}
+			case "notebook":
+				src.Notebook, err = p.decodedList(val, "notebook")
 			case "precondition":
 				src.Precondition, err = p.text(val, `source field "precondition"`)
 				src.preconditionAt = locate(val)
@@ -351,7 +425,8 @@ func (p *parser) sources(n *yaml.Node) ([]Source, error) {
 			return nil, err
 		}
 		line := deref(item).Line
-		if !haveQuery || strings.TrimSpace(src.Query) == "" {
+		// A source of notebook cells alone has nothing to run.
+		if (!haveQuery || strings.TrimSpace(src.Query) == "") && len(src.Notebook) == 0 {
 			return nil, p.errorf(line, `missing required field "query" in source`)
 		}
 		if src.Name != "" {
@@ -365,22 +440,32 @@ func (p *parser) sources(n *yaml.Node) ([]Source, error) {
 	return sources, nil
 }
 
-// columnTypes decodes each item into plain Go values (maps, slices,
-// scalars) without interpreting them.
-func (p *parser) columnTypes(n *yaml.Node) ([]any, error) {
-	items, err := p.list(n, "column_types")
+// decodedList decodes each item of a list into plain Go values (maps,
+// slices, scalars) without interpreting them: fields vqlq carries for the
+// callers that display them (column_types, tools, reports, notebook).
+func (p *parser) decodedList(n *yaml.Node, field string) ([]any, error) {
+	items, err := p.list(n, field)
 	if err != nil || len(items) == 0 {
 		return nil, err
 	}
 	out := make([]any, 0, len(items))
 	for _, item := range items {
-		var v any
-		if err := item.Decode(&v); err != nil {
-			return nil, p.errorf(item.Line, "field \"column_types\": %s", yamlMessage(err))
+		v, err := p.decoded(item, field)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// decoded decodes one node into plain Go values.
+func (p *parser) decoded(n *yaml.Node, field string) (any, error) {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, p.errorf(deref(n).Line, "field %q: %s", field, yamlMessage(err))
+	}
+	return v, nil
 }
 
 // deref follows aliases (*name) to the node they stand for. An alias

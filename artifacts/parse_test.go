@@ -18,6 +18,78 @@ func TestParse(t *testing.T) {
 			want: &Artifact{Name: "Custom.Collect", Type: TypeClient},
 		},
 		{
+			name: "Velociraptor's format",
+			text: `name: Custom.Velo
+type: notebook
+precondition: SELECT OS FROM info() WHERE OS = 'linux'
+export: |
+  LET Helper = SELECT 1 AS One FROM scope()
+imports:
+  - Custom.Other
+references:
+  - https://example.com/r
+aliases: [Custom.Old]
+required_permissions: [EXECVE]
+implied_permissions: [FILESYSTEM_READ]
+impersonate: admin
+resources:
+  timeout: 600
+tools:
+  - name: Tool
+    url: https://example.com/tool
+    serve_locally: true
+reports:
+  - type: CLIENT
+    template: "{{ .Description }}"
+parameters:
+  - name: Mode
+    friendly_name: The mode
+    type: choices
+    default: Fast
+    choices: [Fast, Slow]
+  - name: Pattern
+    validating_regex: "^[a-z]+$"
+  - name: Set
+    type: artifactset
+    artifact_type: SERVER
+sources:
+  - name: All Matches
+    description: about it
+    queries:
+      - SELECT * FROM Helper
+    notebook:
+      - type: vql
+        template: SELECT 1 FROM scope()
+  - notebook:
+      - type: markdown
+        template: "# Title"
+`,
+			want: &Artifact{
+				Name: "Custom.Velo", Type: TypeNotebook,
+				Precondition:        "SELECT OS FROM info() WHERE OS = 'linux'",
+				Export:              "LET Helper = SELECT 1 AS One FROM scope()\n",
+				Imports:             []string{"Custom.Other"},
+				Reference:           []string{"https://example.com/r"},
+				Aliases:             []string{"Custom.Old"},
+				RequiredPermissions: []string{"EXECVE"},
+				ImpliedPermissions:  []string{"FILESYSTEM_READ"},
+				Impersonate:         "admin",
+				Resources:           map[string]any{"timeout": 600},
+				Tools:               []any{map[string]any{"name": "Tool", "url": "https://example.com/tool", "serve_locally": true}},
+				Reports:             []any{map[string]any{"type": "CLIENT", "template": "{{ .Description }}"}},
+				Parameters: []Parameter{
+					{Name: "Mode", FriendlyName: "The mode", Type: "choices", Default: "Fast", Choices: []string{"Fast", "Slow"}},
+					{Name: "Pattern", ValidatingRegex: "^[a-z]+$"},
+					{Name: "Set", Type: "artifactset", ArtifactType: "SERVER"},
+				},
+				Sources: []Source{
+					{Name: "All Matches", Description: "about it", Query: "SELECT * FROM Helper",
+						Notebook: []any{map[string]any{"type": "vql", "template": "SELECT 1 FROM scope()"}}},
+					{Notebook: []any{map[string]any{"type": "markdown", "template": "# Title"}}},
+				},
+			},
+		},
+		{
 			name: "every field",
 			text: `name: Custom.Events.Receive
 description: |
@@ -125,8 +197,9 @@ column_types:
 			}
 			got.Text, got.nameLine = "", 0
 			for i := range got.Sources {
-				got.Sources[i].queryAt, got.Sources[i].preconditionAt = textAt{}, textAt{}
+				got.Sources[i].queryAt, got.Sources[i].preconditionAt, got.Sources[i].nameLine = textAt{}, textAt{}, 0
 			}
+			got.preconditionAt, got.exportAt, got.importsLine = textAt{}, textAt{}, 0
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %#v\nwant %#v", got, tc.want)
 			}
@@ -142,23 +215,41 @@ func TestParseErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown top-level field", "custom.yaml",
-			"name: A\ntype: SERVER_EVENT\ndescription: x\ntypo: 1\n",
-			`custom.yaml:4: unknown field "typo" (known fields: name, description, type, author, reference, parameters, sources, column_types)`},
+			"name: A\ntype: SERVER_EVENT\ndescription: x\nprecondtion: 1\n",
+			`custom.yaml:4: unknown field "precondtion" (did you mean precondition?)`},
+		{"unknown top-level field, nothing near", "custom.yaml",
+			"name: A\ntype: SERVER_EVENT\ndescription: x\nwhatever: 1\n",
+			`custom.yaml:4: unknown field "whatever" (known fields: ` + "name, description, type, author, reference, references, parameters, sources, column_types, precondition, export, imports, tools, reports, required_permissions, implied_permissions, resources, aliases, impersonate" + `)`},
 		{"unknown field in a parameter", "custom.yaml",
 			"name: A\nparameters:\n  - name: P\n    defualt: 1\n",
-			`custom.yaml:4: unknown field "defualt" in parameter (known fields: name, default, description, type)`},
+			`custom.yaml:4: unknown field "defualt" in parameter (did you mean default?)`},
 		{"unknown field in a source", "custom.yaml",
-			"name: A\nsources:\n  - query: SELECT * FROM scope()\n    queries: []\n",
-			`custom.yaml:4: unknown field "queries" in source (known fields: name, query, precondition)`},
+			"name: A\nsources:\n  - query: SELECT * FROM scope()\n    notbook: []\n",
+			`custom.yaml:4: unknown field "notbook" in source (did you mean notebook?)`},
+		{"unknown field in a parameter, nothing near", "custom.yaml",
+			"name: A\nparameters:\n  - name: P\n    colour: red\n",
+			`custom.yaml:4: unknown field "colour" in parameter (known fields: name, default, description, type, friendly_name, validating_regex, artifact_type, choices)`},
+		{"validating_regex must compile", "custom.yaml",
+			"name: A\nparameters:\n  - name: P\n    validating_regex: \"a(\"\n",
+			"custom.yaml:4: parameter field \"validating_regex\": error parsing regexp: missing closing ): `a(`"},
+		{"a default its type refuses", "custom.yaml",
+			"name: A\nparameters:\n  - name: N\n    type: int\n    default: ten\n",
+			`custom.yaml:5: parameter N: default: "ten" is not an integer`},
+		{"a default not among the choices", "custom.yaml",
+			"name: A\nparameters:\n  - name: M\n    type: choices\n    choices: [a, b]\n    default: c\n",
+			`custom.yaml:6: parameter M: default: "c" is not one of the choices (a, b)`},
+		{"a source with neither query nor notebook", "custom.yaml",
+			"name: A\nsources:\n  - name: S\n    description: nothing to run\n",
+			`custom.yaml:3: missing required field "query" in source`},
 		{"merge keys are not fields", "custom.yaml",
 			"name: A\n<<: {author: x}\n",
-			`custom.yaml:2: unknown field "<<" (known fields: name, description, type, author, reference, parameters, sources, column_types)`},
+			`custom.yaml:2: unknown field "<<" (known fields: name, description, type, author, reference, references, parameters, sources, column_types, precondition, export, imports, tools, reports, required_permissions, implied_permissions, resources, aliases, impersonate)`},
 		{"field given twice", "custom.yaml",
 			"name: A\nauthor: x\nname: B\n",
 			`custom.yaml:3: field "name" given twice (first at line 1)`},
 		{"bad type", "custom.yaml",
 			"name: A\ntype: server_evnt\n",
-			`custom.yaml:2: invalid type "server_evnt" (allowed: CLIENT, SERVER, CLIENT_EVENT, SERVER_EVENT, INTERNAL, in any case)`},
+			`custom.yaml:2: invalid type "server_evnt" (allowed: CLIENT, SERVER, CLIENT_EVENT, SERVER_EVENT, INTERNAL, NOTEBOOK, in any case)`},
 		{"type is not text", "custom.yaml",
 			"name: A\ntype: [SERVER_EVENT]\n",
 			`custom.yaml:2: field "type" must be text, not a list`},
@@ -205,8 +296,8 @@ func TestParseErrors(t *testing.T) {
 			"name: A\nsources:\n  - query: '  '\n",
 			`custom.yaml:3: missing required field "query" in source`},
 		{"bad source name", "custom.yaml",
-			"name: A\nsources:\n  - name: a b\n    query: SELECT 1 FROM scope()\n",
-			`custom.yaml:3: invalid source name "a b": expected dot-separated parts of letters, digits and underscores, like Custom.Events.Receive`},
+			"name: A\ntype: CLIENT_EVENT\nsources:\n  - name: a b\n    query: SELECT 1 FROM scope()\n",
+			`custom.yaml:4: invalid source name "a b": an event artifact's source names a queue (A/a b), so it is dot-separated parts of letters, digits and underscores`},
 		{"source twice", "custom.yaml",
 			"name: A\nsources:\n  - name: S\n    query: x\n  - name: S\n    query: y\n",
 			`custom.yaml:5: source "S" defined twice (first at line 3)`},
@@ -260,7 +351,7 @@ func TestParseErrors(t *testing.T) {
 			`custom.yaml:2: invalid YAML: did not find expected '-' indicator`},
 		{"no file name: run-time text", "",
 			"name: A\ntypo: 1\n",
-			`line 2: unknown field "typo" (known fields: name, description, type, author, reference, parameters, sources, column_types)`},
+			`line 2: unknown field "typo" (did you mean type?)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

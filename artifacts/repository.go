@@ -82,8 +82,39 @@ func storageKey(org, name string) string {
 }
 
 // Get returns the artifact called name as org sees it: the org's run-time
-// definition if there is one, else the folder's, else the built-in.
+// definition if there is one, else the folder's, else the built-in. An
+// artifact that imports others comes back as a copy whose Imported holds
+// their exports as org sees them now.
 func (r *Repository) Get(org, name string) (*Artifact, bool) {
+	a, ok := r.get(org, name)
+	if !ok || len(a.Imports) == 0 {
+		return a, ok
+	}
+	c := *a
+	c.Imported = make([]Import, 0, len(a.Imports))
+	for _, imp := range a.Imports {
+		b, found := r.get(org, imp)
+		in := Import{Name: imp, Found: found}
+		if found {
+			in.Export = b.Export
+		}
+		c.Imported = append(c.Imported, in)
+	}
+	return &c, true
+}
+
+// exportOf finds the export of an artifact org can see, for the check.
+func (r *Repository) exportOf(org string) func(name string) (string, bool) {
+	return func(name string) (string, bool) {
+		a, ok := r.get(org, name)
+		if !ok {
+			return "", false
+		}
+		return a.Export, true
+	}
+}
+
+func (r *Repository) get(org, name string) (*Artifact, bool) {
 	o, _ := r.org(normOrg(org)) // unreadable storage: folder and built-ins still answer
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -141,7 +172,7 @@ func (r *Repository) Set(org, text string) (*Artifact, error) {
 	}
 	r.write.Lock()
 	defer r.write.Unlock()
-	if err := checkArtifact(r.check, a, ""); err != nil {
+	if err := checkArtifact(r.check, a, "", r.exportOf(org)); err != nil {
 		return nil, err
 	}
 	o, err := r.org(org)

@@ -108,7 +108,7 @@ func TestRepositorySetAndDelete(t *testing.T) {
 		{"set a bad definition", func() error {
 			_, err := r.Set("root", "name: Custom.X\n\ntypo: 1\n")
 			return err
-		}, `line 3: unknown field "typo" (known fields: name, description, type, author, reference, parameters, sources, column_types)`},
+		}, `line 3: unknown field "typo" (did you mean type?)`},
 		{"set malformed YAML", func() error {
 			_, err := r.Set("root", "name: [Custom.X\n")
 			return err

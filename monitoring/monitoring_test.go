@@ -488,16 +488,25 @@ func TestQueryRemovingItself(t *testing.T) {
 	e.svc.Stop() // must not hang
 }
 
+// TestPreconditionFalseDoesNotRestart: a false precondition, the
+// source's or (Velociraptor's format) the artifact's, leaves the source
+// idle with a note, neither failed nor restarted.
 func TestPreconditionFalseDoesNotRestart(t *testing.T) {
-	e := newEnv(t)
-	e.set("root", "name: Custom.Monitor\ntype: SERVER_EVENT\nsources:\n  - precondition: SELECT * FROM scope() WHERE FALSE\n    query: SELECT Unix FROM clock(period=0.1)\n")
-	e.start()
-	e.add("root", "Custom.Monitor", nil)
-	waitFor(t, "the precondition note", func() bool {
-		return strings.Contains(e.logText("root", "Custom.Monitor"), "precondition is false: source not run")
-	})
-	if en, _ := e.entry("root", "Custom.Monitor"); en.Restarts != 0 || en.LastError != "" {
-		t.Errorf("entry %+v", en)
+	for _, def := range []string{
+		"name: Custom.Monitor\ntype: SERVER_EVENT\nsources:\n  - precondition: SELECT * FROM scope() WHERE FALSE\n    query: SELECT Unix FROM clock(period=0.1)\n",
+		"name: Custom.Monitor\ntype: SERVER_EVENT\nprecondition: SELECT * FROM scope() WHERE FALSE\nsources:\n  - query: SELECT Unix FROM clock(period=0.1)\n",
+	} {
+		e := newEnv(t)
+		e.set("root", def)
+		e.start()
+		e.add("root", "Custom.Monitor", nil)
+		waitFor(t, "the precondition note", func() bool {
+			return strings.Contains(e.logText("root", "Custom.Monitor"), "precondition is false: source not run")
+		})
+		if en, _ := e.entry("root", "Custom.Monitor"); en.Restarts != 0 || en.LastError != "" {
+			t.Errorf("entry %+v", en)
+		}
+		e.svc.Stop()
 	}
 }
 

@@ -236,9 +236,19 @@ func (s *Service) runOnce(ctx context.Context, e *entry, a *artifacts.Artifact, 
 		}
 	}})
 	scope := sess.Scope()
-	if src.Precondition != "" {
+	// The source's precondition, else the artifact's, is run here so
+	// that a false one is told apart (the source is idle, not failed);
+	// the body then runs without it.
+	cond := src.Precondition
+	if cond == "" {
+		cond = a.Precondition
+	}
+	bare := *a
+	bare.Precondition = ""
+	a = &bare
+	if cond != "" {
 		ran := false
-		for range plugins.RunSource(ctx, scope, a, artifacts.Source{Name: src.Name, Query: src.Precondition}, params) {
+		for range plugins.RunSource(ctx, scope, a, artifacts.Source{Name: src.Name, Query: cond}, params) {
 			ran = true
 			break
 		}

@@ -197,12 +197,27 @@ func consumersPlugin(provider queues.Provider) vql.Plugin {
 	}
 }
 
-// ArtifactRow is an artifact as artifact_definitions() shows it.
+// ArtifactRow is an artifact as artifact_definitions() shows it: every
+// field of the format, empty ones as empty text or lists, so that every
+// row has the same columns.
 func ArtifactRow(a *artifacts.Artifact) *ordereddict.Dict {
 	params := []any{}
 	for _, p := range a.Parameters {
-		params = append(params, ordereddict.NewDict().Set("name", p.Name).Set("default", p.Default).
-			Set("description", p.Description).Set("type", p.Type))
+		d := ordereddict.NewDict().Set("name", p.Name).Set("default", p.Default).
+			Set("description", p.Description).Set("type", p.Type)
+		if p.FriendlyName != "" {
+			d.Set("friendly_name", p.FriendlyName)
+		}
+		if p.ValidatingRegex != "" {
+			d.Set("validating_regex", p.ValidatingRegex)
+		}
+		if p.ArtifactType != "" {
+			d.Set("artifact_type", p.ArtifactType)
+		}
+		if len(p.Choices) > 0 {
+			d.Set("choices", texts(p.Choices))
+		}
+		params = append(params, d)
 	}
 	sources := []any{}
 	for _, s := range a.Sources {
@@ -210,24 +225,42 @@ func ArtifactRow(a *artifacts.Artifact) *ordereddict.Dict {
 		if s.Name != "" {
 			d.Set("name", s.Name)
 		}
+		if s.Description != "" {
+			d.Set("description", s.Description)
+		}
 		d.Set("query", s.Query)
 		if s.Precondition != "" {
 			d.Set("precondition", s.Precondition)
 		}
+		if len(s.Notebook) > 0 {
+			d.Set("notebook", s.Notebook)
+		}
 		sources = append(sources, d)
 	}
-	reference := []any{}
-	for _, r := range a.Reference {
-		reference = append(reference, r)
-	}
-	columnTypes := a.ColumnTypes
-	if columnTypes == nil {
-		columnTypes = []any{}
-	}
 	return ordereddict.NewDict().Set("name", a.Name).Set("description", a.Description).
-		Set("author", a.Author).Set("reference", reference).Set("type", strings.ToLower(string(a.Type))).
-		Set("parameters", params).Set("sources", sources).Set("column_types", columnTypes).
+		Set("author", a.Author).Set("reference", texts(a.Reference)).Set("type", strings.ToLower(string(a.Type))).
+		Set("parameters", params).Set("sources", sources).Set("column_types", orEmpty(a.ColumnTypes)).
+		Set("precondition", a.Precondition).Set("export", a.Export).Set("imports", texts(a.Imports)).
+		Set("tools", orEmpty(a.Tools)).Set("reports", orEmpty(a.Reports)).Set("resources", a.Resources).
+		Set("required_permissions", texts(a.RequiredPermissions)).Set("implied_permissions", texts(a.ImpliedPermissions)).
+		Set("impersonate", a.Impersonate).Set("aliases", texts(a.Aliases)).
 		Set("built_in", a.BuiltIn)
+}
+
+// texts is a list of strings as VQL sees it, never NULL.
+func texts(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
+}
+
+func orEmpty(list []any) []any {
+	if list == nil {
+		return []any{}
+	}
+	return list
 }
 
 var artifactCall = regexp.MustCompile(`Artifact\.([A-Za-z0-9_.]+?)\s*\(`)
@@ -239,7 +272,7 @@ func artifactDefinitions(provider queues.Provider) vql.Plugin {
 			Doc:  "One row per artifact of the repository, sorted by name.",
 			Args: []vql.ArgSpec{
 				{Name: "names", Type: vql.TypeList, Doc: "Only these artifacts (default: all)."},
-				{Name: "deps", Type: vql.TypeBool, Doc: "Also list the artifacts these call (Artifact.X())."},
+				{Name: "deps", Type: vql.TypeBool, Doc: "Also list the artifacts these call (Artifact.X()) or import."},
 			},
 		},
 		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
@@ -269,6 +302,9 @@ func artifactDefinitions(provider queues.Provider) vql.Plugin {
 						}
 						list = append(list, a)
 						if deps {
+							for _, imp := range a.Imports {
+								add(imp)
+							}
 							for _, s := range a.Sources {
 								for _, mm := range artifactCall.FindAllStringSubmatch(s.Query, -1) {
 									add(mm[1])

@@ -2,9 +2,9 @@ package plugins
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"iter"
-	"strconv"
+	"maps"
 	"strings"
 
 	"github.com/Velocidex/ordereddict"
@@ -13,18 +13,25 @@ import (
 	"github.com/vqlq/vqlq/internal/suggest"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/ast"
 	"github.com/vqlq/vqlq/vql/parser"
-	"github.com/vqlq/vqlq/vql/value"
 )
 
 // RunArtifact runs an artifact's sources with the given parameters and
 // yields their rows, one source after the other. Parameters not given take
-// their defaults; typed parameters (int, bool, json) are converted. Each
+// their defaults; text is converted by the parameter's type (Parameter.Convert). Each
 // source runs in its own scope, under the caller's, with ArtifactName set.
 func RunArtifact(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
+		// The parameters are bound once, so that a bad one is reported
+		// once, not for every source.
+		vars, err := artifactVars(scope, a, params)
+		if err != nil {
+			scope.Errorf("Artifact.%s: %v", a.Name, err)
+			return
+		}
 		for _, src := range a.Sources {
-			for row := range RunSource(ctx, scope, a, src, params) {
+			for row := range runSource(ctx, scope, a, src, vars) {
 				if !yield(row) {
 					return
 				}
@@ -36,18 +43,52 @@ func RunArtifact(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, p
 // RunSource runs one source of an artifact (see RunArtifact). Server
 // monitoring runs each source of an event artifact on its own, since event
 // queries never end.
+//
+// In the source's scope the parameters are bound first, then the exports
+// of the artifacts it imports and its own export run (their LETs are in
+// scope), then the precondition (the source's, else the artifact's): when
+// it yields no row the source is skipped, with an INFO message. A source
+// of notebook cells alone runs nothing.
 func RunSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src artifacts.Source, params *ordereddict.Dict) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
-		s := scope.WithVars(artifactVars(scope, a, params))
-		if src.Precondition != "" {
-			ok, err := precondition(ctx, s, src.Precondition)
+		vars, err := artifactVars(scope, a, params)
+		if err != nil {
+			scope.Errorf("Artifact.%s: %v", a.Name, err)
+			return
+		}
+		for row := range runSource(ctx, scope, a, src, vars) {
+			if !yield(row) {
+				return
+			}
+		}
+	}
+}
+
+// runSource runs one source with its parameters bound (vars). Each
+// source has its own copy: its LETs do not leak into the next.
+func runSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src artifacts.Source, vars map[string]any) iter.Seq[vql.Row] {
+	return func(yield func(vql.Row) bool) {
+		s := scope.WithVars(maps.Clone(vars))
+		if err := runExports(ctx, s, a); err != nil {
+			scope.Errorf("Artifact.%s: %v", a.Name, err)
+			return
+		}
+		if cond := src.Precondition; cond != "" || a.Precondition != "" {
+			if cond == "" {
+				cond = a.Precondition
+			}
+			ok, err := precondition(ctx, s, cond)
 			if err != nil {
 				scope.Errorf("Artifact.%s: precondition: %v", a.Name, err)
 				return
 			}
 			if !ok {
+				scope.Log(vql.LevelInfo, "Artifact.%s: precondition is false: %s not run", a.Name, sourceLabel(src))
 				return
 			}
+		}
+		if strings.TrimSpace(src.Query) == "" {
+			return
 		}
 		prog, err := parser.Parse(src.Query, a.Name)
 		if err != nil {
@@ -64,16 +105,64 @@ func RunSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src
 	}
 }
 
+// sourceLabel names a source in messages.
+func sourceLabel(src artifacts.Source) string {
+	if src.Name != "" {
+		return "source " + src.Name
+	}
+	return "source"
+}
+
+// runExports runs, in s, the exports of the artifacts a imports and then
+// its own, so that their LETs are in scope for the source.
+func runExports(ctx context.Context, s *vql.Scope, a *artifacts.Artifact) error {
+	texts := make([]string, 0, len(a.Imported)+1)
+	for _, imp := range a.Imported {
+		if !imp.Found {
+			return fmt.Errorf("imports unknown artifact %s", imp.Name)
+		}
+		texts = append(texts, imp.Export)
+	}
+	texts = append(texts, a.Export)
+	for _, text := range texts {
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		prog, err := parser.Parse(text, "export")
+		if err != nil {
+			return fmt.Errorf("export: %v", err)
+		}
+		for _, stmt := range prog.Statements {
+			for range s.Exec(ctx, stmt) {
+			}
+		}
+	}
+	return nil
+}
+
 // artifactVars binds an artifact's parameters: defaults, overridden by the
-// given values (strings converted by the parameter's type).
-func artifactVars(scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) map[string]any {
+// given values, text converted by the parameter's type (Parameter.Convert).
+func artifactVars(scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) (map[string]any, error) {
 	known := map[string]bool{}
 	var names []string
+	given := map[string]bool{}
+	if params != nil {
+		for _, key := range params.Keys() {
+			given[key] = true
+		}
+	}
 	vars := map[string]any{queues.ArtifactVar: a.Name}
 	for _, p := range a.Parameters {
 		known[p.Name] = true
 		names = append(names, p.Name)
-		vars[p.Name] = convertParam(p, p.Default)
+		if given[p.Name] {
+			continue
+		}
+		v, err := p.Convert(p.Default)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: default: %v", p.Name, err)
+		}
+		vars[p.Name] = v
 	}
 	if params != nil {
 		for _, item := range params.Items() {
@@ -81,14 +170,19 @@ func artifactVars(scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.D
 				scope.Errorf("Artifact.%s: unknown parameter %s%s", a.Name, item.Key, suggest.DidYouMean(item.Key, names))
 				continue
 			}
-			if s, ok := item.Value.(string); ok {
-				vars[item.Key] = convertParam(paramOf(a, item.Key), s)
-			} else {
+			s, ok := item.Value.(string)
+			if !ok {
 				vars[item.Key] = item.Value
+				continue
 			}
+			v, err := paramOf(a, item.Key).Convert(s)
+			if err != nil {
+				return nil, fmt.Errorf("parameter %s: %v", item.Key, err)
+			}
+			vars[item.Key] = v
 		}
 	}
-	return vars
+	return vars, nil
 }
 
 func paramOf(a *artifacts.Artifact, name string) artifacts.Parameter {
@@ -98,34 +192,6 @@ func paramOf(a *artifacts.Artifact, name string) artifacts.Parameter {
 		}
 	}
 	return artifacts.Parameter{Name: name}
-}
-
-// convertParam turns a parameter's text into the value its type says.
-func convertParam(p artifacts.Parameter, text string) any {
-	switch strings.ToLower(p.Type) {
-	case "int", "int64":
-		if i, err := strconv.ParseInt(strings.TrimSpace(text), 0, 64); err == nil {
-			return i
-		}
-	case "float":
-		if f, err := strconv.ParseFloat(strings.TrimSpace(text), 64); err == nil {
-			return f
-		}
-	case "bool":
-		switch strings.ToLower(strings.TrimSpace(text)) {
-		case "y", "yes", "true", "1":
-			return true
-		case "", "n", "no", "false", "0":
-			return false
-		}
-	case "json", "json_array":
-		if json.Valid([]byte(text)) {
-			if v, err := value.DecodeJSON([]byte(text)); err == nil {
-				return v
-			}
-		}
-	}
-	return text
 }
 
 func precondition(ctx context.Context, s *vql.Scope, text string) (bool, error) {
@@ -193,13 +259,14 @@ func SenderOf(scope *vql.Scope) queues.Sender {
 // resolve in engine, with the artifact's parameters and ArtifactName
 // defined.
 func ArtifactChecker(engine *vql.Engine) artifacts.Checker {
-	return func(a *artifacts.Artifact, text string) error {
+	return func(a *artifacts.Artifact, prelude []string, text string) error {
 		prog, err := parser.Parse(text, "")
 		if err != nil {
 			return err
 		}
+		exported := letNames(prelude)
 		return engine.Check(prog, func(name string) bool {
-			if name == queues.ArtifactVar {
+			if name == queues.ArtifactVar || exported[name] {
 				return true
 			}
 			for _, p := range a.Parameters {
@@ -210,4 +277,23 @@ func ArtifactChecker(engine *vql.Engine) artifacts.Checker {
 			return false
 		})
 	}
+}
+
+// letNames are the names the LETs of texts define (an export's), for the
+// check of the texts that run after them. A text that does not parse
+// defines nothing here: its own check reports it.
+func letNames(texts []string) map[string]bool {
+	names := map[string]bool{}
+	for _, text := range texts {
+		prog, err := parser.Parse(text, "")
+		if err != nil {
+			continue
+		}
+		for _, st := range prog.Statements {
+			if l, ok := st.(*ast.Let); ok {
+				names[l.Name.Value] = true
+			}
+		}
+	}
+	return names
 }

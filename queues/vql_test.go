@@ -14,6 +14,7 @@ import (
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq"
+	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/internal/sharedfolder"
 	"github.com/vqlq/vqlq/output"
 	"github.com/vqlq/vqlq/plugins"
@@ -258,14 +259,21 @@ func TestRefusals(t *testing.T) {
 			}
 		}
 	}
-	// A definitions folder that tries to replace a built-in is refused at
-	// start.
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("name: Server.Internal.Alerts\ntype: SERVER_EVENT\n"), 0o644)
-	disk, _ := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
-	defer disk.Close()
-	if _, err := queues.New(queues.Options{Disk: disk, Definitions: dir}); err == nil || !strings.Contains(err.Error(), "cannot replace built-in artifact Server.Internal.Alerts") {
-		t.Errorf("definitions folder replacing a built-in: %v", err)
+	// A definitions folder that redefines a built-in with another type is
+	// left out: the built-in stays. With the same type it replaces it.
+	for _, tt := range []struct{ typ, wantDescription string }{{"CLIENT_EVENT", ""}, {"SERVER_EVENT", "mine"}} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "alerts.yaml"), []byte("name: Server.Internal.Alerts\ndescription: mine\ntype: "+tt.typ+"\n"), 0o644)
+		disk, _ := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
+		m, err := queues.New(queues.Options{Disk: disk, Definitions: dir})
+		if err != nil {
+			t.Fatalf("definitions folder redefining a built-in as %s: %v", tt.typ, err)
+		}
+		a, ok := m.Repository().Get("root", "Server.Internal.Alerts")
+		if !ok || a.Type != artifacts.TypeServerEvent || (a.Description == "mine") != (tt.wantDescription == "mine") {
+			t.Errorf("redefined as %s: %+v", tt.typ, a)
+		}
+		m.Close()
 	}
 }
 

@@ -79,12 +79,12 @@ func DefaultDataDir() string {
 	return "vqlq-data"
 }
 
-// Check validates the flags before anything runs: a bad org, sync mode or
-// definitions folder is a usage error. It returns the artifacts of the
-// definitions folder that will not be loaded because their VQL has
-// problems (the rest of the folder is usable): the command shows them
-// once, with WarnNotLoaded.
-func (f *StoreFlags) Check() (skipped []*artifacts.NotLoaded, err error) {
+// Check validates the flags before anything runs: a bad org or sync mode,
+// or a definitions folder that cannot be read, is a usage error. It
+// returns what loading the definitions folder gives (nil without one):
+// the files left out, with their problems, while the rest of the folder
+// is usable. The command shows it once, with WarnNotLoaded.
+func (f *StoreFlags) Check() (*artifacts.LoadReport, error) {
 	if err := queues.CheckOrg(f.Org); err != nil {
 		return nil, err
 	}
@@ -100,13 +100,18 @@ func (f *StoreFlags) Check() (skipped []*artifacts.NotLoaded, err error) {
 	return repo.LoadDir(f.Definitions)
 }
 
-// WarnNotLoaded writes one WARN line per artifact of the definitions
-// folder that is not loaded, naming the file, line and column of each
-// problem.
-func WarnNotLoaded(w io.Writer, skipped []*artifacts.NotLoaded) {
-	for _, n := range skipped {
+// WarnNotLoaded writes one WARN line per file of the definitions folder
+// that is not loaded, naming the file, line (and column) of each problem,
+// then an INFO line with the counts. A folder that loads whole (or none)
+// writes nothing: every command prints this, and silence says all is well.
+func WarnNotLoaded(w io.Writer, report *artifacts.LoadReport) {
+	if report == nil || len(report.Skipped) == 0 {
+		return
+	}
+	for _, n := range report.Skipped {
 		fmt.Fprintln(w, vql.Message{Level: vql.LevelWarn, Text: n.Error()}.String())
 	}
+	fmt.Fprintln(w, vql.Message{Level: vql.LevelInfo, Text: report.Summary()}.String())
 }
 
 // Backend opens the data folder on first use and closes it at the end.

@@ -19,13 +19,17 @@ func brokenFolder(t *testing.T) (dir, warning string) {
 	return dir, "WARN:" + broken + ":6:21: unknown plugin rnage (did you mean range?); artifact Custom.Broken is not loaded\n"
 }
 
+// brokenSummary is the INFO line that follows brokenFolder's warning.
+const brokenSummary = "INFO:definitions: 1 of 2 artifacts loaded; 1 not loaded (1 VQL problems; see the warnings)\n"
+
 // TestDefinitionsFolderSkipsBrokenArtifacts: an artifact of the folder
 // whose VQL the check refuses is left out with one warning naming its
 // file, line and column; the rest of the folder is usable, and naming the
-// broken one says it is not loaded and why. A folder that is not valid
-// YAML is still refused whole.
+// broken one says it is not loaded and why; the counts follow the
+// warnings. A file that is not valid YAML is one more warning.
 func TestDefinitionsFolderSkipsBrokenArtifacts(t *testing.T) {
 	defs, warning := brokenFolder(t)
+	head := warning + brokenSummary
 	script := filepath.Join(t.TempDir(), "two.vql")
 	os.WriteFile(script, []byte("SELECT * FROM Artifact.Custom.Good()\nSELECT * FROM Artifact.Custom.Good()\n"), 0o644)
 	notLoaded := "ERROR:Plugin Artifact.Custom.Broken not found: no artifact Custom.Broken: " + strings.TrimPrefix(strings.TrimSuffix(warning, "\n"), "WARN:") + "\n"
@@ -36,12 +40,12 @@ func TestDefinitionsFolderSkipsBrokenArtifacts(t *testing.T) {
 		stdout      string
 		stderr      string
 	}{
-		{"the good artifact runs", "", []string{"query", "SELECT * FROM Artifact.Custom.Good()"}, 0, "{\"one\":1}\n", warning},
-		{"warned once for a script", "", []string{"run", script}, 0, "{\"one\":1}\n{\"one\":1}\n", warning},
-		{"warned once for piped statements", "SELECT * FROM Artifact.Custom.Good()\nSELECT * FROM Artifact.Custom.Good()\n", nil, 0, "{\"one\":1}\n{\"one\":1}\n", warning},
-		{"the broken one says why it is missing", "", []string{"query", "SELECT * FROM Artifact.Custom.Broken()"}, 1, "", warning + notLoaded},
+		{"the good artifact runs", "", []string{"query", "SELECT * FROM Artifact.Custom.Good()"}, 0, "{\"one\":1}\n", head},
+		{"warned once for a script", "", []string{"run", script}, 0, "{\"one\":1}\n{\"one\":1}\n", head},
+		{"warned once for piped statements", "SELECT * FROM Artifact.Custom.Good()\nSELECT * FROM Artifact.Custom.Good()\n", nil, 0, "{\"one\":1}\n{\"one\":1}\n", head},
+		{"the broken one says why it is missing", "", []string{"query", "SELECT * FROM Artifact.Custom.Broken()"}, 1, "", head + notLoaded},
 		{"so does its queue", "", []string{"query", "SELECT * FROM source(artifact='Custom.Broken')"}, 1, "",
-			warning + "ERROR:source: artifact Custom.Broken not known: " + strings.TrimPrefix(warning, "WARN:")},
+			head + "ERROR:source: artifact Custom.Broken not known: " + strings.TrimPrefix(warning, "WARN:")},
 	}
 	for _, tt := range tests {
 		args := append(tt.args, "--format", "jsonl", "--data-dir", filepath.Join(t.TempDir(), "data"), "--definitions", defs)
@@ -51,10 +55,13 @@ func TestDefinitionsFolderSkipsBrokenArtifacts(t *testing.T) {
 		}
 	}
 
-	os.WriteFile(filepath.Join(defs, "bad.yaml"), []byte("name: Custom.Bad\nsources: [\n"), 0o644)
-	r := runVQLQ(t, "", "query", "--data-dir", filepath.Join(t.TempDir(), "data"), "--definitions", defs, "SELECT * FROM Artifact.Custom.Good()")
-	if r.code != 2 || r.stdout != "" || !strings.HasPrefix(r.stderr, "vqlq query: "+filepath.Join(defs, "bad.yaml")+":") {
-		t.Errorf("a YAML error: %+v", r)
+	bad := filepath.Join(defs, "bad.yaml")
+	os.WriteFile(bad, []byte("name: Custom.Bad\nsources: [\n"), 0o644)
+	r := runVQLQ(t, "", "query", "--format", "jsonl", "--data-dir", filepath.Join(t.TempDir(), "data"), "--definitions", defs, "SELECT * FROM Artifact.Custom.Good()")
+	want := "WARN:" + bad + ":2: invalid YAML: did not find expected node content; artifact Custom.Bad is not loaded\n" + warning +
+		"INFO:definitions: 1 of 3 artifacts loaded; 2 not loaded (1 invalid definition, 1 VQL problems; see the warnings)\n"
+	if r.code != 0 || r.stdout != "{\"one\":1}\n" || r.stderr != want {
+		t.Errorf("a YAML error: %+v, want stderr\n%s", r, want)
 	}
 }
 

@@ -60,12 +60,23 @@ func TestSeedWalkthroughFromTheCommandLine(t *testing.T) {
 	}
 }
 
-func TestBadDefinitionsFolderIsAUsageError(t *testing.T) {
+// TestBadDefinitionFileIsSkipped: a file of the definitions folder that is
+// not a valid definition is left out with a warning at its line, offering
+// the field meant; the rest of the folder is usable. Only a folder that
+// cannot be read is a usage error.
+func TestBadDefinitionFileIsSkipped(t *testing.T) {
 	e := newQueueEnv(t)
-	os.WriteFile(filepath.Join(e.defs, "bad.yaml"), []byte("name: Custom.Bad\ntype: SERVER_EVENT\nsoruces: []\n"), 0o644)
-	r := runVQLQ(t, "", e.args("SELECT 1 FROM scope()")...)
-	if r.code != 2 || !strings.Contains(r.stderr, "bad.yaml:3") || !strings.Contains(r.stderr, `unknown field "soruces"`) {
+	bad := filepath.Join(e.defs, "bad.yaml")
+	os.WriteFile(bad, []byte("name: Custom.Bad\ntype: SERVER_EVENT\nsoruces: []\n"), 0o644)
+	r := runVQLQ(t, "", e.args("SELECT 1 AS one FROM scope()")...)
+	warning := "WARN:" + bad + `:3: unknown field "soruces" (did you mean sources?); artifact Custom.Bad is not loaded` + "\n"
+	if r.code != 0 || r.stdout != "{\"one\":1}\n" || !strings.HasPrefix(r.stderr, warning) ||
+		!strings.Contains(r.stderr, "INFO:definitions: ") || !strings.Contains(r.stderr, "; 1 not loaded (1 invalid definition; see the warnings)\n") {
 		t.Fatalf("%+v", r)
+	}
+	r = runVQLQ(t, "", "query", "--data-dir", t.TempDir(), "--definitions", filepath.Join(e.defs, "missing"), "SELECT 1 FROM scope()")
+	if r.code != 2 || !strings.Contains(r.stderr, "reading the definitions folder") {
+		t.Fatalf("a missing folder: %+v", r)
 	}
 }
 
