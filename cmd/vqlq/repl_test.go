@@ -29,7 +29,8 @@ func startTmuxEnv(t *testing.T, env []string, args ...string) *tmuxSession {
 		}
 		t.Skip("tmux is not installed: install Debian's tmux package (apt-get install -y tmux; .ci/run does), or set VQLQ_REQUIRE_TMUX=1 to make this a failure")
 	}
-	name := "vqlq-test-" + strings.ReplaceAll(t.Name(), "/", "-")
+	// The pid keeps two test runs on one machine (and one tmux server) apart.
+	name := fmt.Sprintf("vqlq-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"))
 	cmdline := vqlqBin + " " + strings.Join(args, " ")
 	tmuxArgs := []string{"new-session", "-d", "-s", name, "-x", "160", "-y", "50"}
 	for _, e := range env {
@@ -55,6 +56,22 @@ func (s *tmuxSession) keys(keys ...string) {
 func (s *tmuxSession) screen() string {
 	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", s.name, "-S", "-200").Output()
 	return string(out)
+}
+
+// waitForMainScreen waits until the pane has left the alternate screen a
+// full-screen program (the pager) draws on (a hang guard, not a timing
+// assertion).
+func (s *tmuxSession) waitForMainScreen() {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := exec.Command("tmux", "display-message", "-p", "-t", s.name, "#{alternate_on}").Output()
+		if strings.TrimSpace(string(out)) == "0" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("the pane stayed on the alternate screen:\n%s", s.screen())
 }
 
 // waitFor polls the screen until it contains want (a hang guard, not a
@@ -172,6 +189,7 @@ func TestREPLPagesLongResults(t *testing.T) {
 	s.keys("G") // less: to the end
 	s.waitFor("200 rows")
 	s.keys("q")
+	s.waitForMainScreen() // less has exited: keys go to the prompt again
 	s.keys("SELECT 'back' AS at FROM scope()", "Enter")
 	s.waitFor("| back |")
 	// Short results do not page.
