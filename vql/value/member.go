@@ -290,8 +290,14 @@ func Index(v, idx any) any {
 }
 
 // Slice is `v[lo:hi]` on lists and strings, Python style: negative bounds
-// count from the end, bounds are clamped, and lo ≥ hi is empty.
+// count from the end, bounds are clamped, and lo ≥ hi is empty. A
+// Slicer slices itself.
 func Slice(v, lo, hi any) any {
+	if x, ok := v.(Slicer); ok {
+		if r, ok := x.Slice(lo, hi); ok {
+			return r
+		}
+	}
 	var n int64
 	s, isStr := v.(string)
 	var l []any
