@@ -32,6 +32,7 @@ func TestVelociraptorGoldens(t *testing.T) {
 	seen := map[string]bool{}
 	for _, f := range files {
 		if len(f.Queries) == 0 {
+			t.Logf("%s has no queries", f.Name)
 			continue
 		}
 		if ok, why := Qualifies(f, check.Engine()); !ok {
