@@ -64,24 +64,8 @@ var Batch = vql.PluginFunc{
 			}
 		}
 		return func(yield func(vql.Row) bool) {
-			ctx, cancel := context.WithCancel(ctx)
-			ch := make(chan vql.Row)
-			done := make(chan struct{})
-			defer func() { // stop the query and wait for it
-				cancel()
-				<-done
-			}()
-			go func() {
-				defer close(done)
-				defer close(ch)
-				for row := range scope.RowsOf(ctx, query) {
-					select {
-					case ch <- row:
-					case <-ctx.Done():
-						return
-					}
-				}
-			}()
+			ch, ctx, stop := pump(ctx, scope, query, 0, func(row vql.Row) vql.Row { return row })
+			defer stop()
 			tick := time.NewTicker(time.Duration(timeout) * time.Second)
 			defer tick.Stop()
 			var cur []any
