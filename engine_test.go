@@ -65,6 +65,8 @@ func TestLanguage(t *testing.T) {
 		{"modulo", "SELECT 7 % 3 AS a, -7 % 3 AS b, 7.5 % 2 AS c, 1 % 0 AS d FROM scope()", `[{"a":1,"b":-1,"c":1.5,"d":null}]`},
 		{"not equal spellings", "SELECT 1 <> 2 AS a, 1 != 1 AS b FROM scope()", `[{"a":true,"b":false}]`},
 		{"brackets anywhere", "SELECT [1, 2] AS a, [1, 2][1] AS b, len(list=[1, 2, 3]) AS c, [] AS d FROM scope()", `[{"a":[1,2],"b":2,"c":3,"d":[]}]`},
+		{"a repeated argument takes the last value", "SELECT basename(path='/a/b', path='/c/x') AS a, format(format='%v', args=1, format='<%v>') AS b, dict(k=1, j=2, k=3) AS c FROM scope()", `[{"a":"x","b":"<1>","c":{"k":3,"j":2}}]`},
+		{"a negative index wraps around the list", "SELECT [1, 2, 3][-1] AS a, ['a', 'b'][-20] AS b, [1, 2][-3] AS c, [][-1] AS d FROM scope()", `[{"a":3,"b":"a","c":2,"d":null}]`},
 		{"trailing comma makes a list", "SELECT (1,) AS a, (1) AS b FROM scope()", `[{"a":[1],"b":1}]`},
 		{"AND looser than OR", "SELECT TRUE OR FALSE AND FALSE AS a, FALSE AND FALSE OR TRUE AS b FROM scope()", `[{"a":false,"b":false}]`},
 		{"NOT binds tighter than OR", "SELECT NOT TRUE OR TRUE AS a, NOT 1 = 2 AS b FROM scope()", `[{"a":true,"b":true}]`},

@@ -58,7 +58,7 @@ func TestVelociraptorLibraryLoads(t *testing.T) {
 	for _, n := range report.Skipped {
 		byReason[n.Reason]++
 		switch n.Reason {
-		case artifacts.ReasonVQL:
+		case artifacts.ReasonVQL, artifacts.ReasonImport:
 			for _, p := range n.Problems {
 				var se *source.Error
 				var de *artifacts.DefinitionError

@@ -23,6 +23,8 @@ const (
 	ReasonDuplicate = "name defined twice"
 	// ReasonVQL: the check refused the artifact's VQL.
 	ReasonVQL = "VQL problems"
+	// ReasonImport: the artifact imports one that is not loaded.
+	ReasonImport = "imports one not loaded"
 )
 
 // LoadReport says what LoadDir made of a definitions folder.
@@ -128,6 +130,9 @@ func (r *Repository) LoadDir(dir string) (*LoadReport, error) {
 			continue
 		}
 		loaded = append(loaded, f)
+	}
+	loaded = r.withoutBrokenImports(loaded, report)
+	for _, f := range loaded {
 		if _, ok := builtin(f.artifact.Name); ok {
 			report.Replaced = append(report.Replaced, f.artifact.Name)
 		}
@@ -198,4 +203,52 @@ func nameOf(text []byte) string {
 func isDefinitionFile(path string) bool {
 	ext := strings.ToLower(filepath.Ext(path))
 	return ext == ".yaml" || ext == ".yml"
+}
+
+// withoutBrokenImports leaves out, into report.Skipped, each artifact that
+// imports one this load left out (and that nothing else of that name
+// provides: an earlier folder, a built-in), then each that imports one of
+// those, and so on: its sources would fail on their first run. It
+// returns the rest. The caller holds r.write.
+func (r *Repository) withoutBrokenImports(loaded []*folderArtifact, report *LoadReport) []*folderArtifact {
+	notLoaded := map[string]*NotLoaded{}
+	for _, n := range report.Skipped {
+		if n.Name == "" || r.folder[n.Name] != nil {
+			continue
+		}
+		if _, ok := builtin(n.Name); !ok {
+			notLoaded[n.Name] = n
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		kept := loaded[:0]
+		for _, f := range loaded {
+			if n := brokenImport(f, notLoaded); n != nil {
+				report.Skipped = append(report.Skipped, n)
+				notLoaded[n.Name] = n
+				changed = true
+				continue
+			}
+			kept = append(kept, f)
+		}
+		loaded = kept
+	}
+	return loaded
+}
+
+// brokenImport is f left out for its first import that is not loaded, or
+// nil.
+func brokenImport(f *folderArtifact, notLoaded map[string]*NotLoaded) *NotLoaded {
+	if !f.artifact.RunsOnServer() {
+		return nil
+	}
+	for _, name := range f.artifact.Imports {
+		if n := notLoaded[name]; n != nil {
+			return &NotLoaded{Name: f.artifact.Name, File: f.file, Reason: ReasonImport, Problems: []error{&DefinitionError{
+				File: f.file, Line: f.artifact.importsLine,
+				Msg: fmt.Sprintf("imports %s, which is not loaded (%s, %s)", name, n.Reason, n.File)}}}
+		}
+	}
+	return nil
 }

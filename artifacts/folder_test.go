@@ -140,6 +140,22 @@ func TestLoadDirSkipsBadFiles(t *testing.T) {
 			},
 			reasons: []string{ReasonInvalid, ReasonBuiltinType, ReasonDuplicate},
 		},
+		{
+			name: "imports of one not loaded, at any depth; a client's are not judged",
+			files: map[string]string{
+				"a.yaml": "name: Custom.Bad\nsorces: []\n",
+				"b.yaml": "name: Custom.B\ntype: server\nimports: [Custom.Bad]\n",
+				"c.yaml": "name: Custom.C\ntype: notebook\nimports:\n  - Custom.B\n",
+				"d.yaml": "name: Custom.D\nimports: [Custom.Bad]\n",
+				"e.yaml": "name: Custom.E\ntype: server\nimports: [Custom.D]\n",
+			},
+			want: []string{
+				`DIR/a.yaml:2: unknown field "sorces" (did you mean sources?); artifact Custom.Bad is not loaded`,
+				"DIR/b.yaml:3: imports Custom.Bad, which is not loaded (invalid definition, DIR/a.yaml); artifact Custom.B is not loaded",
+				"DIR/c.yaml:4: imports Custom.B, which is not loaded (imports one not loaded, DIR/b.yaml); artifact Custom.C is not loaded",
+			},
+			reasons: []string{ReasonInvalid, ReasonImport, ReasonImport},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

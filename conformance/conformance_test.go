@@ -43,20 +43,11 @@ func runCase(c Case) (failure, refused string) {
 		if f.panicked.Load() {
 			return fmt.Sprintf("query: %s\n  the panic() fixture fired: an expression was evaluated that should not have been", st.Query), refused
 		}
-		if !sameJSON(got, st.Expected) {
-			return fmt.Sprintf("query: %s\n  expected: %s\n  got:      %s", st.Query, compact(st.Expected), got), refused
+		if !SameJSON(got, st.Expected) {
+			return fmt.Sprintf("query: %s\n  expected: %s\n  got:      %s", st.Query, Compact(st.Expected), got), refused
 		}
 	}
 	return "", refused
-}
-
-func compact(raw []byte) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // runExpression evaluates one expressions.json entry.
@@ -80,7 +71,7 @@ func runExpression(e Expression) string {
 	want, _ := decodeForVQL(e.Expected)
 	if !value.Equal(got, want) {
 		b, _ := json.Marshal(got)
-		return fmt.Sprintf("expected %s, got %s", compact(e.Expected), b)
+		return fmt.Sprintf("expected %s, got %s", Compact(e.Expected), b)
 	}
 	return ""
 }

@@ -150,10 +150,10 @@ func Deviations(path string) (map[string]string, error) {
 	return out, nil
 }
 
-// sameJSON compares two JSON documents structurally: object key order
+// SameJSON compares two JSON documents structurally: object key order
 // matters, numbers compare by value, and null equals an empty list (the
 // corpus writes null for "no rows").
-func sameJSON(a, b []byte) bool {
+func SameJSON(a, b []byte) bool {
 	va, err1 := decodeOrdered(a)
 	vb, err2 := decodeOrdered(b)
 	if err1 != nil || err2 != nil {
@@ -241,6 +241,17 @@ func equalOrdered(a, b any) bool {
 		return true
 	}
 	return a == b
+}
+
+// Compact is raw JSON on one line, for a failure message; text that is
+// not JSON is returned as it is.
+func Compact(raw []byte) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return string(raw)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // sortedIDs lists map keys in order, for stable messages.

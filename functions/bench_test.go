@@ -52,3 +52,20 @@ func BenchmarkBaseline(b *testing.B) {
 func BenchmarkParseBinary(b *testing.B) {
 	benchRowsQuery(b, `parse_binary(accessor="data", filename=`+binData+`, profile=`+binProfile+`, struct="Header").Count`)
 }
+
+// BenchmarkPathAdd and BenchmarkSemverCompare are the operator protocols
+// of host types (value.Adder, value.Comparer) on every row.
+func BenchmarkPathAdd(b *testing.B) {
+	benchRowsQuery(b, `pathspec(parse='C:\\Windows\\System32', path_type='windows') + str(str=_value)`)
+}
+
+func BenchmarkSemverCompare(b *testing.B) {
+	benchRowsQuery(b, `semver(version="1.2." + str(str=_value)) >= "1.2.500"`)
+}
+
+// BenchmarkSixArgs is a call with six keyword arguments on every row: the
+// cost of preparing arguments (a repeated name takes the last value, so
+// each name is looked up among the earlier ones).
+func BenchmarkSixArgs(b *testing.B) {
+	benchRowsQuery(b, `dict(a=1, b=2, c=3, d=4, e=5, f=_value)`)
+}

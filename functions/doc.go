@@ -42,10 +42,13 @@ func All() []vql.Function {
 	}
 }
 
-// Register adds every built-in function to e.
+// Register adds every built-in function, and Plugins, to e.
 func Register(e *vql.Engine) {
 	for _, f := range All() {
 		e.AddFunction(f)
+	}
+	for _, p := range Plugins() {
+		e.AddPlugin(p)
 	}
 }
 

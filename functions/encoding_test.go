@@ -18,6 +18,8 @@ func TestEncoding(t *testing.T) {
 			`[{"s":"Hi","e":"48006900","round":"héllo✓"}]`, ""},
 		{"gzip round trip", `SELECT gunzip(string=gzip(string="abcabcabc")) AS g FROM scope()`, `[{"g":"abcabcabc"}]`, ""},
 		{"gunzip garbage", `SELECT gunzip(string="plain") AS g FROM scope()`, `[{"g":null}]`, "gunzip: unexpected EOF"},
+		{"serialize yaml keeps key order, lists at their key's column", `SELECT serialize(item=dict(z=1, a=[1, "2", dict(k="v", j=NULL)], b=TRUE, f=1.5), format="yaml") AS y FROM scope()`,
+			`[{"y":"z: 1\na:\n- 1\n- \"2\"\n- k: v\n  j: null\nb: true\nf: 1.5\n"}]`, ""},
 		{"string required", `SELECT rot13() AS r FROM scope()`, `[{"r":null}]`, "rot13: Field string is required"},
 	})
 }

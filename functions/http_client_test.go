@@ -149,6 +149,23 @@ func TestHTTPClient(t *testing.T) {
 			want:  `[{"Url":"` + srv.URL + `/echo?q=a%26b","Method":"GET","Response":200,"reply":"first","ct":"application/json"}]`,
 		},
 		{
+			name:  "the plugin form: its one row is the response",
+			query: "SELECT Url, Method, Response, Content FROM http_client(url=URL + '/teapot', params=dict(q='1'))",
+			want:  `[{"Url":"` + srv.URL + `/teapot?q=1","Method":"GET","Response":418,"Content":"short and stout"}]`,
+		},
+		{
+			name:    "the plugin form: a failed request is the row",
+			query:   "SELECT Response, Error =~ 'connection refused' AS refused FROM http_client(url=DEAD)",
+			want:    `[{"Response":0,"refused":true}]`,
+			wantLog: []string{"ERROR:http_client: GET " + deadURL + ": ", "connection refused"},
+		},
+		{
+			name:    "the plugin form: url is required",
+			query:   "SELECT * FROM http_client(method='GET')",
+			want:    `[]`,
+			wantLog: []string{"ERROR:http_client: Field url is required"},
+		},
+		{
 			name:  "POST with a dict body is sent as JSON",
 			query: "SELECT parse_json(data=http_client(url=URL + '/echo', method='POST', data=dict(k='v', n=1, l=[1, 2])).Content) AS e FROM scope()",
 			want:  `[{"e":` + echoJSON(echoed{Method: "POST", UserAgent: "vqlq", ContentType: "application/json", Body: `{"k":"v","n":1,"l":[1,2]}`}) + `}]`,
@@ -365,7 +382,7 @@ func TestHTTPClientNeedsNetwork(t *testing.T) {
 	defer srv.Close()
 	var logs []string
 	s := vqlq.NewEngine().NewSession(vql.SessionOptions{OnLog: func(m vql.Message) { logs = append(logs, m.String()) }})
-	results, err := s.RunText(context.Background(), "SELECT http_client(url=URL) AS r FROM scope()")
+	results, err := s.RunText(context.Background(), "SELECT http_client(url=URL) AS r FROM scope() SELECT * FROM http_client(url=URL)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +393,7 @@ func TestHTTPClientNeedsNetwork(t *testing.T) {
 		rows = append(rows, string(b))
 	}
 	if hits.Load() != 0 || len(rows) != 1 || rows[0] != `{"r":null}` ||
-		len(logs) != 1 || logs[0] != "ERROR:http_client: permission denied: this session lacks NETWORK" {
+		len(logs) != 2 || logs[0] != "ERROR:http_client: permission denied: this session lacks NETWORK" || logs[1] != logs[0] {
 		t.Errorf("hits %d, rows %v, logs %v", hits.Load(), rows, logs)
 	}
 }

@@ -26,14 +26,22 @@ var ParseJSON = fn("parse_json", "Parse JSON text into dicts and lists (key orde
 		return v
 	})
 
-// Serialize renders a value as JSON text.
-var Serialize = fn("serialize", "The value as JSON text (format=json) or one JSON object per line (format=jsonl).",
+// Serialize renders a value as JSON, JSON lines or YAML text.
+var Serialize = fn("serialize", "The value as JSON text (format=json), one JSON object per line (format=jsonl) or a YAML document (format=yaml).",
 	[]vql.ArgSpec{
 		arg("item", vql.TypeAny, true, "The value to serialize."),
-		arg("format", vql.TypeString, false, "json (default) or jsonl."),
+		arg("format", vql.TypeString, false, "json (default), jsonl or yaml."),
 	}, func(c call) any {
 		v := c.scope.Materialize(c.ctx, c.args.Value("item"))
 		format := c.args.String("format", "json")
+		if format == "yaml" {
+			text, err := yamlText(v)
+			if err != nil {
+				c.scope.Errorf("serialize: %v", err)
+				return nil
+			}
+			return text
+		}
 		if format == "jsonl" {
 			if rows, ok := v.([]any); ok {
 				var b strings.Builder

@@ -1,24 +1,19 @@
 package functions
 
 import (
-	"fmt"
-	"strings"
 	"sync"
 
-	"github.com/vqlq/vqlq/vql/ast"
-	"github.com/vqlq/vqlq/vql/parser"
+	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/value"
 )
 
 // Lambdas are Velociraptor's callbacks written as text, `x => x * 2` or
 // `(k, v) => k + v`: filter(condition=…), regex_replace(replace_lambda=…)
-// and others take one. The body is a VQL expression evaluated in the
-// caller's scope with the parameters bound.
+// and others take one (see vql.Lambda).
 
-type lambda struct {
-	params []string
-	body   ast.Expr
-}
+// lambda is vql.Lambda, parsed once per text and called with a call's
+// context and scope.
+type lambda struct{ *vql.Lambda }
 
 // lambdas caches parsed lambda texts: a filter over a long list parses its
 // condition once.
@@ -28,42 +23,18 @@ func parseLambda(text string) (*lambda, error) {
 	if l, ok := lambdas.get(text); ok {
 		return l, nil
 	}
-	head, body, ok := strings.Cut(text, "=>")
-	if !ok {
-		return nil, fmt.Errorf("lambda %q: want params => expression", text)
-	}
-	head = strings.TrimSpace(head)
-	head = strings.TrimSuffix(strings.TrimPrefix(head, "("), ")")
-	l := &lambda{}
-	for _, p := range strings.Split(head, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" || strings.ContainsAny(p, " \t()'\"") {
-			return nil, fmt.Errorf("lambda %q: bad parameter %q", text, p)
-		}
-		l.params = append(l.params, p)
-	}
-	expr, err := parser.ParseExpr(strings.TrimSpace(body))
+	parsed, err := vql.ParseLambda(text)
 	if err != nil {
-		return nil, fmt.Errorf("lambda %q: %v", text, err)
+		return nil, err
 	}
-	l.body = expr
+	l := &lambda{parsed}
 	lambdas.put(text, l)
 	return l, nil
 }
 
 // call evaluates the lambda with args bound to its parameters in order
 // (missing ones are NULL).
-func (l *lambda) call(c call, args ...any) any {
-	vars := make(map[string]any, len(l.params))
-	for i, p := range l.params {
-		if i < len(args) {
-			vars[p] = args[i]
-		} else {
-			vars[p] = nil
-		}
-	}
-	return c.scope.Materialize(c.ctx, c.scope.WithVars(vars).Eval(c.ctx, l.body))
-}
+func (l *lambda) call(c call, args ...any) any { return l.Eval(c.ctx, c.scope, args...) }
 
 // lambdaArg reads a lambda argument; ok is false (and the error logged)
 // when it does not parse.

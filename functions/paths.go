@@ -15,9 +15,8 @@ import (
 // separator is written in double quotes and read back whole.
 //
 // vqlq has no accessors yet, so a pathspec's delegate is only carried and
-// serialised (as Velociraptor's JSON form), never opened; and the value
-// layer has no hook for `+` or slicing on a path, so `pathspec(...) + "x"`
-// and `OSPath[1:]` are not supported (use path_join and .Components).
+// serialised (as Velociraptor's JSON form), never opened. A path extends
+// with `+` and slices as its components do (path_operators.go).
 
 // OSPath is a parsed path. Its JSON form and .String are the path as its
 // type writes it (the JSON pathspec form when it has a delegate).

@@ -3,10 +3,12 @@ package plugins
 import (
 	"context"
 	"iter"
+	"time"
 
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/value"
 )
 
 // Batch groups the rows of a query into rows {rows: [...]} of batch_size
@@ -19,33 +21,80 @@ var Batch = vql.PluginFunc{
 		Args: []vql.ArgSpec{
 			{Name: "query", Type: vql.TypeQuery, Required: true, Doc: "The rows to batch."},
 			{Name: "batch_size", Type: vql.TypeInt, Doc: "Rows per batch (default 10)."},
-			{Name: "timeout", Type: vql.TypeInt, Doc: "Accepted for compatibility; an incomplete batch is yielded when the query ends."},
+			{Name: "batch_func", Type: vql.TypeString, Doc: "A lambda called with the batch so far (a list of rows) after each row, as in x=>len(list=x) >= 10: the batch is yielded when it is true (batch_size then does not apply)."},
+			{Name: "timeout", Type: vql.TypeInt, Doc: "Seconds: every this often, an incomplete batch is yielded as it is, so that a slow query's rows do not wait for the batch to fill."},
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		size := args.Int("batch_size", 10)
-		rows, _ := args.Rows("query")
-		if args.Failed() {
+		query, _ := args.Get("query")
+		timeout := args.Int("timeout", 0)
+		ready, hasFunc := vql.LambdaArg(scope, args, "batch", "batch_func")
+		if args.Failed() || (args.Has("batch_func") && !hasFunc) {
 			return none
 		}
 		if size < 1 {
 			scope.Errorf("batch: batch_size must be at least 1, not %d", size)
 			return none
 		}
-		return func(yield func(vql.Row) bool) {
-			var cur []any
-			for row := range rows {
-				cur = append(cur, row)
-				if int64(len(cur)) >= size {
-					if !yield(ordereddict.NewDict().Set("rows", cur)) {
-						return
+		if timeout < 0 {
+			scope.Errorf("batch: timeout must be a non-negative number of seconds, not %d", timeout)
+			return none
+		}
+		full := func(cur []any) bool {
+			if hasFunc {
+				return value.Truthy(ready.Eval(ctx, scope, cur))
+			}
+			return int64(len(cur)) >= size
+		}
+		if timeout == 0 {
+			return func(yield func(vql.Row) bool) {
+				var cur []any
+				for row := range scope.RowsOf(ctx, query) {
+					if cur = append(cur, row); full(cur) {
+						if !yield(batchRow(cur)) {
+							return
+						}
+						cur = nil
 					}
-					cur = nil
+				}
+				if len(cur) > 0 {
+					yield(batchRow(cur))
 				}
 			}
-			if len(cur) > 0 {
-				yield(ordereddict.NewDict().Set("rows", cur))
+		}
+		return func(yield func(vql.Row) bool) {
+			ch, ctx, stop := pump(ctx, scope, query, 0, func(row vql.Row) vql.Row { return row })
+			defer stop()
+			tick := time.NewTicker(time.Duration(timeout) * time.Second)
+			defer tick.Stop()
+			var cur []any
+			for {
+				select {
+				case row, ok := <-ch:
+					if !ok {
+						if len(cur) > 0 {
+							yield(batchRow(cur))
+						}
+						return
+					}
+					if cur = append(cur, row); !full(cur) {
+						continue
+					}
+				case <-tick.C:
+					if len(cur) == 0 {
+						continue
+					}
+				case <-ctx.Done():
+					return
+				}
+				if !yield(batchRow(cur)) {
+					return
+				}
+				cur = nil
 			}
 		}
 	},
 }
+
+func batchRow(rows []any) *ordereddict.Dict { return ordereddict.NewDict().Set("rows", rows) }

@@ -39,26 +39,8 @@ var Delay = vql.PluginFunc{
 			due time.Time
 		}
 		return func(yield func(vql.Row) bool) {
-			ctx, cancel := context.WithCancel(ctx)
-			ch := make(chan held, max(size, 1))
-			done := make(chan struct{})
-			defer func() { // stop the query and wait for it
-				cancel()
-				for range ch {
-				}
-				<-done
-			}()
-			go func() {
-				defer close(done)
-				defer close(ch)
-				for row := range scope.RowsOf(ctx, query) {
-					select {
-					case ch <- held{row, time.Now().Add(wait)}:
-					case <-ctx.Done():
-						return
-					}
-				}
-			}()
+			ch, ctx, stop := pump(ctx, scope, query, int(max(size, 1)), func(row vql.Row) held { return held{row, time.Now().Add(wait)} })
+			defer stop()
 			for h := range ch {
 				if d := time.Until(h.due); d > 0 {
 					t := time.NewTimer(d)

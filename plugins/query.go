@@ -19,12 +19,14 @@ var Query = vql.PluginFunc{
 		Args: []vql.ArgSpec{
 			{Name: "query", Type: vql.TypeAny, Required: true, Doc: "VQL text (several statements allowed) or a stored query."},
 			{Name: "env", Type: vql.TypeDict, Doc: "Variables the query sees."},
+			{Name: "exit", Type: vql.TypeString, Doc: "A lambda called on each row, as in x=>x.Value >= 3: the query stops, without that row, when it is true."},
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		q, _ := args.Get("query")
 		env := scope.Materialize(ctx, args.Value("env"))
-		if args.Failed() {
+		exit, hasExit := vql.LambdaArg(scope, args, "query", "exit")
+		if args.Failed() || (args.Has("exit") && !hasExit) {
 			return none
 		}
 		vars := map[string]any{}
@@ -32,23 +34,39 @@ var Query = vql.PluginFunc{
 			vars[k], _ = value.Member(env, k)
 		}
 		inner := scope.WithVars(vars)
-		text, isText := q.(string)
-		if !isText {
-			return inner.RowsOf(ctx, q)
-		}
-		prog, err := parser.Parse(text, "")
-		if err != nil {
-			scope.Errorf("query: %v", err)
-			return none
+		rows := queryRows(ctx, scope, inner, q)
+		if !hasExit {
+			return rows
 		}
 		return func(yield func(vql.Row) bool) {
-			for _, stmt := range prog.Statements {
-				for row := range inner.Exec(ctx, stmt) {
-					if !yield(row) {
-						return
-					}
+			for row := range rows {
+				if value.Truthy(exit.Eval(ctx, scope, row)) || !yield(row) {
+					return
 				}
 			}
 		}
 	},
+}
+
+// queryRows are the rows of q run in inner: a stored query's, or those of
+// the SELECTs of VQL text.
+func queryRows(ctx context.Context, scope, inner *vql.Scope, q any) iter.Seq[vql.Row] {
+	text, isText := q.(string)
+	if !isText {
+		return inner.RowsOf(ctx, q)
+	}
+	prog, err := parser.Parse(text, "")
+	if err != nil {
+		scope.Errorf("query: %v", err)
+		return none
+	}
+	return func(yield func(vql.Row) bool) {
+		for _, stmt := range prog.Statements {
+			for row := range inner.Exec(ctx, stmt) {
+				if !yield(row) {
+					return
+				}
+			}
+		}
+	}
 }

@@ -28,5 +28,8 @@ func TestQuery(t *testing.T) {
 		{"text with env", `SELECT * FROM query(query="LET Y = X * 2 SELECT Y, Z FROM scope()", env=dict(X=21, Z="z"))`, `[{"Y":42,"Z":"z"}]`, ""},
 		{"a stored query", `LET Q = SELECT X FROM scope() SELECT * FROM query(query=Q, env=dict(X=1))`, `[{"X":1}]`, ""},
 		{"a parse error", `SELECT * FROM query(query="SELECT FROM")`, `[]`, "query: "},
+		{"exit stops before the row it is true for", `SELECT * FROM query(query={SELECT _value AS V FROM range(end=100)}, exit="x=>x.V >= 3")`, `[{"V":0},{"V":1},{"V":2}]`, ""},
+		{"exit on text", `SELECT * FROM query(query="SELECT _value AS V FROM range(end=5)", exit="x=>x.V = 1")`, `[{"V":0}]`, ""},
+		{"exit that is no lambda", `SELECT * FROM query(query="SELECT 1 AS V FROM scope()", exit="x.V")`, `[]`, "query: exit: lambda"},
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/vqlq/vqlq/accessors"
 	"github.com/vqlq/vqlq/vql/parser"
 )
 
@@ -20,7 +21,8 @@ var keywords = []string{"SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMI
 // Complete returns the completions of the word before pos in line, as
 // suffixes of that word, and the word's length (readline's convention).
 // The context decides what is offered: plugin names after FROM, artifact
-// names inside artifact='…' and after Artifact., argument names inside a
+// names inside artifact='…' and after Artifact., accessor names inside
+// accessor='…' (help() lists the same), argument names inside a
 // call, otherwise keywords, functions and the session's LET names.
 func (s *Shell) Complete(line string, pos int) ([]string, int) {
 	before := line[:pos]
@@ -30,10 +32,13 @@ func (s *Shell) Complete(line string, pos int) ([]string, int) {
 	if name, arg, ok := strings.Cut(strings.TrimLeft(before, " \t"), " "); ok && takesFile[name] {
 		return completeFile(strings.TrimLeft(arg, " "))
 	}
-	// Inside a quoted artifact name?
+	// Inside a quoted artifact or accessor name?
 	if q, word, ok := openQuote(before); ok {
-		if strings.HasSuffix(strings.TrimRight(before[:q], " \t"), "artifact=") || strings.HasSuffix(strings.TrimRight(before[:q], " \t"), "artifact =") {
+		switch quotedArg(before[:q]) {
+		case "artifact":
 			return matches(word, s.artifactNames(), false)
+		case "accessor":
+			return matches(word, accessorNames(), false)
 		}
 		return nil, 0
 	}
@@ -60,6 +65,25 @@ func (s *Shell) Complete(line string, pos int) ([]string, int) {
 		names = append(names, n)
 	}
 	return matches(word, names, true)
+}
+
+// quotedArg is the argument name before `=` at the end of text (the text
+// before an open quote), or "".
+func quotedArg(text string) string {
+	text = strings.TrimRight(text, " \t")
+	if !strings.HasSuffix(text, "=") {
+		return ""
+	}
+	return lastWord(strings.TrimRight(strings.TrimSuffix(text, "="), " \t"))
+}
+
+// accessorNames are the accessors a call can name.
+func accessorNames() []string {
+	var out []string
+	for _, a := range accessors.All() {
+		out = append(out, a.Name)
+	}
+	return out
 }
 
 // matches returns the names that extend word, as suffixes. Keywords follow

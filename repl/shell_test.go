@@ -170,6 +170,8 @@ func TestCompletion(t *testing.T) {
 		{"SELECT * FROM range(end=3, st", []string{"start=", "step="}},
 		{"SELECT form", []string{"format"}},
 		{"SELECT * FROM watch_monitoring(artifact='Server.Internal.Al", []string{"Server.Internal.Alerts"}},
+		{"SELECT read_file(accessor='pi", []string{"pipe"}},
+		{"SELECT read_file(filename=X, accessor = \"da", []string{"data"}},
 		{"SELECT * FROM Artifact.Server.Events.Re", []string{"Artifact.Server.Events.Receive"}},
 		{"SELECT * FROM scope() WHERE My", []string{"MyQuery"}},
 		{".pl", []string{".plugins"}},

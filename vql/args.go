@@ -46,13 +46,21 @@ func NewArgs(scope *Scope, values *ordereddict.Dict) *Args {
 // now (plugins and LET functions take their arguments that way); otherwise
 // only list literals `[1, X]` are, the way vfilter does.
 func (s *Scope) newArgs(ctx context.Context, callee string, info *Info, in []*ast.Arg, site *ast.Call, eager bool) *Args {
-	a := &Args{callee: callee, ctx: ctx, scope: s, site: site, entries: make([]argEntry, len(in))}
-	for i, arg := range in {
-		a.entries[i] = argEntry{name: arg.Name.Value, expr: arg.Value}
+	a := &Args{callee: callee, ctx: ctx, scope: s, site: site, entries: make([]argEntry, 0, len(in))}
+	for _, arg := range in {
 		if info != nil && !info.FreeArgs && findSpec(info, arg.Name.Value) == nil {
 			s.Errorf("%s: Unexpected arg %s", callee, arg.Name.Value)
 			a.failed = true
 		}
+		// A repeated name keeps its first place and takes the last
+		// value, as Velociraptor's argument dict does:
+		// basename(path=…, path='x') is basename(path='x').
+		i := a.index(arg.Name.Value)
+		if i < 0 {
+			i = len(a.entries)
+			a.entries = append(a.entries, argEntry{})
+		}
+		a.entries[i] = argEntry{name: arg.Name.Value, expr: arg.Value}
 		if _, isArr := arg.Value.(*ast.Array); eager || isArr {
 			a.entries[i].value = s.Eval(ctx, arg.Value)
 			a.entries[i].done = true
@@ -85,15 +93,18 @@ func (a *Args) Failed() bool { return a.failed }
 // Scope is the caller's scope.
 func (a *Args) Scope() *Scope { return a.scope }
 
-// Has reports whether the argument was given.
-func (a *Args) Has(name string) bool {
+// index is the place of the named argument, or -1.
+func (a *Args) index(name string) int {
 	for i := range a.entries {
 		if a.entries[i].name == name {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
+
+// Has reports whether the argument was given.
+func (a *Args) Has(name string) bool { return a.index(name) >= 0 }
 
 // Names lists the given arguments in call order.
 func (a *Args) Names() []string {

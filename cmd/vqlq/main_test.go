@@ -161,8 +161,15 @@ func TestCheckRunsNothing(t *testing.T) {
 
 func TestHelpComesFromDeclarations(t *testing.T) {
 	r := runVQLQ(t, "", "help", "range")
-	if r.code != 0 || !strings.Contains(r.stdout, "plugin range(start, end, step)") || !strings.Contains(r.stdout, "end        (int, required)") || !strings.Contains(runVQLQ(t, "", "help").stdout, "watch_monitoring") {
+	if r.code != 0 || !strings.Contains(r.stdout, "plugin range(start, end, step)") || !strings.Contains(r.stdout, "end        (int, required)") {
 		t.Errorf("got %+v", r)
+	}
+	// The list names plugins, functions and accessors alike.
+	list := runVQLQ(t, "", "help").stdout
+	for _, name := range []string{"\n  watch_monitoring ", "\n  upcase ", "\n  pipe ", "\n  help "} {
+		if !strings.Contains(list, name) {
+			t.Errorf("vqlq help does not list %q:\n%s", name, list)
+		}
 	}
 }
 

@@ -18,10 +18,16 @@ const MaxBuiltString = 100_000_000
 // protocol does), and arrays
 // concatenate with anything — `(1, 2) + 3` is [1, 2, 3], `(1, 2) + NULL`
 // is [1, 2, NULL]. Anything else with NULL, or mismatched kinds, is NULL.
+// A left operand that is an Adder decides first.
 func Add(a, b any) any { return Operators{}.Add(a, b) }
 
 // Add is `+` with o's protocols (see Add).
 func (o Operators) Add(a, b any) any {
+	if x, ok := a.(Adder); ok {
+		if r, ok := x.Add(b); ok {
+			return r
+		}
+	}
 	if !o.VfilterCore {
 		if da, ok := a.(*ordereddict.Dict); ok {
 			if db, ok := b.(*ordereddict.Dict); ok {

@@ -12,9 +12,13 @@ import (
 // Equal is VQL's `=`: numeric across ints, floats, booleans and timestamps;
 // strings case-sensitively; no string↔number coercion; arrays element by
 // element; dicts by content regardless of key order. NULL equals NULL.
+// A Comparer on either side decides.
 func Equal(a, b any) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
+	}
+	if c, ok, applies := protocolCompare(a, b); applies {
+		return ok && c == 0
 	}
 	switch x := a.(type) {
 	case string:
@@ -76,10 +80,14 @@ func dictEqual(x, y *ordereddict.Dict) bool {
 func Compare(a, b any) (c int, ok bool) { return Operators{}.Compare(a, b) }
 
 // Compare is Compare with o's protocols: a time against a string reads
-// the string as a time unless o is vfilter's core.
+// the string as a time unless o is vfilter's core. A Comparer on either
+// side decides.
 func (o Operators) Compare(a, b any) (c int, ok bool) {
 	if a == nil || b == nil {
 		return 0, false
+	}
+	if c, ok, applies := protocolCompare(a, b); applies {
+		return c, ok
 	}
 	if !o.VfilterCore {
 		if c, ok, applies := compareTimeText(a, b); applies {

@@ -245,8 +245,9 @@ func callMethod(m reflect.Value) (any, bool) {
 }
 
 // Index is `v[i]`: lists and strings (a string's element is its byte value)
-// take a possibly negative integer; keyed values take a string. Out of range
-// is NULL.
+// take a possibly negative integer; keyed values take a string. A negative
+// index of a list wraps around it however far it goes; other out of range
+// indexes are NULL.
 func Index(v, idx any) any {
 	if s, ok := v.(string); ok {
 		i, ok := ToInt64(idx)
@@ -266,8 +267,11 @@ func Index(v, idx any) any {
 		if !ok {
 			return nil
 		}
-		if i < 0 {
-			i += int64(len(l))
+		if n := int64(len(l)); i < 0 && n > 0 {
+			// Velociraptor wraps a negative index around the list,
+			// Python's modulo: [a, b][-3] is b (paths.in.yaml reads
+			// path_split(…)[-20]).
+			i = (i%n + n) % n
 		}
 		if i < 0 || i >= int64(len(l)) {
 			return nil
@@ -286,8 +290,14 @@ func Index(v, idx any) any {
 }
 
 // Slice is `v[lo:hi]` on lists and strings, Python style: negative bounds
-// count from the end, bounds are clamped, and lo ≥ hi is empty.
+// count from the end, bounds are clamped, and lo ≥ hi is empty. A
+// Slicer slices itself.
 func Slice(v, lo, hi any) any {
+	if x, ok := v.(Slicer); ok {
+		if r, ok := x.Slice(lo, hi); ok {
+			return r
+		}
+	}
 	var n int64
 	s, isStr := v.(string)
 	var l []any

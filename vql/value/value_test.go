@@ -146,8 +146,22 @@ func TestIndexSliceIn(t *testing.T) {
 	if got := Index(l, int64(-1)); !Equal(got, int64(3)) {
 		t.Errorf("Index -1 = %v", got)
 	}
-	if got := Index(l, int64(9)); got != nil {
-		t.Errorf("Index out of range = %v", got)
+	for _, tt := range []struct {
+		v    any
+		i    int64
+		want any
+	}{
+		{l, -4, int64(0)},
+		{l, -5, int64(3)},
+		{l, -22, int64(2)},
+		{[]any{"a", "b"}, -20, "a"},
+		{[]any{}, -1, nil},
+		{l, 9, nil},
+		{"Hello", -6, nil},
+	} {
+		if got := Index(tt.v, tt.i); !Equal(got, tt.want) {
+			t.Errorf("Index(%v, %d) = %v, want %v", tt.v, tt.i, got, tt.want)
+		}
 	}
 	if got := Index("Hello", int64(1)); !Equal(got, int64('e')) {
 		t.Errorf("string index = %v", got)

@@ -1,0 +1,51 @@
+package functions
+
+import "github.com/vqlq/vqlq/vql/value"
+
+// A path extends with `+` and slices like the list of its components, as
+// Velociraptor's OSPath does, so that artifacts can build paths without
+// path_join: `pathspec(parse="C:\\Windows") + "System32\\drivers"`,
+// `OSPath[1:]` (the path without its drive).
+
+// Add is `p + other`: a string is read as a path of p's type and its
+// components appended; a list appends each string (or path) element as
+// it is, without reading separators in it; another path appends its
+// components. The result is a new path. Anything else is not a path's
+// to add (the built-in rules decide).
+func (p *OSPath) Add(other any) (any, bool) {
+	var more []string
+	switch o := other.(type) {
+	case string:
+		more = ParsePath(o, p.Type).Components
+	case *OSPath:
+		more = o.Components
+	default:
+		list, ok := value.AsList(other)
+		if !ok {
+			return nil, false
+		}
+		for _, e := range list {
+			switch e := e.(type) {
+			case string:
+				more = append(more, e)
+			case *OSPath:
+				more = append(more, e.Components...)
+			default:
+				return nil, false
+			}
+		}
+	}
+	components := make([]string, 0, len(p.Components)+len(more))
+	return p.with(append(append(components, p.Components...), more...)), true
+}
+
+// Slice is `p[lo:hi]`: the path of those components, bounds as a list's
+// (negative from the end, clamped).
+func (p *OSPath) Slice(lo, hi any) (any, bool) {
+	part, _ := value.Slice(toAnyList(p.Components), lo, hi).([]any)
+	components := make([]string, len(part))
+	for i, c := range part {
+		components[i] = c.(string)
+	}
+	return p.with(components), true
+}
