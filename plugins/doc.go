@@ -9,7 +9,7 @@ func All() []vql.Plugin {
 	return []vql.Plugin{Scope, Range, Foreach, If, Chain, Flatten, Items, Clock,
 		Switch, ParseRecordsWithRegex, ParseJSONArray, ParseJSONL,
 		Sample, ColumnFilter, Delay, Fifo, Diff, Batch, For, Combine, Sequence, Dedup,
-		ParseLines, ParseCSV, SplitRecords, Query}
+		ParseLines, ParseCSV, SplitRecords, Query, Info}
 }
 
 // Register adds every built-in plugin to e.
