@@ -9,12 +9,15 @@ func All() []vql.Plugin {
 	return []vql.Plugin{Scope, Range, Foreach, If, Chain, Flatten, Items, Clock,
 		Switch, ParseRecordsWithRegex, ParseJSONArray, ParseJSONL,
 		Sample, ColumnFilter, Delay, Fifo, Diff, Batch, For, Combine, Sequence, Dedup,
-		ParseLines, ParseCSV, SplitRecords, Query, Info}
+		ParseLines, ParseCSV, SplitRecords, Query}
 }
 
-// Register adds every built-in plugin to e.
+// Host returns the plugins that tell about the machine the query runs on.
+func Host() []vql.Plugin { return []vql.Plugin{Info} }
+
+// Register adds every built-in plugin, and Host's, to e.
 func Register(e *vql.Engine) {
-	for _, p := range All() {
+	for _, p := range append(All(), Host()...) {
 		e.AddPlugin(p)
 	}
 }
