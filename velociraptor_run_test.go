@@ -118,10 +118,13 @@ const eventBound = time.Second
 
 // TestVelociraptorArtifactsRun: every SERVER and NOTEBOOK artifact of
 // Velociraptor's library that loads runs its sources, with default
-// parameters, against a fresh data folder; its ERROR messages say
-// whether vqlq lacks something the artifact calls or names. The summary
-// line gives the counts (-v lists each artifact that is not clean); the
-// floor is what the engine reaches today, so that a regression fails.
+// parameters, against a fresh data folder (a real badger store), the
+// network denied; SERVER_EVENT artifacts run for eventBound. The ERROR
+// messages of each run say whether vqlq lacks something the artifact
+// calls or names. The summary line gives the counts (-v lists each
+// artifact that is not clean); the floor is what the engine reaches
+// today, so that a regression fails. CLIENT artifacts are for clients
+// and not run.
 func TestVelociraptorArtifactsRun(t *testing.T) {
 	lib := velociraptorArtifacts(t)
 	flags := &runner.StoreFlags{DataDir: filepath.Join(t.TempDir(), "data"), Definitions: lib,
