@@ -3,6 +3,7 @@ package functions
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -38,17 +39,23 @@ var httpMethods = []string{
 
 // httpClient is the client every http_client() call shares (so connections
 // are reused). It has its own transport: nothing global is changed. Time
-// limits come from each request's context.
-var httpClient = &http.Client{
-	Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	},
+// limits come from each request's context. httpInsecureClient is the same
+// without checking the server's certificate (disable_ssl_security).
+var httpClient, httpInsecureClient = newHTTPClient(false), newHTTPClient(true)
+
+func newHTTPClient(skipVerify bool) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			TLSClientConfig:       &tls.Config{InsecureSkipVerify: skipVerify},
+		},
+	}
 }
 
 // HTTPClient makes one HTTP request and returns the response as a dict.
@@ -66,6 +73,7 @@ var HTTPClient = needs(fn("http_client",
 		arg("data", vql.TypeAny, false, "The request body: a string is sent as is, a dict or list as JSON (Content-Type application/json unless headers set one)."),
 		arg("timeout", vql.TypeFloat, false, "Seconds the whole request may take, body included (default 30; 0 or less: no limit)."),
 		arg("user_agent", vql.TypeString, false, "The User-Agent header (default vqlq); one given in headers wins."),
+		arg("disable_ssl_security", vql.TypeBool, false, "Accept any certificate of an https server (a self-signed one); default false."),
 	}, httpClientCall), vql.PermNetwork)
 
 // httpFailure is a request that could not be made or completed: shown is
@@ -182,7 +190,11 @@ func doHTTP(c call, rawURL string, reqURL *string, method string, timeout float6
 		req.Header.Set("Content-Type", "application/json")
 	}
 
-	resp, err := httpClient.Do(req)
+	client := httpClient
+	if c.args.Bool("disable_ssl_security", false) {
+		client = httpInsecureClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, &httpFailure{shown, httpCause(err, ctx, c.ctx, limit)}
 	}

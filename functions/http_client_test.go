@@ -397,3 +397,26 @@ func TestHTTPClientNeedsNetwork(t *testing.T) {
 		t.Errorf("hits %d, rows %v, logs %v", hits.Load(), rows, logs)
 	}
 }
+
+// TestHTTPClientSelfSigned: an https server with a certificate no
+// authority signed is refused unless disable_ssl_security is set.
+func TestHTTPClientSelfSigned(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("secret")) }))
+	defer srv.Close()
+	vars := map[string]any{"URL": srv.URL}
+	for _, c := range []struct {
+		name, query, want, log string
+	}{
+		{"checked by default", "SELECT Response, Error =~ 'certificate' AS cert FROM http_client(url=URL)", `[{"Response":0,"cert":true}]`, "certificate"},
+		{"accepted when told", "SELECT Response, Content FROM http_client(url=URL, disable_ssl_security=true)", `[{"Response":200,"Content":"secret"}]`, ""},
+		{"the function too", "SELECT http_client(url=URL, disable_ssl_security=true).Content AS c FROM scope()", `[{"c":"secret"}]`, ""},
+	} {
+		rows, logs := runHTTPQuery(t, context.Background(), vars, c.query)
+		if rows != c.want {
+			t.Errorf("%s: %s, want %s", c.name, rows, c.want)
+		}
+		if c.log == "" && len(logs) != 0 || c.log != "" && (len(logs) != 1 || !strings.Contains(logs[0].Text, c.log)) {
+			t.Errorf("%s: logs %v", c.name, logs)
+		}
+	}
+}

@@ -1,11 +1,16 @@
 package functions
 
-import "github.com/vqlq/vqlq/vql/value"
+import (
+	"strconv"
 
-// A path extends with `+` and slices like the list of its components, as
-// Velociraptor's OSPath does, so that artifacts can build paths without
-// path_join: `pathspec(parse="C:\\Windows") + "System32\\drivers"`,
-// `OSPath[1:]` (the path without its drive).
+	"github.com/vqlq/vqlq/vql/value"
+)
+
+// A path extends with `+`, indexes and slices like the list of its
+// components, as Velociraptor's OSPath does, so that artifacts can build
+// paths without path_join: `pathspec(parse="C:\\Windows") + "System32"`,
+// `OSPath[1:]` (the path without its drive), `OSPath[-1]` (its last
+// component).
 
 // Add is `p + other`: a string is read as a path of p's type and its
 // components appended; a list appends each string (or path) element as
@@ -48,4 +53,21 @@ func (p *OSPath) Slice(lo, hi any) (any, bool) {
 		components[i] = c.(string)
 	}
 	return p.with(components), true
+}
+
+// component is `p[i]` (the value layer reads an integer index of a keyed
+// value as the member its digits name): the i-th component, counted from
+// the end when negative; out of range is no member.
+func (p *OSPath) component(key string) (any, bool) {
+	i, err := strconv.Atoi(key)
+	if err != nil {
+		return nil, false
+	}
+	if i < 0 {
+		i += len(p.Components)
+	}
+	if i < 0 || i >= len(p.Components) {
+		return nil, false
+	}
+	return p.Components[i], true
 }

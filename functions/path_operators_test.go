@@ -26,6 +26,9 @@ func TestPathOperators(t *testing.T) {
 		{"slice bounds are clamped",
 			`SELECT pathspec(parse="/a/b", path_type="linux")[5:] AS e, pathspec(parse="/a/b", path_type="linux")[-9:1] AS f FROM scope()`,
 			`[{"e":"/","f":"/a"}]`, ""},
+		{"indexing a path gives a component",
+			`LET OSPath = pathspec(parse='''C:\Users\test\desktop.ini''', path_type="windows") SELECT OSPath[0] AS Drive, OSPath[-1] AS Name, OSPath[-2] AS User, OSPath[4] AS Past, OSPath[-5] AS Before FROM scope()`,
+			`[{"Drive":"C:","Name":"desktop.ini","User":"test","Past":null,"Before":null}]`, ""},
 		{"a number is not a path's to add", `SELECT pathspec(parse="/a") + 1 AS n FROM scope()`, `[{"n":null}]`, ""},
 	})
 }

@@ -209,7 +209,7 @@ func (p *OSPath) Get(key string) (any, bool) {
 	case "Type":
 		return p.Type, true
 	}
-	return nil, false
+	return p.component(key)
 }
 
 // human is the path for people: each delegate, innermost first, then

@@ -24,6 +24,8 @@ func Queues(provider queues.Provider) []vql.Function {
 		needs(artifactDelete(provider), vql.PermArtifactWriter),
 		needs(collect(provider), vql.PermCollectServer),
 		needs(consumerDelete(provider), vql.PermReadResults),
+		serverMetadata(provider),
+		serverSetMetadata(provider),
 		orgFunction,
 	}
 }

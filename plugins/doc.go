@@ -12,9 +12,12 @@ func All() []vql.Plugin {
 		ParseLines, ParseCSV, SplitRecords, Query, Help}
 }
 
-// Register adds every built-in plugin to e.
+// Host returns the plugins that tell about the machine the query runs on.
+func Host() []vql.Plugin { return []vql.Plugin{Info} }
+
+// Register adds every built-in plugin, and Host's, to e.
 func Register(e *vql.Engine) {
-	for _, p := range All() {
+	for _, p := range append(All(), Host()...) {
 		e.AddPlugin(p)
 	}
 }

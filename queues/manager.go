@@ -52,6 +52,7 @@ type Manager struct {
 
 	artifactMu sync.Mutex // serialises artifact_set / artifact_delete
 	consumerMu sync.Mutex // serialises claims of named consumers
+	metaMu     sync.Mutex // serialises changes of server metadata
 	ackMu      sync.Mutex // serialises client acknowledgements; guards lastAck
 	lastAck    map[string]time.Time
 
