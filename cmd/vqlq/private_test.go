@@ -375,7 +375,7 @@ func TestREPLHistoryIsPrivate(t *testing.T) {
 	s.keys("C-d")
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if exec.Command("tmux", "has-session", "-t", s.name).Run() != nil {
+		if s.tmux("has-session", "-t", s.name).Run() != nil {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)

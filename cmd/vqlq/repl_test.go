@@ -36,25 +36,33 @@ func startTmuxEnv(t *testing.T, env []string, args ...string) *tmuxSession {
 	for _, e := range env {
 		tmuxArgs = append(tmuxArgs, "-e", e)
 	}
-	cmd := exec.Command("tmux", append(tmuxArgs, cmdline)...)
+	s := &tmuxSession{t: t, name: name}
+	cmd := s.tmux(append(tmuxArgs, cmdline)...)
 	cmd.Env = append(os.Environ(), "TERM=xterm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v %s", err, out)
 	}
-	s := &tmuxSession{t: t, name: name}
-	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", name).Run() })
+	// Its own tmux server: when another test's last session closes, the
+	// shared server exits, and a session started at that moment fails
+	// ("server exited unexpectedly").
+	t.Cleanup(func() { s.tmux("kill-server").Run() })
 	return s
+}
+
+// tmux runs a tmux command on the session's own server (-L).
+func (s *tmuxSession) tmux(args ...string) *exec.Cmd {
+	return exec.Command("tmux", append([]string{"-L", s.name}, args...)...)
 }
 
 func (s *tmuxSession) keys(keys ...string) {
 	s.t.Helper()
-	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", s.name}, keys...)...).CombinedOutput(); err != nil {
+	if out, err := s.tmux(append([]string{"send-keys", "-t", s.name}, keys...)...).CombinedOutput(); err != nil {
 		s.t.Fatalf("send-keys: %v %s", err, out)
 	}
 }
 
 func (s *tmuxSession) screen() string {
-	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", s.name, "-S", "-200").Output()
+	out, _ := s.tmux("capture-pane", "-p", "-t", s.name, "-S", "-200").Output()
 	return string(out)
 }
 
@@ -65,7 +73,7 @@ func (s *tmuxSession) waitForMainScreen() {
 	s.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		out, _ := exec.Command("tmux", "display-message", "-p", "-t", s.name, "#{alternate_on}").Output()
+		out, _ := s.tmux("display-message", "-p", "-t", s.name, "#{alternate_on}").Output()
 		if strings.TrimSpace(string(out)) == "0" {
 			return
 		}
@@ -133,7 +141,7 @@ func TestREPLInATerminal(t *testing.T) {
 	s.keys("C-d")
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if exec.Command("tmux", "has-session", "-t", s.name).Run() != nil {
+		if s.tmux("has-session", "-t", s.name).Run() != nil {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
