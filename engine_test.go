@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vqlq/vqlq"
-	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/internal/vqltest"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
 )
@@ -25,33 +24,7 @@ func runJSON(t *testing.T, text string) (string, []string) {
 // test's).
 func runJSONWith(t *testing.T, opts vql.SessionOptions, text string) (string, []string) {
 	t.Helper()
-	prog, err := parser.Parse(text, "")
-	if err != nil {
-		t.Fatalf("parse %q: %v", text, err)
-	}
-	var mu sync.Mutex
-	var logs []string
-	opts.OnLog = func(m vql.Message) {
-		mu.Lock()
-		logs = append(logs, m.String())
-		mu.Unlock()
-	}
-	s := vqlq.NewEngine().NewSession(opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	rows := []any{}
-	last := -1
-	for r := range s.Run(ctx, prog) {
-		if r.Statement != last {
-			rows, last = []any{}, r.Statement
-		}
-		rows = append(rows, r.Row)
-	}
-	b, err := output.Marshal(rows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b), logs
+	return vqltest.RowsWith(t, opts, text)
 }
 
 func TestLanguage(t *testing.T) {

@@ -60,17 +60,24 @@ func containsAny(logs []string, s string) bool {
 // JSON, and the log messages.
 func Rows(t *testing.T, text string) (string, []string) {
 	t.Helper()
+	return RowsWith(t, vql.SessionOptions{}, text)
+}
+
+// RowsWith is Rows in a session with opts (their OnLog is the test's).
+func RowsWith(t *testing.T, opts vql.SessionOptions, text string) (string, []string) {
+	t.Helper()
 	prog, err := parser.Parse(text, "")
 	if err != nil {
 		t.Fatalf("parse %q: %v", text, err)
 	}
 	var mu sync.Mutex
 	var logs []string
-	s := vqlq.NewEngine().NewSession(vql.SessionOptions{OnLog: func(m vql.Message) {
+	opts.OnLog = func(m vql.Message) {
 		mu.Lock()
 		logs = append(logs, m.String())
 		mu.Unlock()
-	}})
+	}
+	s := vqlq.NewEngine().NewSession(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	rows, last := []any{}, -1
