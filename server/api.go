@@ -79,7 +79,9 @@ func sendStatus(err error) int {
 	return http.StatusBadRequest
 }
 
-// streamWriter writes NDJSON or Server-Sent Events, flushing each message.
+// streamWriter writes NDJSON or Server-Sent Events, flushing each message
+// — or, for a query's stream (lazy), within flushDelay of the first
+// message not yet flushed.
 type streamWriter struct {
 	mu  sync.Mutex
 	w   http.ResponseWriter
@@ -90,14 +92,37 @@ type streamWriter struct {
 	// closed is set when the handler is done with the stream: nothing may
 	// write to the ResponseWriter after it returns.
 	closed bool
+	// lazy defers flushes: a query yields its rows one by one, and a
+	// flush (a system call) per row is what thousands of API queries
+	// watching one queue pay for every event. pending says a flush is due.
+	lazy, pending bool
 }
 
-// close ends the stream's keep-alives; the handler calls it before it
-// returns.
+// flushDelay bounds how long a lazy stream's message waits to be flushed.
+const flushDelay = time.Millisecond
+
+// close flushes what is pending and ends the stream's keep-alives; the
+// handler calls it before it returns.
 func (sw *streamWriter) close() {
 	sw.mu.Lock()
+	if sw.pending {
+		_ = sw.rc.Flush()
+		sw.pending = false
+	}
 	sw.closed = true
 	sw.mu.Unlock()
+}
+
+// flushNow flushes what a lazy stream holds: before a consumer in the query
+// acknowledges, the rows it produced must be on the connection.
+func (sw *streamWriter) flushNow() error {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if !sw.pending || sw.closed {
+		return nil
+	}
+	sw.pending = false
+	return sw.rc.Flush()
 }
 
 func (s *Server) newStream(w http.ResponseWriter, r *http.Request) *streamWriter {
@@ -216,10 +241,15 @@ func (sw *streamWriter) write(b []byte) error {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	_, err := sw.w.Write(b)
-	if err == nil {
-		err = sw.rc.Flush()
-	}
 	sw.last = time.Now()
+	switch {
+	case err != nil:
+	case !sw.lazy:
+		err = sw.rc.Flush()
+	case !sw.pending:
+		sw.pending = true
+		time.AfterFunc(flushDelay, func() { _ = sw.flushNow() })
+	}
 	return err
 }
 
@@ -501,6 +531,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
 	sw = s.newStream(w, r)
+	sw.lazy = true
 	defer sw.close()
 	defer s.failWritesWhenDone(ctx, sw)()
 	rs.logs = logf
@@ -521,7 +552,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 		defer rs.setRunning(nil)
 	}
 	ctx = queues.WithAckBarrier(ctx, func() error {
-		if sendFailed.Load() {
+		if sendFailed.Load() || sw.flushNow() != nil {
 			return errClientGone
 		}
 		if cf != nil {

@@ -74,7 +74,7 @@ func (cf *confirmation) barrier(ctx context.Context, sw *streamWriter, sent int6
 	if cf.confirmed() >= sent {
 		return nil
 	}
-	if sw.send(ordereddict.NewDict().Set("type", "confirm").Set("id", cf.id).Set("rows", sent)) != nil {
+	if sw.send(ordereddict.NewDict().Set("type", "confirm").Set("id", cf.id).Set("rows", sent)) != nil || sw.flushNow() != nil {
 		return errClientGone
 	}
 	for cf.confirmed() < sent {

@@ -103,6 +103,7 @@ func (s *Server) hasSession(c *caller, id string) bool {
 // server went away" from "the query finished".
 func (s *Server) sayShuttingDown(sw *streamWriter) {
 	_ = sw.send(ordereddict.NewDict().Set("type", "shutdown").Set("message", "shutting down"))
+	_ = sw.flushNow()
 }
 
 // shutdownNotice bounds how long the shutdown message may take to write.
