@@ -25,7 +25,7 @@ type Reattaching struct {
 	onLog func(vql.Message)
 	org   string
 	cur   Target // nil between a server going away and the next statement
-	lets  []ast.Statement
+	lets  []*ast.Let
 }
 
 // Check implements Target. Between servers the program is checked with
@@ -36,7 +36,7 @@ func (a *Reattaching) Check(prog *ast.Program) error {
 	}
 	defined := map[string]bool{}
 	for _, l := range a.lets {
-		defined[l.(*ast.Let).Name.Value] = true
+		defined[l.Name.Value] = true
 	}
 	return a.b.Engine().Check(prog, func(name string) bool { return defined[name] })
 }
