@@ -230,6 +230,20 @@ func (p *binParser) parseField(s *BinStruct, f binFieldDef, base int64) (v any, 
 	return v, off, size
 }
 
+// readNumber reads the integer a typed value (an enumeration, a time) is
+// stored as: its options' type, else def.
+func (p *binParser) readNumber(inner, def string, at int64) (int64, int64, bool) {
+	if inner == "" {
+		inner = def
+	}
+	raw, size, ok := p.readInt(inner, at)
+	if !ok {
+		return 0, 0, false
+	}
+	n, _ := value.ToInt64(raw)
+	return n, size, true
+}
+
 // parseType reads one value of typ at the absolute offset at.
 func (p *binParser) parseType(parent *BinStruct, typ string, opts map[string]any, at int64) (any, int64) {
 	if v, size, ok := p.readInt(typ, at); ok {
@@ -242,37 +256,25 @@ func (p *binParser) parseType(parent *BinStruct, typ string, opts map[string]any
 	case "Array":
 		return p.readArray(parent, inner, opts, at)
 	case "Enumeration", "Flags", "BitField":
-		if inner == "" {
-			inner = "uint32"
-		}
-		raw, size, ok := p.readInt(inner, at)
+		n, size, ok := p.readNumber(inner, "uint32", at)
 		if !ok {
 			return nil, 0
 		}
-		n, _ := value.ToInt64(raw)
 		return decodeBits(typ, n, opts), size
 	case "WinFileTime", "FILETIME":
-		if inner == "" {
-			inner = "uint64"
-		}
-		raw, size, ok := p.readInt(inner, at)
+		n, size, ok := p.readNumber(inner, "uint64", at)
 		if !ok {
 			return nil, 0
 		}
-		n, _ := value.ToInt64(raw)
 		if n <= 0 {
 			return time.Unix(0, 0).UTC(), size
 		}
-		return time.Unix(n/10000000-11644473600, (n%10000000)*100).UTC(), size
+		return value.FileTime(n), size
 	case "Timestamp":
-		if inner == "" {
-			inner = "uint32"
-		}
-		raw, size, ok := p.readInt(inner, at)
+		n, size, ok := p.readNumber(inner, "uint32", at)
 		if !ok {
 			return nil, 0
 		}
-		n, _ := value.ToInt64(raw)
 		return time.Unix(n, 0).UTC(), size
 	case "Union":
 		sel, _ := opts["selector"].(string)

@@ -34,7 +34,7 @@ var Timestamp = fn("timestamp", "A timestamp from epoch seconds (or ms/µs/ns), 
 			if ft <= 0 || c.args.Failed() {
 				return nil
 			}
-			return time.Unix(0, (ft-116444736000000000)*100).UTC()
+			return value.FileTime(ft)
 		case c.args.Has("string"):
 			return parseTime(c, c.args.String("string", ""))
 		case c.args.Has("epoch"):

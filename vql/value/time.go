@@ -230,3 +230,10 @@ func Seconds(f float64) (time.Duration, error) {
 
 // ErrDurationRange is wrapped by Seconds' refusals.
 var ErrDurationRange = errors.New("not a duration vqlq can wait")
+
+// FileTime is a Windows FILETIME (100 ns intervals since 1601) as a time,
+// in whole seconds and the rest, so that no value overflows.
+func FileTime(ft int64) time.Time {
+	const unixAt = 11644473600 // seconds from 1601 to 1970
+	return time.Unix(ft/10000000-unixAt, (ft%10000000)*100).UTC()
+}
