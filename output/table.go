@@ -52,21 +52,23 @@ func (t *tableWriter) Flush() error {
 	var b strings.Builder
 	first := t.count - len(t.pending) + 1 // the number of pending[0] in the SELECT
 	for i, row := range t.pending {
-		if t.expand(row) {
+		r := textOf(row) // each value rendered once
+		if t.expand(r) {
 			if t.started {
 				t.rule(&b)
 				t.started = false
 			}
-			t.record(&b, first+i, row)
+			t.record(&b, first+i, r)
 			continue
 		}
-		if !t.started || !t.fits(row) {
+		if !t.started || !t.fits(r) {
 			t.relayout(&b, t.pending[i:])
 		}
 		cells := make([]string, len(t.columns))
 		for j, c := range t.columns {
-			v, _ := row.Get(c)
-			cells[j] = tableCell(v)
+			if k := slices.Index(r.keys, c); k >= 0 {
+				cells[j] = r.cells[k]
+			}
 		}
 		t.line(&b, cells)
 	}
@@ -96,14 +98,13 @@ func (t *tableWriter) End() error {
 // without hiding anything: every column it has is shown, and every value
 // is as narrow as its column, unless that column is already cut to fit
 // the terminal.
-func (t *tableWriter) fits(row *ordereddict.Dict) bool {
-	for _, k := range row.Keys() {
+func (t *tableWriter) fits(r rowText) bool {
+	for n, k := range r.keys {
 		i := slices.Index(t.columns, k)
 		if i < 0 {
 			return false
 		}
-		v, _ := row.Get(k)
-		if w := displayWidth(tableCell(v)); w > t.widths[i] && t.widths[i] == t.natural[i] {
+		if w := displayWidth(r.cells[n]); w > t.widths[i] && t.widths[i] == t.natural[i] {
 			return false
 		}
 	}
@@ -151,7 +152,7 @@ func (t *tableWriter) relayout(b *strings.Builder, rows []*ordereddict.Dict) {
 // expand reports whether row is shown expanded: always with ExpandOn,
 // and with ExpandAuto when its columns, at full width, are wider than the
 // terminal.
-func (t *tableWriter) expand(row *ordereddict.Dict) bool {
+func (t *tableWriter) expand(r rowText) bool {
 	switch t.opts.Expanded {
 	case ExpandOn:
 		return true
@@ -160,9 +161,8 @@ func (t *tableWriter) expand(row *ordereddict.Dict) bool {
 			return false
 		}
 		total := 1
-		for _, k := range row.Keys() {
-			v, _ := row.Get(k)
-			total += max(displayWidth(k), displayWidth(tableCell(v))) + 3
+		for n, k := range r.keys {
+			total += max(displayWidth(k), displayWidth(r.cells[n])) + 3
 		}
 		return total > t.opts.Width
 	}
@@ -171,24 +171,37 @@ func (t *tableWriter) expand(row *ordereddict.Dict) bool {
 
 // record prints row n as psql's expanded display does: a heading, then
 // one `column | value` line per column, values whole.
-func (t *tableWriter) record(b *strings.Builder, n int, row *ordereddict.Dict) {
-	keys := row.Keys()
+func (t *tableWriter) record(b *strings.Builder, n int, r rowText) {
 	nameWidth := 0
-	for _, k := range keys {
+	for _, k := range r.keys {
 		nameWidth = max(nameWidth, displayWidth(k))
 	}
 	heading := fmt.Sprintf("-[ RECORD %d ]", n)
 	b.WriteString(heading)
 	b.WriteString(strings.Repeat("-", max(1, nameWidth+3-displayWidth(heading))))
 	b.WriteByte('\n')
-	for _, k := range keys {
-		v, _ := row.Get(k)
+	for i, k := range r.keys {
 		b.WriteString(k)
 		b.WriteString(strings.Repeat(" ", nameWidth-displayWidth(k)))
 		b.WriteString(" | ")
-		b.WriteString(tableCell(v))
+		b.WriteString(r.cells[i])
 		b.WriteByte('\n')
 	}
+}
+
+// rowText is a row's columns and their values as a table shows them.
+type rowText struct {
+	keys, cells []string
+}
+
+func textOf(row *ordereddict.Dict) rowText {
+	keys := row.Keys()
+	cells := make([]string, len(keys))
+	for i, k := range keys {
+		v, _ := row.Get(k)
+		cells[i] = tableCell(v)
+	}
+	return rowText{keys, cells}
 }
 
 // shrink narrows the widest columns until a row fits width (0: no
