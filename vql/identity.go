@@ -23,9 +23,57 @@ const (
 	// PermServerAdmin changes the server's configuration (the monitoring
 	// table) and sees every org.
 	PermServerAdmin Permission = "SERVER_ADMIN"
-	// PermNetwork reaches out over the network (http_client).
+	// PermNetwork reaches out over the network (http_client, mail, the
+	// forwarders).
 	PermNetwork Permission = "NETWORK"
+	// PermFilesystemRead reads files of the host (glob, stat, read_file
+	// with the file accessor, hash, sqlite, …).
+	PermFilesystemRead Permission = "FILESYSTEM_READ"
+	// PermFilesystemWrite writes or removes files of the host (copy, rm,
+	// write_csv, tempfile, upload, …).
+	PermFilesystemWrite Permission = "FILESYSTEM_WRITE"
+	// PermExecve runs programs (execve).
+	PermExecve Permission = "EXECVE"
+	// PermMachineState reads the host's state: processes, connections,
+	// users, interfaces, the environment.
+	PermMachineState Permission = "MACHINE_STATE"
+	// PermOrgAdmin manages orgs and their users.
+	PermOrgAdmin Permission = "ORG_ADMIN"
+	// PermDeleteResults deletes stored events (delete_events).
+	PermDeleteResults Permission = "DELETE_RESULTS"
+	// PermPrepareResults prepares downloads and exports of results.
+	PermPrepareResults Permission = "PREPARE_RESULTS"
+	// PermServerArtifactWriter adds or removes server artifacts.
+	PermServerArtifactWriter Permission = "SERVER_ARTIFACT_WRITER"
+	// PermCollectClient schedules collections on clients.
+	PermCollectClient Permission = "COLLECT_CLIENT"
+	// PermCollectBasic schedules collections of basic artifacts only.
+	PermCollectBasic Permission = "COLLECT_BASIC"
+	// PermLabelClient labels clients.
+	PermLabelClient Permission = "LABEL_CLIENT"
+	// PermStartHunt starts hunts.
+	PermStartHunt Permission = "START_HUNT"
+	// PermNotebookEditor edits notebooks.
+	PermNotebookEditor Permission = "NOTEBOOK_EDITOR"
+	// PermImpersonation runs a query as another principal.
+	PermImpersonation Permission = "IMPERSONATION"
+	// PermAnyQuery runs an arbitrary query (the API's query endpoint).
+	PermAnyQuery Permission = "ANY_QUERY"
+	// PermAllQuery runs queries across clients.
+	PermAllQuery Permission = "ALL_QUERY"
 )
+
+// AllPermissions lists every permission by name, in Velociraptor's
+// order of its ACL, so that a token's grants, an artifact's
+// required_permissions and --deny can be checked for typos.
+var AllPermissions = []Permission{
+	PermAllQuery, PermAnyQuery, PermPublish, PermReadResults, PermLabelClient,
+	PermCollectClient, PermCollectBasic, PermStartHunt, PermCollectServer,
+	PermArtifactWriter, PermServerArtifactWriter, PermExecve, PermNotebookEditor,
+	PermServerAdmin, PermOrgAdmin, PermImpersonation, PermFilesystemRead,
+	PermFilesystemWrite, PermMachineState, PermPrepareResults, PermDeleteResults,
+	PermNetwork,
+}
 
 // Identity is who a session acts for. It is fixed when the session is
 // opened — from the command line, or from the token of an API request —
