@@ -66,7 +66,7 @@ func consumerDelete(provider queues.Provider) vql.FunctionFunc {
 }
 
 func sendEvent(provider queues.Provider) vql.FunctionFunc {
-	return fn("send_event", "Send row to the SERVER_EVENT queue artifact; returns the row as stamped (_ts, _Source) once stored.",
+	return fn("send_event", "Send row to the SERVER_EVENT queue artifact; returns the row as stamped (_ts, _Source). The sends of a statement are pipelined: no row of the statement reaches its reader before the events sent so far are stored.",
 		[]vql.ArgSpec{
 			arg("artifact", vql.TypeString, true, "The SERVER_EVENT artifact (queue) to send to."),
 			arg("row", vql.TypeDict, true, "The event: a dict."),
@@ -80,7 +80,7 @@ func sendEvent(provider queues.Provider) vql.FunctionFunc {
 			if m == nil {
 				return nil
 			}
-			out, err := m.Send(c.ctx, plugins.OrgOf(c.scope), name, row, plugins.SenderOf(c.scope))
+			out, err := m.SendPipelined(c.ctx, plugins.OrgOf(c.scope), name, row, plugins.SenderOf(c.scope), queues.SendsOf(c.ctx))
 			if err != nil {
 				c.scope.Errorf("%v", err)
 				return nil

@@ -513,6 +513,17 @@ func (s *BadgerStore) state(queue string) (*diskQueue, error) {
 // Append implements Store. Below the free-space watermark it refuses
 // with a *DiskFullError (errors.Is ErrDiskFull).
 func (s *BadgerStore) Append(ctx context.Context, queue string, data [][]byte) ([]Event, error) {
+	wait, err := s.StartAppend(ctx, queue, data)
+	if err != nil {
+		return nil, err
+	}
+	return wait()
+}
+
+// StartAppend implements AppendStarter: the events are handed to the
+// committer, in order, and wait says when they are durable. Refusals that
+// need no write (a full disk, a closed store) come at once.
+func (s *BadgerStore) StartAppend(ctx context.Context, queue string, data [][]byte) (wait func() ([]Event, error), err error) {
 	if s.space != nil {
 		n := 0
 		for _, d := range data {
@@ -530,10 +541,12 @@ func (s *BadgerStore) Append(ctx context.Context, queue string, data [][]byte) (
 	}
 	s.reqs <- req
 	s.sendMu.RUnlock()
-	// Wait even if ctx ends: the events are on their way to the disk and
-	// the caller must learn where they landed.
-	<-req.done
-	return req.events, req.err
+	return func() ([]Event, error) {
+		// Wait even if ctx ends: the events are on their way to the disk
+		// and the caller must learn where they landed.
+		<-req.done
+		return req.events, req.err
+	}, nil
 }
 
 func (s *BadgerStore) commitLoop() {

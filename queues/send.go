@@ -42,13 +42,32 @@ func (m *Manager) SendMany(ctx context.Context, org, queue string, rows []any, f
 	if err != nil {
 		return nil, err
 	}
+	stamped, data, err := m.stamp(rows, from)
+	if err != nil {
+		return nil, err
+	}
+	if a.Persisted() {
+		m.recordOrg(org)
+	}
+	if _, err := m.storeFor(a).Append(ctx, storeKey(org, queue), data); err != nil {
+		return nil, fmt.Errorf("send_event: %s: %w", queue, err)
+	}
+	st := m.state(org, queue)
+	st.sent.Add(int64(len(rows)))
+	st.lastEvent.Store(m.now().UnixNano())
+	return stamped, nil
+}
+
+// stamp gives each row its _ts and _Source and encodes it, once, for the
+// store and every reader.
+func (m *Manager) stamp(rows []any, from Sender) ([]*ordereddict.Dict, [][]byte, error) {
 	now := m.now()
 	stamped := make([]*ordereddict.Dict, len(rows))
 	data := make([][]byte, len(rows))
 	for i, r := range rows {
 		d, ok := r.(*ordereddict.Dict)
 		if !ok {
-			return nil, fmt.Errorf("send_event: row must be a dict, not %s", value.TypeName(r))
+			return nil, nil, fmt.Errorf("send_event: row must be a dict, not %s", value.TypeName(r))
 		}
 		s := ordereddict.NewDict()
 		for _, item := range d.Items() {
@@ -61,23 +80,14 @@ func (m *Manager) SendMany(ctx context.Context, org, queue string, rows []any, f
 		s.Set("_Source", from.Principal)
 		b, err := value.EncodeJSON(s)
 		if err != nil {
-			return nil, fmt.Errorf("send_event: row cannot be encoded: %w", err)
+			return nil, nil, fmt.Errorf("send_event: row cannot be encoded: %w", err)
 		}
 		// The sender keeps s; every watcher decodes its own row from the
 		// stored bytes, so no one can change what another sees.
 		stamped[i] = s
 		data[i] = b
 	}
-	if a.Persisted() {
-		m.recordOrg(org)
-	}
-	if _, err := m.storeFor(a).Append(ctx, storeKey(org, queue), data); err != nil {
-		return nil, fmt.Errorf("send_event: %s: %w", queue, err)
-	}
-	st := m.state(org, queue)
-	st.sent.Add(int64(len(rows)))
-	st.lastEvent.Store(now.UnixNano())
-	return stamped, nil
+	return stamped, data, nil
 }
 
 // CheckSend reports whether a sender may send to a queue, with the error

@@ -107,6 +107,7 @@ type follow struct {
 // start resolves a watch: the queue, the position it starts from
 // (consumer, start time, else the end), the store.
 func (m *Manager) start(ctx context.Context, org, queue string, opts WatchOptions) (*follow, error) {
+	readOwnSends(ctx)
 	a, err := m.resolve(org, queue, "watch_monitoring")
 	if err != nil {
 		return nil, err
@@ -313,6 +314,7 @@ func (m *Manager) WatchEvents(ctx context.Context, org, queue string, opts Watch
 // Source reads the stored events of a disk-backed queue between two times
 // (zero means unbounded), in order, and ends.
 func (m *Manager) Source(ctx context.Context, org, queue string, start, end time.Time) (iter.Seq[*ordereddict.Dict], error) {
+	readOwnSends(ctx)
 	a, err := m.resolve(org, queue, "source")
 	if err != nil {
 		return nil, err

@@ -52,6 +52,10 @@ func (l *Local) Statement(ctx context.Context, stmt ast.Statement, w output.Writ
 	if isSelect {
 		ctx = queues.WithAckBarrier(ctx, ack.barrier)
 	}
+	// The statement's sends are pipelined: the pump waits for them before
+	// it writes a row, and before the statement is done.
+	ack.sends = &queues.Sends{}
+	ctx = queues.WithSends(ctx, ack.sends)
 	var crashed error
 	go func() {
 		defer close(rows)
@@ -84,6 +88,9 @@ type outputAck struct {
 	produced atomic.Int64 // rows put on the channel
 	want     atomic.Int64 // the count a barrier waits for
 	nudge    chan struct{}
+	// sends, when set, are the statement's pipelined send_event() calls:
+	// a row is written only once the sends started before it are stored.
+	sends *queues.Sends
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -100,6 +107,11 @@ func newOutputAck() *outputAck {
 // barrier is the queues.AckBarrier: it waits until every row produced so
 // far is flushed, asking the pump to flush now.
 func (a *outputAck) barrier() error {
+	// A consumer that sends what it reads on (send_event) is done with an
+	// event once that send is stored, even if no row came of it.
+	if err := a.sent(); err != nil {
+		return err
+	}
 	target := a.produced.Load()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -139,6 +151,19 @@ func (a *outputAck) done(n int64) {
 	a.cond.Broadcast()
 }
 
+// sent waits for the statement's sends started so far: a row computed
+// after them may be written once they are stored. An error means some
+// were not, and the statement stops there.
+func (a *outputAck) sent() error {
+	if a.sends == nil {
+		return nil
+	}
+	if err := a.sends.WaitAll(); err != nil {
+		return fmt.Errorf("%w (the statement stopped: its later rows are not written, and their sends may not be stored)", err)
+	}
+	return nil
+}
+
 // end records that the output takes no more rows.
 func (a *outputAck) end() {
 	a.mu.Lock()
@@ -165,7 +190,7 @@ func pump(rows chan *ordereddict.Dict, isSelect bool, w output.Writer, ack *outp
 	if !isSelect {
 		for range rows {
 		}
-		return 0, nil
+		return 0, ack.sent()
 	}
 	if err := w.Begin(); err != nil {
 		return 0, drain(rows, err)
@@ -184,11 +209,17 @@ func pump(rows chan *ordereddict.Dict, isSelect bool, w output.Writer, ack *outp
 		select {
 		case row, ok := <-rows:
 			if !ok {
+				if err := ack.sent(); err != nil {
+					return n, err
+				}
 				if err := w.End(); err != nil {
 					return n, err
 				}
 				ack.done(int64(n))
 				return n, nil
+			}
+			if err := ack.sent(); err != nil {
+				return n, drain(rows, err)
 			}
 			n++
 			if err := w.Row(row); err != nil {

@@ -96,7 +96,18 @@ type streamWriter struct {
 	// flush (a system call) per row is what thousands of API queries
 	// watching one queue pay for every event. pending says a flush is due.
 	lazy, pending bool
+	// sends, when set, are the pipelined send_event() calls of the query
+	// the stream answers: its messages are held (held) until the sends
+	// started before them are stored, so that a row the client reads
+	// still means its event is stored. failed is the first send that was
+	// not: the stream then says so and ends.
+	sends  *queues.Sends
+	held   []byte
+	failed error
 }
+
+// heldMax bounds what a stream holds while its query's sends are stored.
+const heldMax = 64 << 10
 
 // flushDelay bounds how long a lazy stream's message waits to be flushed.
 const flushDelay = time.Millisecond
@@ -105,23 +116,61 @@ const flushDelay = time.Millisecond
 // handler calls it before it returns.
 func (sw *streamWriter) close() {
 	sw.mu.Lock()
-	if sw.pending {
+	if sw.sends != nil && !sw.closed {
+		_ = sw.release()
+	} else if sw.pending {
 		_ = sw.rc.Flush()
-		sw.pending = false
 	}
+	sw.pending = false
 	sw.closed = true
 	sw.mu.Unlock()
 }
 
 // flushNow flushes what a lazy stream holds: before a consumer in the query
-// acknowledges, the rows it produced must be on the connection.
+// acknowledges, the rows it produced must be on the connection (and the
+// events it sent stored).
 func (sw *streamWriter) flushNow() error {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
-	if !sw.pending || sw.closed {
+	if sw.closed {
+		return sw.failed
+	}
+	if sw.sends != nil {
+		sw.pending = false
+		return sw.release()
+	}
+	if !sw.pending {
 		return nil
 	}
 	sw.pending = false
+	return sw.rc.Flush()
+}
+
+// release waits for the query's sends, then writes and flushes what the
+// stream holds. If a send failed, what is held is dropped (those rows'
+// events may not be stored) and the client is told why instead. Callers
+// hold sw.mu.
+func (sw *streamWriter) release() error {
+	if sw.failed != nil {
+		return sw.failed
+	}
+	if err := sw.sends.WaitAll(); err != nil {
+		sw.held = sw.held[:0]
+		sw.failed = err
+		b, _ := value.EncodeJSON(ordereddict.NewDict().Set("type", "log").Set("level", vql.LevelError).
+			Set("message", err.Error()+" (the query stopped: its later rows are not sent, and their events may not be stored)").
+			Set("time", time.Now().UTC()))
+		_, _ = sw.w.Write(sw.appendMessage(nil, b, 0))
+		_ = sw.rc.Flush()
+		return err
+	}
+	if len(sw.held) > 0 {
+		_, err := sw.w.Write(sw.held)
+		sw.held = sw.held[:0]
+		if err != nil {
+			return err
+		}
+	}
 	return sw.rc.Flush()
 }
 
@@ -240,6 +289,9 @@ var seqKey = []byte(`"` + queues.SeqColumn + `"`)
 func (sw *streamWriter) write(b []byte) error {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
+	if sw.sends != nil {
+		return sw.hold(b)
+	}
 	_, err := sw.w.Write(b)
 	sw.last = time.Now()
 	switch {
@@ -251,6 +303,29 @@ func (sw *streamWriter) write(b []byte) error {
 		time.AfterFunc(flushDelay, func() { _ = sw.flushNow() })
 	}
 	return err
+}
+
+// hold keeps messages until the query's sends before them are stored
+// (see release), which happens within flushDelay, or at once when the
+// stream holds heldMax. Callers hold sw.mu.
+func (sw *streamWriter) hold(b []byte) error {
+	if sw.failed != nil {
+		return sw.failed
+	}
+	if sw.closed {
+		return errClientGone
+	}
+	sw.held = append(sw.held, b...)
+	sw.last = time.Now()
+	if len(sw.held) >= heldMax {
+		sw.pending = false
+		return sw.release()
+	}
+	if !sw.pending {
+		sw.pending = true
+		time.AfterFunc(flushDelay, func() { _ = sw.flushNow() })
+	}
+	return nil
 }
 
 // requestContext is the context of a long-running request (a watch, a
@@ -532,6 +607,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	defer cancel()
 	sw = s.newStream(w, r)
 	sw.lazy = true
+	sw.sends = &queues.Sends{}
+	ctx = queues.WithSends(ctx, sw.sends)
 	defer sw.close()
 	defer s.failWritesWhenDone(ctx, sw)()
 	rs.logs = logf
