@@ -153,6 +153,14 @@ func (s *Scope) checkPermissions(name string, info *Info) bool {
 	return false
 }
 
+// Require refuses, as a call's declared permissions are refused, when the
+// session lacks one of perms: for rights that depend on an argument rather
+// than on the call itself (an accessor that opens host files, query() in
+// another org). It reports whether the caller may go on.
+func (s *Scope) Require(call string, perms ...Permission) bool {
+	return s.checkPermissions(call, &Info{Permissions: perms})
+}
+
 // Identity is who the session acts for.
 func (s *Session) Identity() Identity { return s.root.rt.identity }
 
