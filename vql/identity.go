@@ -169,6 +169,19 @@ func (s *Session) Identity() Identity { return s.root.rt.identity }
 // decision, never a query's; call it only between statements.
 func (s *Session) SetIdentity(id Identity) { s.root.rt.identity = id }
 
+// WithIdentity returns a child scope that acts for id: what it calls is
+// checked against id's permissions and runs in id's org, while the caller
+// keeps its own. It is for the host's code — an artifact's implied
+// permissions, query(org_id=) once SERVER_ADMIN was checked — never for
+// anything a query's values decide unchecked.
+func (s *Scope) WithIdentity(id Identity) *Scope {
+	rt := *s.rt
+	rt.identity = id
+	c := s.Child()
+	c.rt = &rt
+	return c
+}
+
 // Identity is who the session acts for.
 func (s *Scope) Identity() Identity { return s.rt.identity }
 

@@ -25,7 +25,7 @@ type runtime struct {
 	// zero or less is none.
 	maxMemory int64
 	// state is what plugins and functions keep for the session (state.go).
-	state sessionState
+	state *sessionState
 }
 
 // Scope is a chain of layers in which names are looked up, innermost
