@@ -27,6 +27,7 @@ func Queues(provider queues.Provider) []vql.Function {
 		serverMetadata(provider),
 		serverSetMetadata(provider),
 		orgFunction,
+		whoami,
 	}
 }
 
