@@ -23,6 +23,7 @@ import (
 func Queues(provider queues.Provider) []vql.Plugin {
 	return []vql.Plugin{
 		watchMonitoring(provider), sourcePlugin(provider), queuesPlugin(provider), consumersPlugin(provider), artifactDefinitions(provider), orgsPlugin(provider),
+		deleteEvents(provider),
 	}
 }
 
