@@ -14,6 +14,11 @@ import (
 	"github.com/vqlq/vqlq/vql"
 )
 
+// QueuePlugins are the plugins of this package that need the manager.
+func QueuePlugins(provider queues.Provider) []vql.Plugin {
+	return []vql.Plugin{mailPlugin(provider)}
+}
+
 // Queues returns the functions that send to event queues and change the
 // artifact repository. The manager is fetched on first use.
 func Queues(provider queues.Provider) []vql.Function {
@@ -28,6 +33,7 @@ func Queues(provider queues.Provider) []vql.Function {
 		serverSetMetadata(provider),
 		orgFunction,
 		whoami,
+		mailFunction(provider),
 	}
 }
 
