@@ -67,3 +67,5 @@ func uidsJSON() string {
 	e := os.Geteuid()
 	return fmt.Sprintf("[%d,%d,%d,%d]", u, e, e, e)
 }
+
+func itoa(n int) string { return fmt.Sprint(n) }
