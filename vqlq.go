@@ -1,10 +1,11 @@
 // Package vqlq is the embedding entry point: NewEngine returns a VQL engine
-// with every built-in plugin and function registered, ready for a host
-// program to add its own.
+// with every built-in plugin and function registered (the host vocabulary
+// of package host too), ready for a host program to add its own.
 package vqlq
 
 import (
 	"github.com/vqlq/vqlq/functions"
+	"github.com/vqlq/vqlq/host"
 	"github.com/vqlq/vqlq/plugins"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
@@ -15,6 +16,7 @@ func NewEngine() *vql.Engine {
 	e := vql.NewEngine()
 	plugins.Register(e)
 	functions.Register(e)
+	host.Register(e)
 	return e
 }
 

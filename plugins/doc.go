@@ -12,12 +12,10 @@ func All() []vql.Plugin {
 		ParseLines, ParseCSV, SplitRecords, Query, Help}
 }
 
-// Host returns the plugins that tell about the machine the query runs on.
-func Host() []vql.Plugin { return []vql.Plugin{Info} }
-
-// Register adds every built-in plugin, and Host's, to e.
+// Register adds every built-in plugin to e. The plugins that read the
+// host (info, pslist, …) live in package host.
 func Register(e *vql.Engine) {
-	for _, p := range append(All(), Host()...) {
+	for _, p := range All() {
 		e.AddPlugin(p)
 	}
 }

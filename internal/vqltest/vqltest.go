@@ -26,10 +26,17 @@ type Case [4]string
 // rows of the last statement exactly.
 func Run(t *testing.T, cases []Case) {
 	t.Helper()
+	RunWith(t, vql.SessionOptions{}, cases)
+}
+
+// RunWith is Run in sessions with opts (an identity that holds the
+// permissions the calls need, say).
+func RunWith(t *testing.T, opts vql.SessionOptions, cases []Case) {
+	t.Helper()
 	for _, tc := range cases {
 		name, query, want, log := tc[0], tc[1], tc[2], tc[3]
 		t.Run(name, func(t *testing.T) {
-			got, logs := Rows(t, query)
+			got, logs := RowsWith(t, opts, query)
 			if got != want {
 				t.Errorf("%s\n got: %s\nwant: %s\nlogs: %q", query, got, want, logs)
 			}
