@@ -15,9 +15,12 @@ func All() []vql.Plugin {
 // Host returns the plugins that tell about the machine the query runs on.
 func Host() []vql.Plugin { return []vql.Plugin{Info} }
 
-// Register adds every built-in plugin, and Host's, to e.
+// Files returns the plugins that find, read and write the host's files.
+func Files() []vql.Plugin { return []vql.Plugin{Glob, Stat} }
+
+// Register adds every built-in plugin, and Host's and Files', to e.
 func Register(e *vql.Engine) {
-	for _, p := range append(All(), Host()...) {
+	for _, p := range append(append(All(), Host()...), Files()...) {
 		e.AddPlugin(p)
 	}
 }
