@@ -19,7 +19,7 @@ func TestRecords(t *testing.T) {
 			`[{"Type":"ssh-rsa","PublicKey":"AAAA","KeyName":"key1"},{"Type":"ssh-ed25519","PublicKey":"BBBB","KeyName":"key2"}]`, ""},
 		{"split_records headers, count and extra fields", "SELECT * FROM split_records(accessor='data', filenames='a\\tb\\n1\\t2\\t3\\t4', regex='\\t', first_row_is_headers=TRUE, count=3)",
 			`[{"a":"1","b":"2","Col2":"3\t4"}]`, ""},
-		{"split_records needs data", "SELECT * FROM split_records(filenames='/proc/net/tcp', regex=' +')", `[]`, `unknown accessor "auto"`},
+		{"split_records of a host file needs FILESYSTEM_READ", "SELECT * FROM split_records(filenames='/proc/net/tcp', regex=' +')", `[]`, `split_records: permission denied: this session lacks FILESYSTEM_READ`},
 	})
 }
 
