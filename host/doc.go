@@ -17,7 +17,7 @@ func Plugins() []vql.Plugin {
 
 // Functions returns the host functions.
 func Functions() []vql.Function {
-	return []vql.Function{Environ, Getpid, PlistFn}
+	return []vql.Function{Environ, Getpid, PlistFn, Host}
 }
 
 // Register adds the host plugins and functions to e.
