@@ -12,12 +12,12 @@ import "github.com/vqlq/vqlq/vql"
 
 // Plugins returns the host plugins.
 func Plugins() []vql.Plugin {
-	return []vql.Plugin{Info, Pslist, Netstat, Connections, Users, Interfaces, EnvironPlugin, Execve}
+	return []vql.Plugin{Info, Pslist, Netstat, Connections, Users, Interfaces, EnvironPlugin, Execve, SQLite, PlistPlugin, WatchSyslog}
 }
 
 // Functions returns the host functions.
 func Functions() []vql.Function {
-	return []vql.Function{Environ, Getpid}
+	return []vql.Function{Environ, Getpid, PlistFn, Host}
 }
 
 // Register adds the host plugins and functions to e.

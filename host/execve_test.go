@@ -11,11 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/internal/vqltest"
-	"github.com/vqlq/vqlq/vql"
-	"github.com/vqlq/vqlq/vql/parser"
-	"github.com/vqlq/vqlq/vql/value"
 )
 
 // TestExecve runs real programs and compares their rows exactly.
@@ -69,24 +65,12 @@ func TestExecveTimeoutKillsTheGroup(t *testing.T) {
 // TestExecveCancel cancels a query while its program runs: the program
 // and its group are killed and the query ends.
 func TestExecveCancel(t *testing.T) {
-	prog, err := parser.Parse(`SELECT Stdout FROM execve(argv=["sh", "-c", "echo $$; sleep 30"], sep="\n")`, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := vqlq.NewEngine().NewSession(vql.SessionOptions{Identity: vql.Identity{All: true}})
-	pid := 0
-	for r := range s.Run(ctx, prog) {
-		b, err := value.EncodeJSON(r.Row)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pid == 0 {
-			pid = childPid(t, "["+string(b)+"]", nil)
-			cancel()
-		}
-	}
+	rows, ended := start(t, ctx, `SELECT Stdout FROM execve(argv=["sh", "-c", "echo $$; sleep 30"], sep="\n")`)
+	pid := childPid(t, "["+<-rows+"]", nil)
+	cancel()
+	waitEnd(t, ended)
 	waitGone(t, pid)
 }
 

@@ -15,7 +15,8 @@ import (
 // netstat(): Pid, FamilyString, TypeString, Status, Laddr and Raddr
 // (each with IP and Port), then the numeric Family and Type, Fd and Uids.
 // On Linux gopsutil reads /proc/net/{tcp,tcp6,udp,udp6,unix} and finds
-// each socket's process by matching its inode among /proc/*/fd.
+// each socket's process by matching its inode among /proc/*/fd; on macOS
+// it asks lsof (TCP and UDP only), as Velociraptor's netstat() does there.
 var Netstat = vql.PluginFunc{
 	Meta: vql.Info{Name: "netstat", Doc: "The host's sockets (TCP, UDP, unix): Pid, FamilyString, TypeString, Status, Laddr.IP, Laddr.Port, Raddr.IP, Raddr.Port, Family, Type, Fd, Uids.",
 		Permissions: perms(vql.PermMachineState)},
