@@ -27,7 +27,12 @@ var ErrTooLarge = errors.New("data larger than the limit")
 type Accessor struct {
 	Name string
 	Doc  string
-	Read func(ctx context.Context, scope *vql.Scope, filename string, limit int) ([]byte, error)
+	// Permissions are what the session must hold to read through the
+	// accessor, on top of the calling function's own: an accessor that
+	// opens host files needs FILESYSTEM_READ, as in Velociraptor; data,
+	// scope and pipe touch nothing outside the query and need none.
+	Permissions []vql.Permission
+	Read        func(ctx context.Context, scope *vql.Scope, filename string, limit int) ([]byte, error)
 }
 
 var registry = map[string]Accessor{
@@ -65,15 +70,23 @@ func All() []Accessor {
 	return out
 }
 
+// ErrDenied is returned when the session lacks a permission the accessor
+// needs; the refusal itself is logged and audited by the scope.
+var ErrDenied = errors.New("permission denied")
+
 // ReadAll returns the data filename names through accessor name, at most
-// limit bytes (ErrTooLarge beyond).
-func ReadAll(ctx context.Context, scope *vql.Scope, name, filename string, limit int) ([]byte, error) {
+// limit bytes (ErrTooLarge beyond). callee names the calling function in
+// a refusal for lack of the accessor's permissions.
+func ReadAll(ctx context.Context, scope *vql.Scope, callee, name, filename string, limit int) ([]byte, error) {
 	if name == "" {
 		name = Default
 	}
 	a, ok := registry[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q: vqlq reads no host files; the accessors are data, scope and pipe (accessor=\"data\" passes the text itself)", ErrUnknownAccessor, name)
+	}
+	if len(a.Permissions) > 0 && !scope.Require(callee+"(accessor="+name+")", a.Permissions...) {
+		return nil, ErrDenied
 	}
 	b, err := a.Read(ctx, scope, filename, limit)
 	if err != nil {

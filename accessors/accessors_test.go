@@ -22,7 +22,7 @@ func TestReadAll(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ReadAll(context.Background(), nil, tc.accessor, tc.filename, tc.limit)
+			got, err := ReadAll(context.Background(), nil, "test", tc.accessor, tc.filename, tc.limit)
 			if !errors.Is(err, tc.err) || string(got) != tc.want {
 				t.Errorf("ReadAll(%q, %q) = %q, %v; want %q, %v", tc.accessor, tc.filename, got, err, tc.want, tc.err)
 			}

@@ -2,6 +2,7 @@ package accessors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/vqlq/vqlq/vql"
@@ -32,7 +33,10 @@ func ReadArg(ctx context.Context, scope *vql.Scope, args *vql.Args, callee, name
 		scope.Errorf("%s: Field %s should be a string not %s", callee, name, value.TypeName(v))
 		return nil, false
 	}
-	b, err := ReadAll(ctx, scope, acc, filename, MaxParseBytes)
+	b, err := ReadAll(ctx, scope, callee, acc, filename, MaxParseBytes)
+	if errors.Is(err, ErrDenied) {
+		return nil, false
+	}
 	if err != nil {
 		scope.Errorf("%s: %s: %v", callee, name, err)
 		return nil, false

@@ -244,12 +244,21 @@ func (r *Remote) Call(ctx context.Context, method, path string, in, out any) err
 	return json.Unmarshal(b, out)
 }
 
-// CreateToken asks the server to create an API token in the remote's org;
-// a zero expires is never.
-func (r *Remote) CreateToken(ctx context.Context, name, role string, queues []string, expires time.Time) (string, error) {
-	req := map[string]any{"name": name, "role": role, "queues": queues}
-	if !expires.IsZero() {
-		req["expires"] = expires
+// TokenSpec is the token `vqlq token create` asks a server for.
+type TokenSpec struct {
+	Name, Role string
+	Queues     []string
+	// Permissions are added to the role's preset.
+	Permissions []string
+	// Expires is when the token stops working; zero is never.
+	Expires time.Time
+}
+
+// CreateToken asks the server to create an API token in the remote's org.
+func (r *Remote) CreateToken(ctx context.Context, t TokenSpec) (string, error) {
+	req := map[string]any{"name": t.Name, "role": t.Role, "queues": t.Queues, "permissions": t.Permissions}
+	if !t.Expires.IsZero() {
+		req["expires"] = t.Expires
 	}
 	var out struct{ Token string }
 	if err := r.Call(ctx, http.MethodPost, "/tokens", req, &out); err != nil {

@@ -26,6 +26,17 @@ import (
 	"github.com/vqlq/vqlq/vql/value"
 )
 
+// permitted refuses, with 403 and an audit row, a caller lacking the
+// permission an endpoint needs: the message names the token, its role,
+// the permission and what it may not do.
+func (s *Server) permitted(w http.ResponseWriter, r *http.Request, c *caller, p vql.Permission, what string) bool {
+	if c.has(p) {
+		return true
+	}
+	s.refuse(w, r, c, http.StatusForbidden, "token %s (%s) lacks %s: it may not %s", c.principal(), c.role(), p, what)
+	return false
+}
+
 // handleSend stores one JSON object, or NDJSON of many, in a SERVER_EVENT
 // queue, and answers with the stamped rows once they are durable. Every row
 // is checked before any is stored.
@@ -355,8 +366,7 @@ func (s *Server) requestContext(r *http.Request) (context.Context, context.Cance
 // it while the stream runs.
 func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) {
 	queue := r.PathValue("artifact")
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not watch", c.principal())
+	if !s.permitted(w, r, c, vql.PermReadResults, "watch") {
 		return
 	}
 	id := c.identity()
@@ -449,8 +459,7 @@ func consumerRows(list []queues.ConsumerInfo) []ConsumerRow {
 }
 
 func (s *Server) handleConsumers(w http.ResponseWriter, r *http.Request, c *caller) {
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not list consumers", c.principal())
+	if !s.permitted(w, r, c, vql.PermReadResults, "list consumers") {
 		return
 	}
 	writeJSON(w, http.StatusOK, consumerRows(s.opts.Manager.Consumers(c.org)))
@@ -495,8 +504,7 @@ func (s *Server) handleAck(w http.ResponseWriter, r *http.Request, c *caller) {
 		s.refuse(w, r, c, http.StatusNotFound, "not found: use POST /api/v1/orgs/{org}/consumers/{artifact}/{name}/ack")
 		return
 	}
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not consume", c.principal())
+	if !s.permitted(w, r, c, vql.PermReadResults, "consume") {
 		return
 	}
 	body, berr := s.readBody(w, r)
@@ -527,8 +535,7 @@ func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request, c 
 		s.refuse(w, r, c, http.StatusNotFound, "not found: use DELETE /api/v1/orgs/{org}/consumers/{artifact}/{name}")
 		return
 	}
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not consume", c.principal())
+	if !s.permitted(w, r, c, vql.PermReadResults, "consume") {
 		return
 	}
 	id := c.identity()
@@ -563,8 +570,7 @@ type QueryRequest struct {
 // {"type":"log","level":…,"message":…}. A parse error is a 400 before
 // anything runs.
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) {
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not query", c.principal())
+	if !s.permitted(w, r, c, vql.PermAnyQuery, "query") {
 		return
 	}
 	body, berr := s.readBody(w, r)
