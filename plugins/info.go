@@ -23,7 +23,7 @@ var processStart = time.Now()
 // (Hostname, OS, Fqdn, …). What the platform does not tell (no
 // /etc/os-release, no /proc) is empty or 0.
 var Info = vql.PluginFunc{
-	Meta: vql.Info{Name: "info", Doc: "One row about this machine and process: Hostname, Uptime, BootTime, OS, Platform, PlatformFamily, PlatformVersion, KernelVersion, Architecture, Fqdn, Exe, CWD, IsAdmin, ClientStart, LocalTZ, LocalTZOffset, CompilerVersion."},
+	Meta: vql.Info{Name: "info", Permissions: []vql.Permission{vql.PermMachineState}, Doc: "One row about this machine and process: Hostname, Uptime, BootTime, OS, Platform, PlatformFamily, PlatformVersion, KernelVersion, Architecture, Fqdn, Exe, CWD, IsAdmin, ClientStart, LocalTZ, LocalTZOffset, CompilerVersion."},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		return func(yield func(vql.Row) bool) {
 			yield(hostInfo(readOSRelease("/etc/os-release"), readUptime("/proc/uptime"), readText("/proc/sys/kernel/osrelease")))

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -557,6 +558,10 @@ type QueryRequest struct {
 	// rows (see confirm.go): for clients with output of their own behind
 	// the connection.
 	Confirm bool `json:"confirm,omitempty"`
+	// Deny are permissions the statement's session must not use, on top
+	// of what the caller lacks (an attached `vqlq query --deny`): a
+	// request can narrow its rights, never widen them.
+	Deny []string `json:"deny,omitempty"`
 	// Resume (with a Session) asks for a session the client has used
 	// before: if this server does not have it (it restarted), the answer
 	// is 410 Gone instead of a fresh session, so that the client can
@@ -590,6 +595,11 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 		s.refuseProgram(w, r, c, err)
 		return
 	}
+	deny, err := vql.ParsePermissions(req.Deny)
+	if err != nil {
+		s.refuse(w, r, c, http.StatusBadRequest, "deny: %v", err)
+		return
+	}
 	if req.Resume && req.Session != "" && !s.hasSession(c, req.Session) {
 		s.refuse(w, r, c, http.StatusGone, "session %s is not on this server (it restarted, or the session was idle too long)", req.Session)
 		return
@@ -620,7 +630,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	rs.logs = logf
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
-	rs.session.SetIdentity(c.identity())
+	id := c.identity()
+	id.Denied = append(slices.Clone(id.Denied), deny...)
+	rs.session.SetIdentity(id)
 	// A consumer in the query acknowledges an event once the rows made
 	// so far are written to the connection (each send flushes): the
 	// barrier fails after a send failed.

@@ -23,7 +23,7 @@ func (c *caller) has(p vql.Permission) bool { return c.identity().Has(p) }
 // (or the socket), and never from anything in the query.
 func (c *caller) identity() vql.Identity {
 	if c.local {
-		return vql.Identity{Org: c.org, Principal: queues.ServerSender.Principal, Role: "owner", All: true, AllOrgs: true}
+		return vql.Identity{Org: c.org, Principal: queues.ServerSender.Principal, Role: "owner", All: true, AllOrgs: true, Denied: c.deny}
 	}
 	t := c.token
 	return vql.Identity{
@@ -31,6 +31,7 @@ func (c *caller) identity() vql.Identity {
 		All:     t.Role == RoleAdmin,
 		AllOrgs: t.Role == RoleAdmin && t.Org == queues.DefaultOrg,
 		Granted: t.PermissionSet(),
+		Denied:  c.deny,
 	}
 }
 
