@@ -128,6 +128,10 @@ func TestArtifactPermissions(t *testing.T) {
 			`{"Content":"pong"}`, "http_client: permission denied: ops (reader) lacks NETWORK", "http_client NETWORK"},
 		{"implied NETWORK not after it", reader, netCall + "\n" + outside,
 			`{"Content":"pong"}`, "http_client: permission denied: ops (reader) lacks NETWORK", "http_client NETWORK"},
+		{"a caller's query does not run with them", reader, fmt.Sprintf("LET q = %s\nSELECT * FROM Artifact.Custom.Net(URL=q)", outside),
+			"", "Artifact.Custom.Net: parameter URL: a query cannot be passed to an artifact with implied_permissions (NETWORK): it would run with them", ""},
+		{"nor a sub-query", reader, fmt.Sprintf("SELECT * FROM Artifact.Custom.Net(URL={%s})", outside),
+			"", "Artifact.Custom.Net: parameter URL: a query cannot be passed to an artifact with implied_permissions (NETWORK): it would run with them", ""},
 		{"--deny wins over implied", owner, netCall,
 			"", "http_client: permission denied: server (owner) lacks NETWORK", "http_client NETWORK"},
 	} {
