@@ -35,6 +35,18 @@ parameters:
 sources:
   - query: SELECT Content FROM http_client(url=URL)
 `,
+	"netlet.yaml": `name: Custom.NetLet
+type: SERVER
+implied_permissions: [NETWORK]
+parameters:
+  - name: URL
+export: |
+  LET fetch(u) = SELECT Content FROM http_client(url=u)
+sources:
+  - query: |
+      LET r = SELECT * FROM fetch(u=URL)
+      SELECT * FROM r
+`,
 	"event.yaml": `name: Custom.ExecEvents
 type: SERVER_EVENT
 required_permissions: [EXECVE]
@@ -123,6 +135,8 @@ func TestArtifactPermissions(t *testing.T) {
 		{"adding to monitoring checks the artifact", with(vql.PermServerAdmin), "SELECT add_server_monitoring(artifact='Custom.ExecEvents') AS added FROM scope()",
 			`{"added":null}`, "add_server_monitoring(artifact=Custom.ExecEvents): permission denied: ops (reader) lacks EXECVE", "add_server_monitoring(artifact=Custom.ExecEvents) EXECVE"},
 		{"implied NETWORK inside the artifact", reader, netCall,
+			`{"Content":"pong"}`, "", ""},
+		{"implied NETWORK in the artifact's LETs and exports", reader, fmt.Sprintf("SELECT * FROM Artifact.Custom.NetLet(URL='%s')", target.URL),
 			`{"Content":"pong"}`, "", ""},
 		{"implied NETWORK not outside it", reader, fmt.Sprintf("SELECT * FROM chain(a={%s}, b={%s})", netCall, outside),
 			`{"Content":"pong"}`, "http_client: permission denied: ops (reader) lacks NETWORK", "http_client NETWORK"},

@@ -175,9 +175,11 @@ func (id Identity) granting(extra []Permission) Identity {
 }
 
 // missing returns the first of perms the identity lacks.
-func (id Identity) missing(perms []Permission) (Permission, bool) {
+// Permissions in extra (a scope's implied ones) count as held unless
+// denied.
+func (id Identity) missing(perms, extra []Permission) (Permission, bool) {
 	for _, p := range perms {
-		if !id.Has(p) {
+		if !id.Has(p) && (!slices.Contains(extra, p) || slices.Contains(id.Denied, p)) {
 			return p, true
 		}
 	}
@@ -212,8 +214,8 @@ type Denial struct {
 // lacks: the refusal is logged, reported to OnDenied (the server audits
 // it) and the call does not run.
 func (s *Scope) checkPermissions(name string, info *Info) bool {
-	id := s.Identity()
-	p, lacking := id.missing(info.Permissions)
+	id := s.rt.identity
+	p, lacking := id.missing(info.Permissions, s.granted)
 	if !lacking {
 		return true
 	}
