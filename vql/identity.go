@@ -147,17 +147,6 @@ func (id Identity) Has(p Permission) bool {
 	return !slices.Contains(id.Denied, p) && (id.All || slices.Contains(id.Granted, p))
 }
 
-// Permissions lists what the identity holds, in AllPermissions' order.
-func (id Identity) Permissions() []Permission {
-	var out []Permission
-	for _, p := range AllPermissions {
-		if id.Has(p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // granting is the identity with extra permissions: an artifact's
 // implied_permissions while its sources run. Denied ones stay denied.
 func (id Identity) granting(extra []Permission) Identity {
@@ -174,9 +163,8 @@ func (id Identity) granting(extra []Permission) Identity {
 	return id
 }
 
-// missing returns the first of perms the identity lacks.
-// Permissions in extra (a scope's implied ones) count as held unless
-// denied.
+// missing returns the first of perms the identity lacks; those in extra
+// (a scope's implied ones) count as held unless denied.
 func (id Identity) missing(perms, extra []Permission) (Permission, bool) {
 	for _, p := range perms {
 		if !id.Has(p) && (!slices.Contains(extra, p) || slices.Contains(id.Denied, p)) {
