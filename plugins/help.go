@@ -17,7 +17,7 @@ import (
 var Help = vql.PluginFunc{
 	Meta: vql.Info{
 		Name: "help",
-		Doc:  "One row per plugin, function and accessor the engine has: name, type (plugin, function or accessor), description, args (name, type, required, description).",
+		Doc:  "One row per plugin, function and accessor the engine has: name, type (plugin, function or accessor), description, args (name, type, required, description), permissions (what a session must hold to call it).",
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		e := scope.Engine()
@@ -33,7 +33,7 @@ var Help = vql.PluginFunc{
 				}
 			}
 			for _, a := range accessors.All() {
-				if !yield(helpRow(vql.Info{Name: a.Name, Doc: a.Doc}, "accessor")) {
+				if !yield(helpRow(vql.Info{Name: a.Name, Doc: a.Doc, Permissions: a.Permissions}, "accessor")) {
 					return
 				}
 			}
@@ -51,9 +51,14 @@ func helpRow(info vql.Info, kind string) *ordereddict.Dict {
 			Set("required", a.Required).
 			Set("description", a.Doc))
 	}
+	perms := make([]any, len(info.Permissions))
+	for i, p := range info.Permissions {
+		perms[i] = string(p)
+	}
 	return ordereddict.NewDict().
 		Set("name", info.Name).
 		Set("type", kind).
 		Set("description", info.Doc).
-		Set("args", args)
+		Set("args", args).
+		Set("permissions", perms)
 }

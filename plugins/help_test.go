@@ -16,11 +16,13 @@ func TestHelp(t *testing.T) {
 			`[{"name":"range","type":"plugin","description":"Rows {_value: i} for i from start up to (not including) end.","args":[` +
 				`{"name":"start","type":"int","required":false,"description":"First value (default 0)."},` +
 				`{"name":"end","type":"int","required":true,"description":"Stop before this value."},` +
-				`{"name":"step","type":"int","required":false,"description":"Increment (default 1; may be negative)."}]}]`, ""},
+				`{"name":"step","type":"int","required":false,"description":"Increment (default 1; may be negative)."}],"permissions":[]}]`, ""},
 		{"a function", `SELECT * FROM help() WHERE name = 'upcase'`,
-			`[{"name":"upcase","type":"function","description":"The string in upper case.","args":[{"name":"string","type":"string","required":true,"description":"The string."}]}]`, ""},
+			`[{"name":"upcase","type":"function","description":"The string in upper case.","args":[{"name":"string","type":"string","required":true,"description":"The string."}],"permissions":[]}]`, ""},
+		{"what a call needs", `SELECT name, type, permissions FROM help() WHERE name = 'http_client' OR name = 'info'`,
+			`[{"name":"http_client","type":"plugin","permissions":["NETWORK"]},{"name":"info","type":"plugin","permissions":["MACHINE_STATE"]},{"name":"http_client","type":"function","permissions":["NETWORK"]}]`, ""},
 		{"an accessor", `SELECT * FROM help() WHERE name = 'data' AND type = 'accessor'`,
-			`[{"name":"data","type":"accessor","description":"The filename is the data itself (a string); nothing is opened.","args":[]}]`, ""},
+			`[{"name":"data","type":"accessor","description":"The filename is the data itself (a string); nothing is opened.","args":[],"permissions":[]}]`, ""},
 		{"help lists itself", `SELECT name, type, args FROM help() WHERE name = 'help'`, `[{"name":"help","type":"plugin","args":[]}]`, ""},
 		{"plugins, then functions, then accessors", `SELECT type FROM help() GROUP BY type`, `[{"type":"plugin"},{"type":"function"},{"type":"accessor"}]`, ""},
 	})

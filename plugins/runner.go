@@ -188,6 +188,10 @@ func artifactVars(scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.D
 			}
 			s, ok := item.Value.(string)
 			if !ok {
+				if _, isQuery := item.Value.(vql.Query); isQuery && len(a.ImpliedPermissions) > 0 {
+					return nil, fmt.Errorf("parameter %s: a query cannot be passed to an artifact with implied_permissions (%s): it would run with them",
+						item.Key, strings.Join(a.ImpliedPermissions, ", "))
+				}
 				vars[item.Key] = item.Value
 				continue
 			}

@@ -35,6 +35,18 @@ parameters:
 sources:
   - query: SELECT Content FROM http_client(url=URL)
 `,
+	"netlet.yaml": `name: Custom.NetLet
+type: SERVER
+implied_permissions: [NETWORK]
+parameters:
+  - name: URL
+export: |
+  LET fetch(u) = SELECT Content FROM http_client(url=u)
+sources:
+  - query: |
+      LET r = SELECT * FROM fetch(u=URL)
+      SELECT * FROM r
+`,
 	"event.yaml": `name: Custom.ExecEvents
 type: SERVER_EVENT
 required_permissions: [EXECVE]
@@ -124,10 +136,16 @@ func TestArtifactPermissions(t *testing.T) {
 			`{"added":null}`, "add_server_monitoring(artifact=Custom.ExecEvents): permission denied: ops (reader) lacks EXECVE", "add_server_monitoring(artifact=Custom.ExecEvents) EXECVE"},
 		{"implied NETWORK inside the artifact", reader, netCall,
 			`{"Content":"pong"}`, "", ""},
+		{"implied NETWORK in the artifact's LETs and exports", reader, fmt.Sprintf("SELECT * FROM Artifact.Custom.NetLet(URL='%s')", target.URL),
+			`{"Content":"pong"}`, "", ""},
 		{"implied NETWORK not outside it", reader, fmt.Sprintf("SELECT * FROM chain(a={%s}, b={%s})", netCall, outside),
 			`{"Content":"pong"}`, "http_client: permission denied: ops (reader) lacks NETWORK", "http_client NETWORK"},
 		{"implied NETWORK not after it", reader, netCall + "\n" + outside,
 			`{"Content":"pong"}`, "http_client: permission denied: ops (reader) lacks NETWORK", "http_client NETWORK"},
+		{"a caller's query does not run with them", reader, fmt.Sprintf("LET q = %s\nSELECT * FROM Artifact.Custom.Net(URL=q)", outside),
+			"", "Artifact.Custom.Net: parameter URL: a query cannot be passed to an artifact with implied_permissions (NETWORK): it would run with them", ""},
+		{"nor a sub-query", reader, fmt.Sprintf("SELECT * FROM Artifact.Custom.Net(URL={%s})", outside),
+			"", "Artifact.Custom.Net: parameter URL: a query cannot be passed to an artifact with implied_permissions (NETWORK): it would run with them", ""},
 		{"--deny wins over implied", owner, netCall,
 			"", "http_client: permission denied: server (owner) lacks NETWORK", "http_client NETWORK"},
 	} {

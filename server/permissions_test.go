@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/server"
 	"github.com/vqlq/vqlq/vql"
 )
@@ -171,5 +173,56 @@ func TestTokensStoredWithoutPermissions(t *testing.T) {
 	}
 	if status, body := e.do("POST", "/api/v1/orgs/"+rootOrg+"/events/Server.Events.Receive", "old-pub", `{"a":1}`); status != 200 {
 		t.Errorf("an old publisher's send: %d %s", status, body)
+	}
+}
+
+// TestArtifactRefusalsAreAudited: a reader's call of an artifact that
+// requires EXECVE is refused naming it, and recorded in
+// Server.Audit.Logs as refused calls are.
+func TestArtifactRefusalsAreAudited(t *testing.T) {
+	e := &trustEnv{apiEnv: newAPIEnv(t, 0)}
+	def := "name: Custom.NeedsExec\ntype: SERVER\nrequired_permissions: [EXECVE]\nsources:\n  - query: SELECT 'ran' AS exec FROM scope()\n"
+	if _, err := e.m.SetArtifact(context.Background(), "root", def, "test"); err != nil {
+		t.Fatal(err)
+	}
+	rows, logs := e.query("reader", "SELECT * FROM Artifact.Custom.NeedsExec()")
+	if len(rows) != 0 || strings.Join(logs, "\n") != "Artifact.Custom.NeedsExec: permission denied: reader (reader) lacks EXECVE" {
+		t.Errorf("rows %v, logs %v", rows, logs)
+	}
+	want := `"operation":"refused","principal":"reader","details":{"call":"Artifact.Custom.NeedsExec","permission":"EXECVE"`
+	if audit := strings.Join(e.stored("root", queues.AuditQueue), "\n"); !strings.Contains(audit, want) {
+		t.Errorf("audit lacks %s:\n%s", want, audit)
+	}
+	if rows, logs := e.query("admin", "SELECT * FROM Artifact.Custom.NeedsExec()"); strings.Join(rows, "") != `{"exec":"ran"}` || len(logs) != 0 {
+		t.Errorf("admin: rows %v, logs %v", rows, logs)
+	}
+}
+
+// TestDenyNarrowsSessions: the server's Deny (vqlq serve --deny) holds
+// for every caller, admins and the socket included; a query request's
+// own deny (an attached `vqlq query --deny`) narrows that one session
+// further, and a misspelt name in it is a 400.
+func TestDenyNarrowsSessions(t *testing.T) {
+	e := &trustEnv{apiEnv: newAPIEnvWith(t, func(o *server.Options) { o.Deny = []vql.Permission{vql.PermNetwork} })}
+	for _, who := range []string{"admin", "reader"} {
+		_, logs := e.query(who, "SELECT http_client(url='http://127.0.0.1:1/') FROM scope()")
+		if want := "http_client: permission denied: " + who + " (" + who + ") lacks NETWORK"; strings.Join(logs, "\n") != want {
+			t.Errorf("%s: logs %v, want %s", who, logs, want)
+		}
+	}
+	status, body := call(t, "POST", e.local().URL+"/api/v1/orgs/"+rootOrg+"/query", "", "SELECT http_client(url='http://127.0.0.1:1/') FROM scope()")
+	if !strings.Contains(body, `"message":"http_client: permission denied: server (owner) lacks NETWORK"`) {
+		t.Errorf("the socket: %d %s", status, body)
+	}
+	_, logs := e.query("admin", `{"query": "SELECT send_event(artifact='Server.Events.Receive', row=dict(a=1)) FROM scope()", "deny": ["publish"]}`)
+	if want := "send_event: permission denied: admin (admin) lacks PUBLISH"; strings.Join(logs, "\n") != want {
+		t.Errorf("deny in the request: logs %v, want %s", logs, want)
+	}
+	if rows, logs := e.query("admin", "SELECT send_event(artifact='Server.Events.Receive', row=dict(a=1)).a AS a FROM scope()"); strings.Join(rows, "") != `{"a":1}` || len(logs) != 0 {
+		t.Errorf("the next request, without deny: %v %v", rows, logs)
+	}
+	status, body = e.do("POST", "/api/v1/orgs/"+rootOrg+"/query", "admin", `{"query": "SELECT 1 FROM scope()", "deny": ["PUBLSH"]}`)
+	if want := `{"error":"deny: unknown permission \"PUBLSH\" (did you mean PUBLISH?)","status":400}` + "\n"; status != 400 || body != want {
+		t.Errorf("misspelt deny: %d %s, want %s", status, body, want)
 	}
 }

@@ -16,6 +16,13 @@ func (info Info) Describe(kind string) string {
 		names[i] = a.Name
 	}
 	fmt.Fprintf(&b, "%s %s(%s)\n  %s\n", kind, info.Name, strings.Join(names, ", "), info.Doc)
+	if len(info.Permissions) > 0 {
+		perms := make([]string, len(info.Permissions))
+		for i, p := range info.Permissions {
+			perms[i] = string(p)
+		}
+		fmt.Fprintf(&b, "  needs %s\n", strings.Join(perms, ", "))
+	}
 	for _, a := range info.Args {
 		req := ""
 		if a.Required {

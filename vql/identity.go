@@ -147,17 +147,6 @@ func (id Identity) Has(p Permission) bool {
 	return !slices.Contains(id.Denied, p) && (id.All || slices.Contains(id.Granted, p))
 }
 
-// Permissions lists what the identity holds, in AllPermissions' order.
-func (id Identity) Permissions() []Permission {
-	var out []Permission
-	for _, p := range AllPermissions {
-		if id.Has(p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // granting is the identity with extra permissions: an artifact's
 // implied_permissions while its sources run. Denied ones stay denied.
 func (id Identity) granting(extra []Permission) Identity {
@@ -174,10 +163,11 @@ func (id Identity) granting(extra []Permission) Identity {
 	return id
 }
 
-// missing returns the first of perms the identity lacks.
-func (id Identity) missing(perms []Permission) (Permission, bool) {
+// missing returns the first of perms the identity lacks; those in extra
+// (a scope's implied ones) count as held unless denied.
+func (id Identity) missing(perms, extra []Permission) (Permission, bool) {
 	for _, p := range perms {
-		if !id.Has(p) {
+		if !id.Has(p) && (!slices.Contains(extra, p) || slices.Contains(id.Denied, p)) {
 			return p, true
 		}
 	}
@@ -212,8 +202,8 @@ type Denial struct {
 // lacks: the refusal is logged, reported to OnDenied (the server audits
 // it) and the call does not run.
 func (s *Scope) checkPermissions(name string, info *Info) bool {
-	id := s.Identity()
-	p, lacking := id.missing(info.Permissions)
+	id := s.rt.identity
+	p, lacking := id.missing(info.Permissions, s.granted)
 	if !lacking {
 		return true
 	}

@@ -30,7 +30,8 @@ most 64 characters, and none of the names the server uses itself:
 A role is a preset of permissions, in Velociraptor's names: reader
 %s; publisher %s; admin every
 permission; metrics none (it reads /metrics alone). --permission adds
-more to a reader or publisher (%s).
+more to a reader or publisher, from:
+%s
 --expires is a Go duration (720h); without it the token never expires. A
 revoked or expired token is refused at once and its open watches and
 queries end. To rotate a token: create a new one (another name), switch
@@ -47,7 +48,23 @@ func tokenUsageText() string {
 		return strings.Join(out, ", ")
 	}
 	return fmt.Sprintf(tokenUsage, strings.Join(server.ReservedNames, ", "),
-		names(server.Presets[server.RoleReader]), names(server.Presets[server.RolePublisher]), names(vql.AllPermissions))
+		names(server.Presets[server.RoleReader]), names(server.Presets[server.RolePublisher]), wrapped(names(vql.AllPermissions), 72))
+}
+
+// wrapped breaks a comma-separated list into indented lines of at most
+// width characters.
+func wrapped(list string, width int) string {
+	var b strings.Builder
+	line := " "
+	for _, w := range strings.Fields(list) {
+		if len(line)+1+len(w) > width {
+			b.WriteString(line + "\n")
+			line = " "
+		}
+		line += " " + w
+	}
+	b.WriteString(line)
+	return b.String()
 }
 
 // cmdToken manages API tokens: create, list, revoke.
