@@ -90,9 +90,9 @@ func TestClassifyRun(t *testing.T) {
 		{[]string{"http_client: dial tcp: no route"}, runOtherError},
 		{[]string{"http_client: no route", "Symbol A not found"}, runMissingName},
 		{[]string{"Symbol A not found", "Plugin p not found."}, runMissingCall},
-		{[]string{"http_client: permission denied: server lacks NETWORK", "parse_json: EOF"}, runNetwork},
-		{[]string{"parse_json: EOF", "http_client: permission denied: server lacks NETWORK"}, runNetwork},
-		{[]string{"Symbol A not found", "http_client: permission denied: server lacks NETWORK"}, runMissingName},
+		{[]string{"http_client: permission denied: server (owner) lacks NETWORK", "parse_json: EOF"}, runNetwork},
+		{[]string{"parse_json: EOF", "http_client: permission denied: server (owner) lacks NETWORK"}, runNetwork},
+		{[]string{"Symbol A not found", "http_client: permission denied: server (owner) lacks NETWORK"}, runMissingName},
 	} {
 		if got := classifyRun(c.errs); got != c.want {
 			t.Errorf("%q: %s, want %s", c.errs, got, c.want)
@@ -208,11 +208,11 @@ func (t tally) String() string {
 func runArtifact(t *testing.T, b *runner.Backend, name string, bound time.Duration) artifactRun {
 	var mu sync.Mutex
 	var errs []string
-	// The owner's rights but the network's: nothing leaves the machine
-	// (reading its state, as info() does, stays on it).
+	// The owner's rights but the network's, running programs and writing
+	// files (vqlq --deny NETWORK,EXECVE,FILESYSTEM_WRITE): nothing leaves
+	// the machine and nothing on it changes.
 	id := b.Owner(queues.DefaultOrg)
-	id.All = false
-	id.Granted = []vql.Permission{vql.PermReadResults, vql.PermPublish, vql.PermArtifactWriter, vql.PermCollectServer, vql.PermServerAdmin, vql.PermMachineState}
+	id.Denied = []vql.Permission{vql.PermNetwork, vql.PermExecve, vql.PermFilesystemWrite}
 	sess := b.Engine().NewSession(vql.SessionOptions{Identity: id,
 		OnLog: func(msg vql.Message) {
 			if msg.Level == vql.LevelError {

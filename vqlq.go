@@ -31,6 +31,9 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	for _, p := range plugins.Queues(manager) {
 		e.AddPlugin(p)
 	}
+	for _, p := range functions.QueuePlugins(manager) {
+		e.AddPlugin(p)
+	}
 	for _, f := range functions.Queues(manager) {
 		e.AddFunction(f)
 	}

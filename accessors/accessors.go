@@ -1,17 +1,19 @@
-// Package accessors holds the ways VQL functions that take a filename and
-// an accessor read their data. Velociraptor's accessors open files, raw
-// disks, archives and registry hives; vqlq has only the ones that do not
-// touch the host — "data", whose "filename" is the data itself, and
-// "scope" and "pipe", which read the query's variables —
-// and refuses the others by name, so an artifact that reads a file fails
-// with a message saying so rather than silently reading nothing.
+// Package accessors holds the ways VQL reads files: the accessor a call
+// names (accessor="file", "zip", …) opens a path as a stream, stats it and
+// lists a directory. "data", "scope" and "pipe" read the query itself (the
+// filename is the data, or names a variable); "file", "auto", "zip" and
+// "gzip" read the host's files and need FILESYSTEM_READ, checked against
+// the session when the call opens one. Everything is read as a stream, so
+// hashing or uploading a large file holds a buffer, not the file.
 package accessors
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 
 	"github.com/vqlq/vqlq/vql"
 )
@@ -22,37 +24,48 @@ var ErrUnknownAccessor = errors.New("unknown accessor")
 // ErrTooLarge is returned when data is larger than the caller's limit.
 var ErrTooLarge = errors.New("data larger than the limit")
 
-// Accessor reads the data a filename names. Read gets the calling
-// query's scope: the scope and pipe accessors read its variables.
+// ErrDenied is returned when the session may not read host files; the
+// refusal has been logged (and audited) already.
+var ErrDenied = errors.New("permission denied")
+
+// ErrNotSupported is a stat or a directory listing through an accessor
+// that only reads (data, scope, pipe).
+var ErrNotSupported = errors.New("not supported by this accessor")
+
+// Accessor opens, stats and lists paths. The path is what the call was
+// given: a string (for data, the data itself) or an *OSPath (a pathspec,
+// a glob's OSPath column).
 type Accessor struct {
 	Name string
 	Doc  string
-	Read func(ctx context.Context, scope *vql.Scope, filename string, limit int) ([]byte, error)
+	// Host marks accessors that read the host's files: a session needs
+	// FILESYSTEM_READ to use them.
+	Host    bool
+	Open    func(ctx context.Context, scope *vql.Scope, path any) (io.ReadCloser, error)
+	Stat    func(ctx context.Context, scope *vql.Scope, path any) (*FileInfo, error)
+	ReadDir func(ctx context.Context, scope *vql.Scope, path any) ([]*FileInfo, error)
 }
 
-var registry = map[string]Accessor{
-	"data": {
-		Name: "data",
-		Doc:  "The filename is the data itself (a string); nothing is opened.",
-		Read: func(_ context.Context, _ *vql.Scope, filename string, _ int) ([]byte, error) {
-			return []byte(filename), nil
-		},
-	},
-	"scope": {
-		Name: "scope",
-		Doc:  "The filename names a variable of the query; its value (a string) is the data.",
-		Read: readScope,
-	},
-	"pipe": {
-		Name: "pipe",
-		Doc:  "The filename names a variable holding a pipe(); the data is what its query writes.",
-		Read: readPipe,
-	},
+var registry = map[string]Accessor{}
+
+func register(a Accessor) { registry[a.Name] = a }
+
+func init() {
+	register(Accessor{Name: "data", Doc: "The filename is the data itself (a string); nothing is opened.",
+		Open: func(_ context.Context, _ *vql.Scope, path any) (io.ReadCloser, error) {
+			return io.NopCloser(strings.NewReader(pathText(path))), nil
+		}})
+	register(Accessor{Name: "scope", Doc: "The filename names a variable of the query; its value (a string) is the data.",
+		Open: readerOf(readScope)})
+	register(Accessor{Name: "pipe", Doc: "The filename names a variable holding a pipe(); the data is what its query writes.",
+		Open: readerOf(readPipe)})
+	register(fileAccessor("file", "A file of the host, by its path."))
+	register(fileAccessor("auto", "A file of the host (the file accessor; a pathspec with only a delegate opens the delegate)."))
+	register(zipAccessor)
+	register(gzipAccessor)
 }
 
-// Default is the accessor used when a call names none. Velociraptor's
-// default ("auto") opens host files, which vqlq does not, so a call
-// without an accessor is refused the same way as an unknown one.
+// Default is the accessor used when a call names none, as in Velociraptor.
 const Default = "auto"
 
 // All lists the accessors, by name.
@@ -65,22 +78,116 @@ func All() []Accessor {
 	return out
 }
 
-// ReadAll returns the data filename names through accessor name, at most
-// limit bytes (ErrTooLarge beyond).
-func ReadAll(ctx context.Context, scope *vql.Scope, name, filename string, limit int) ([]byte, error) {
+// Get finds an accessor and checks that the session may use it: a host
+// accessor needs FILESYSTEM_READ (refused through scope.Require, which
+// logs and audits, as ErrDenied). callee names the call in the refusal.
+func Get(scope *vql.Scope, callee, name string) (Accessor, error) {
 	if name == "" {
 		name = Default
 	}
 	a, ok := registry[name]
 	if !ok {
-		return nil, fmt.Errorf("%w %q: vqlq reads no host files; the accessors are data, scope and pipe (accessor=\"data\" passes the text itself)", ErrUnknownAccessor, name)
+		return Accessor{}, fmt.Errorf("%w %q (vqlq has %s)", ErrUnknownAccessor, name, names())
 	}
-	b, err := a.Read(ctx, scope, filename, limit)
+	if a.Host {
+		if scope == nil {
+			return Accessor{}, fmt.Errorf("%s accessor: %w", name, errNoScope)
+		}
+		if !scope.Require(callee, vql.PermFilesystemRead) {
+			return Accessor{}, ErrDenied
+		}
+	}
+	return a, nil
+}
+
+func names() string {
+	var n []string
+	for _, a := range All() {
+		n = append(n, a.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// Open opens path through the accessor name.
+func Open(ctx context.Context, scope *vql.Scope, callee, name string, path any) (io.ReadCloser, error) {
+	a, err := Get(scope, callee, name)
+	if err != nil {
+		return nil, err
+	}
+	return a.Open(ctx, scope, path)
+}
+
+// Stat describes path through the accessor name.
+func Stat(ctx context.Context, scope *vql.Scope, callee, name string, path any) (*FileInfo, error) {
+	a, err := Get(scope, callee, name)
+	if err != nil {
+		return nil, err
+	}
+	if a.Stat == nil {
+		return nil, fmt.Errorf("stat: %s accessor: %w", a.Name, ErrNotSupported)
+	}
+	return a.Stat(ctx, scope, path)
+}
+
+// ReadAll returns the data filename names through accessor name, at most
+// limit bytes (ErrTooLarge beyond).
+func ReadAll(ctx context.Context, scope *vql.Scope, name string, filename any, limit int) ([]byte, error) {
+	r, err := Open(ctx, scope, "read", name, filename)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(ctxReader{ctx, r}, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(b) > limit {
-		return nil, fmt.Errorf("%w: %s holds %d bytes, more than %d", ErrTooLarge, name, len(b), limit)
+		return nil, fmt.Errorf("%w: %s holds more than %d bytes", ErrTooLarge, pathText(filename), limit)
 	}
 	return b, nil
+}
+
+// ctxReader stops a read when the query is cancelled, so that hashing or
+// copying a large file ends with its query.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// Reader wraps r so that reading it stops when ctx ends.
+func Reader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+// pathText is a path argument as text: a string as it is, a pathspec as
+// Velociraptor writes it.
+func pathText(path any) string {
+	switch p := path.(type) {
+	case string:
+		return p
+	case []byte:
+		return string(p)
+	case fmt.Stringer:
+		return p.String()
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(path)
+}
+
+// readerOf makes an Open of a function that reads the whole value (the
+// scope and pipe accessors: the value is in memory already).
+func readerOf(read func(ctx context.Context, scope *vql.Scope, name string, limit int) ([]byte, error)) func(context.Context, *vql.Scope, any) (io.ReadCloser, error) {
+	return func(ctx context.Context, scope *vql.Scope, path any) (io.ReadCloser, error) {
+		b, err := read(ctx, scope, pathText(path), MaxParseBytes)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(strings.NewReader(string(b))), nil
+	}
 }

@@ -16,8 +16,9 @@ func TestReadAll(t *testing.T) {
 	}{
 		{"data gives the text", "data", "hello", 10, "hello", nil},
 		{"data over the limit", "data", "hello", 3, "", ErrTooLarge},
-		{"no accessor is the host's", "", "/etc/passwd", 10, "", ErrUnknownAccessor},
-		{"file is not available", "file", "/etc/passwd", 10, "", ErrUnknownAccessor},
+		{"no accessor is the host's, which needs a session", "", "/etc/passwd", 10, "", errNoScope},
+		{"file needs a session", "file", "/etc/passwd", 10, "", errNoScope},
+		{"an unknown accessor", "ntfs", `C:\x`, 10, "", ErrUnknownAccessor},
 		{"scope without a scope", "scope", "X", 10, "", errNoScope},
 	}
 	for _, tc := range tests {
@@ -32,7 +33,7 @@ func TestReadAll(t *testing.T) {
 	for _, a := range All() {
 		names = append(names, a.Name)
 	}
-	if strings.Join(names, ",") != "data,pipe,scope" {
-		t.Errorf("All() = %v, want data, pipe and scope", names)
+	if strings.Join(names, ",") != "auto,data,file,gzip,pipe,scope,zip" {
+		t.Errorf("All() = %v, want auto, data, file, gzip, pipe, scope and zip", names)
 	}
 }

@@ -1,5 +1,7 @@
 package artifacts
 
+import "github.com/vqlq/vqlq/vql"
+
 // Type is the kind of an artifact. It decides whether the artifact has an
 // event queue, and whether that queue is kept on disk.
 type Type string
@@ -65,9 +67,12 @@ type Artifact struct {
 	// Velociraptor's server uses; vqlq shows them and does not act on them.
 	Tools, Reports []any
 	Resources      any
-	// RequiredPermissions and ImpliedPermissions name Velociraptor
-	// permissions; Impersonate the user a server artifact runs as. vqlq
-	// shows them (its own roles decide what a query may do).
+	// RequiredPermissions are what a session must hold to run the
+	// artifact (Artifact.X(), collect(), server monitoring);
+	// ImpliedPermissions are granted to its sources while they run. Both
+	// are Velociraptor's names, checked when the definition is read.
+	// Impersonate names the user a server artifact runs as in
+	// Velociraptor; vqlq shows it.
 	RequiredPermissions, ImpliedPermissions []string
 	Impersonate                             string
 	// Aliases are other names the artifact is known by in Velociraptor.
@@ -149,6 +154,20 @@ type Source struct {
 	// definition, so that problems in the VQL are reported at the
 	// definition's line and column.
 	queryAt, preconditionAt textAt
+}
+
+// Required is RequiredPermissions as permissions.
+func (a *Artifact) Required() []vql.Permission { return asPermissions(a.RequiredPermissions) }
+
+// Implied is ImpliedPermissions as permissions.
+func (a *Artifact) Implied() []vql.Permission { return asPermissions(a.ImpliedPermissions) }
+
+func asPermissions(names []string) []vql.Permission {
+	out := make([]vql.Permission, len(names))
+	for i, n := range names {
+		out[i] = vql.Permission(n)
+	}
+	return out
 }
 
 // RunsOnServer reports whether vqlq itself runs the artifact's queries:

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vqlq/vqlq/internal/suggest"
+	"github.com/vqlq/vqlq/vql"
 )
 
 // The fields a definition may hold, in the order error messages list them.
@@ -177,9 +178,9 @@ func (p *parser) artifact(root *yaml.Node) (*Artifact, error) {
 		case "aliases":
 			a.Aliases, err = p.texts(val, key)
 		case "required_permissions":
-			a.RequiredPermissions, err = p.texts(val, key)
+			a.RequiredPermissions, err = p.permissions(val, key)
 		case "implied_permissions":
-			a.ImpliedPermissions, err = p.texts(val, key)
+			a.ImpliedPermissions, err = p.permissions(val, key)
 		case "impersonate":
 			a.Impersonate, err = p.text(val, `field "impersonate"`)
 		case "tools":
@@ -307,19 +308,40 @@ func (p *parser) list(n *yaml.Node, what string) ([]*yaml.Node, error) {
 
 // texts reads a list of text items (reference, imports, aliases, ...).
 func (p *parser) texts(n *yaml.Node, field string) ([]string, error) {
+	return p.checkedTexts(n, field, nil)
+}
+
+// permissions reads a list of Velociraptor permission names: a misspelt
+// one is refused at its line, since a permission nobody can hold would
+// refuse the artifact to everyone but admins.
+func (p *parser) permissions(n *yaml.Node, field string) ([]string, error) {
+	return p.checkedTexts(n, field, func(s string) (string, error) {
+		perm, err := vql.ParsePermission(s)
+		return string(perm), err
+	})
+}
+
+// checkedTexts reads a list of strings, each passed through check (when
+// not nil), whose error is reported at the item's line.
+func (p *parser) checkedTexts(n *yaml.Node, field string, check func(string) (string, error)) ([]string, error) {
 	items, err := p.list(n, field)
 	if err != nil || len(items) == 0 {
 		return nil, err
 	}
-	refs := make([]string, 0, len(items))
+	out := make([]string, 0, len(items))
 	for _, item := range items {
 		s, err := p.text(item, `each item of "`+field+`"`)
 		if err != nil {
 			return nil, err
 		}
-		refs = append(refs, s)
+		if check != nil {
+			if s, err = check(s); err != nil {
+				return nil, p.errorf(deref(item).Line, "%s: %v", field, err)
+			}
+		}
+		out = append(out, s)
 	}
-	return refs, nil
+	return out, nil
 }
 
 func (p *parser) parameters(n *yaml.Node) ([]Parameter, error) {

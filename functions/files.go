@@ -1,32 +1,62 @@
 package functions
 
 import (
+	"io"
+
 	"github.com/vqlq/vqlq/accessors"
 	"github.com/vqlq/vqlq/vql"
 )
 
-// ReadFile reads data through an accessor. vqlq's accessors touch no
-// host files (data, scope, pipe); reading the disk comes with the host
-// vocabulary.
-var ReadFile = fn("read_file", "The data filename holds, read through accessor (data, scope or pipe), from offset for up to length bytes.",
+// ReadFile reads part of a file through an accessor. It seeks to offset
+// when the file can (a host file) and reads at most length bytes, so a
+// header of a large file costs only the header.
+var ReadFile = fn("read_file", "The data of the file filename names, read through accessor, from offset for up to length bytes.",
 	[]vql.ArgSpec{
-		arg("filename", vql.TypeString, true, "What to read: the data itself, a variable name, or a pipe's variable name."),
+		arg("filename", vql.TypeAny, true, "The file (a path or a pathspec); with accessor=\"data\" the data itself, with scope or pipe a variable's name."),
 		accessorArg,
 		arg("offset", vql.TypeInt, false, "First byte (default 0)."),
 		arg("length", vql.TypeInt, false, "Most bytes returned (default: all, up to 64 MiB)."),
 	}, func(c call) any {
 		offset, length := c.args.Int("offset", 0), c.args.Int("length", -1)
-		b, ok := accessors.ReadArg(c.ctx, c.scope, c.args, "read_file", "filename")
+		if c.args.Failed() {
+			return nil
+		}
+		if length < 0 || length > accessors.MaxParseBytes {
+			length = accessors.MaxParseBytes
+		}
+		r, ok := accessors.OpenArg(c.ctx, c.scope, c.args, "read_file", "filename")
 		if !ok {
 			return nil
 		}
-		offset = max(0, min(offset, int64(len(b))))
-		b = b[offset:]
-		if length >= 0 && length < int64(len(b)) {
-			b = b[:length]
+		defer r.Close()
+		if err := skip(r, max(0, offset)); err != nil {
+			c.scope.Errorf("read_file: %s: %v", accessors.PathString(c.args.Value("filename")), err)
+			return nil
+		}
+		b, err := io.ReadAll(io.LimitReader(accessors.Reader(c.ctx, r), length))
+		if err != nil {
+			c.scope.Errorf("read_file: %s: %v", accessors.PathString(c.args.Value("filename")), err)
+			return nil
 		}
 		return string(b)
 	})
+
+// skip moves past the first n bytes: by seeking when r can, otherwise by
+// reading them.
+func skip(r io.Reader, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	if s, ok := r.(io.Seeker); ok {
+		_, err := s.Seek(n, io.SeekStart)
+		return err
+	}
+	_, err := io.CopyN(io.Discard, r, n)
+	if err == io.EOF {
+		return nil
+	}
+	return err
+}
 
 // PipeFn makes a pipe: a query read as text through the pipe accessor.
 var PipeFn = fn("pipe", "A pipe: reading its variable with accessor=\"pipe\" runs query and gives its rows as text, each followed by sep.",

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"io"
 	"strings"
 
 	"github.com/Velocidex/ordereddict"
@@ -19,17 +20,16 @@ var hashers = []struct {
 	make func() hash.Hash
 }{{"MD5", md5.New}, {"SHA1", sha1.New}, {"SHA256", sha256.New}}
 
-// Hash digests data read through an accessor (vqlq reads no host files,
-// so with accessor="data" it hashes the text itself).
-var Hash = fn("hash", "A dict {MD5, SHA1, SHA256} of the hex digests of the data path names (through accessor).",
+// Hash digests a file as it streams through the accessor: every digest
+// is fed from one read of the file, which is never held whole.
+var Hash = fn("hash", "A dict {MD5, SHA1, SHA256} of the hex digests of the file path names (through accessor).",
 	[]vql.ArgSpec{
-		arg("path", vql.TypeString, true, "What to hash: with accessor=\"data\" the data itself."),
+		arg("path", vql.TypeAny, true, "The file to hash (a path or a pathspec); with accessor=\"data\" the data itself."),
 		accessorArg,
 		arg("hashselect", vql.TypeList, false, "Only these digests (MD5, SHA1, SHA256)."),
 	}, func(c call) any {
 		selected := c.args.Strings("hashselect")
-		b, ok := accessors.ReadArg(c.ctx, c.scope, c.args, "hash", "path")
-		if !ok {
+		if c.args.Failed() {
 			return nil
 		}
 		want := func(name string) bool {
@@ -43,17 +43,31 @@ var Hash = fn("hash", "A dict {MD5, SHA1, SHA256} of the hex digests of the data
 			}
 			return false
 		}
-		out := ordereddict.NewDict()
+		var names []string
+		var digests []hash.Hash
+		var writers []io.Writer
 		for _, h := range hashers {
 			if want(h.name) {
 				d := h.make()
-				d.Write(b)
-				out.Set(h.name, hex.EncodeToString(d.Sum(nil)))
+				names, digests, writers = append(names, h.name), append(digests, d), append(writers, d)
 			}
 		}
-		if out.Len() == 0 {
+		if len(digests) == 0 {
 			c.scope.Errorf("hash: hashselect %q names no digest (want MD5, SHA1 or SHA256)", selected)
 			return nil
+		}
+		r, ok := accessors.OpenArg(c.ctx, c.scope, c.args, "hash", "path")
+		if !ok {
+			return nil
+		}
+		defer r.Close()
+		if _, err := io.Copy(io.MultiWriter(writers...), accessors.Reader(c.ctx, r)); err != nil {
+			c.scope.Errorf("hash: %s: %v", accessors.PathString(c.args.Value("path")), err)
+			return nil
+		}
+		out := ordereddict.NewDict()
+		for i, d := range digests {
+			out.Set(names[i], hex.EncodeToString(d.Sum(nil)))
 		}
 		return out
 	})

@@ -16,7 +16,7 @@ import (
 	"github.com/vqlq/vqlq/vql"
 )
 
-var accessorArg = arg("accessor", vql.TypeString, false, `How to read the file: "data" takes the filename as the data itself (vqlq reads no host files).`)
+var accessorArg = arg("accessor", vql.TypeString, false, `How to read the file: file or auto (the default; a host file), zip, gzip, or data (the filename is the data itself), scope, pipe.`)
 
 // ParseJSONArray parses a JSON array into a list.
 var ParseJSONArray = fn("parse_json_array", "The list a JSON array holds (objects become dicts, key order kept).",

@@ -17,7 +17,7 @@ func TestParse(t *testing.T) {
 		{"parse_yaml aliases", "SELECT parse_yaml(filename='a: &x [1, 2]\nb: *x\n', accessor='data') AS y FROM scope()", `[{"y":{"a":[1,2],"b":[1,2]}}]`, ""},
 		{"parse_yaml alias bomb", "SELECT parse_yaml(filename='a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n', accessor='data') AS y FROM scope()", `[{"y":null}]`, "parse_yaml: the document expands to more than 1000000 values"},
 		{"parse_yaml bad yaml", "SELECT parse_yaml(filename='a: [1', accessor='data') AS y FROM scope()", `[{"y":null}]`, "parse_yaml: yaml: line 1"},
-		{"parse_yaml of a host file is refused", "SELECT parse_yaml(filename='/etc/hosts') AS y FROM scope()", `[{"y":null}]`, `parse_yaml: filename: unknown accessor "auto": vqlq reads no host files`},
+		{"parse_yaml of a host file needs FILESYSTEM_READ", "SELECT parse_yaml(filename='/etc/hosts') AS y FROM scope()", `[{"y":null}]`, `parse_yaml: permission denied: this session lacks FILESYSTEM_READ`},
 		{"parse_xml", `SELECT parse_xml(accessor="data", file='<?xml version="1.0"?><Task version="1.2"><Actions><Exec><Command>a.exe</Command></Exec><Exec><Command>b.exe</Command></Exec></Actions><Note lang="en">hi</Note><Empty/></Task>') AS x FROM scope()`,
 			`[{"x":{"Task":{"-version":"1.2","Actions":{"Exec":[{"Command":"a.exe"},{"Command":"b.exe"}]},"Note":{"-lang":"en","#text":"hi"},"Empty":""}}}]`, ""},
 		{"parse_xml member access", `SELECT parse_xml(accessor="data", file='<a><b>1</b></a>').a.b AS b FROM scope()`, `[{"b":"1"}]`, ""},

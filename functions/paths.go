@@ -1,249 +1,24 @@
 package functions
 
 import (
-	"encoding/json"
 	"strings"
 
+	"github.com/vqlq/vqlq/accessors"
 	"github.com/vqlq/vqlq/vql"
-	"github.com/vqlq/vqlq/vql/value"
 )
 
-// Paths follow Velociraptor's OSPath model: a path is a list of components
-// parsed by a path type (linux, windows, registry, ntfs, generic) and
-// written back by the same type, so `basename()` of a Windows path and of
-// a Linux path agree on what a component is. A component that holds a
-// separator is written in double quotes and read back whole.
-//
-// vqlq has no accessors yet, so a pathspec's delegate is only carried and
-// serialised (as Velociraptor's JSON form), never opened. A path extends
-// with `+` and slices as its components do (path_operators.go).
-
-// OSPath is a parsed path. Its JSON form and .String are the path as its
-// type writes it (the JSON pathspec form when it has a delegate).
-type OSPath struct {
-	Components       []string
-	Type             string
-	DelegateAccessor string
-	DelegatePath     string
-}
+// The path functions read and write accessors.OSPath, Velociraptor's
+// model of a path as components.
 
 var pathTypeArg = arg("path_type", vql.TypeString, false, "How to read the path: linux, windows, registry, ntfs or generic (default: guessed from the separators).")
 
 // pathTypes lists the path types vqlq reads.
 var pathTypes = map[string]bool{"linux": true, "windows": true, "registry": true, "ntfs": true, "generic": true}
 
-// guessPathType is the default when no path_type is given: backslashes
-// or a drive letter mean a Windows path, anything else a generic one.
-func guessPathType(s string) string {
-	if strings.Contains(s, `\`) || (len(s) >= 2 && s[1] == ':') {
-		return "windows"
-	}
-	return "generic"
-}
-
-var registryHives = map[string]string{
-	"HKLM": "HKEY_LOCAL_MACHINE", "HKU": "HKEY_USERS", "HKCU": "HKEY_CURRENT_USER",
-	"HKCR": "HKEY_CLASSES_ROOT", "HKCC": "HKEY_CURRENT_CONFIG",
-}
-
-// ParsePath reads s as a path of type typ ("" guesses).
-func ParsePath(s, typ string) *OSPath {
-	if typ == "" {
-		typ = guessPathType(s)
-	}
-	p := &OSPath{Type: typ}
-	if strings.HasPrefix(s, "{") {
-		var spec struct{ DelegateAccessor, DelegatePath, Path string }
-		if json.Unmarshal([]byte(s), &spec) == nil {
-			p.DelegateAccessor, p.DelegatePath = spec.DelegateAccessor, spec.DelegatePath
-			p.Components = splitComponents(spec.Path, "/")
-			return p
-		}
-	}
-	seps := `/\`
-	if typ == "linux" {
-		seps = "/"
-	}
-	if typ == "windows" || typ == "ntfs" {
-		if dev, rest, ok := windowsDevice(s); ok {
-			p.Components = append([]string{dev}, splitComponents(rest, seps)...)
-			return p
-		}
-	}
-	p.Components = splitComponents(s, seps)
-	if typ == "registry" && len(p.Components) > 0 {
-		if long, ok := registryHives[strings.ToUpper(p.Components[0])]; ok {
-			p.Components[0] = long
-		}
-	}
-	return p
-}
-
-// windowsDevice splits off a device prefix such as
-// `\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy1` or `\\.\C:`, which is
-// one component.
-func windowsDevice(s string) (dev, rest string, ok bool) {
-	for _, prefix := range []string{`\\?\GLOBALROOT\Device\`, `\\.\`, `\\?\`} {
-		if len(s) > len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
-			n := strings.IndexAny(s[len(prefix):], `\/`)
-			if n < 0 {
-				return s, "", true
-			}
-			return s[:len(prefix)+n], s[len(prefix)+n:], true
-		}
-	}
-	return "", "", false
-}
-
-// splitComponents splits on any of seps, dropping empty components and
-// keeping a double-quoted component whole (without its quotes).
-func splitComponents(s, seps string) []string {
-	out := []string{}
-	var cur strings.Builder
-	flush := func() {
-		if cur.Len() > 0 {
-			out = append(out, cur.String())
-			cur.Reset()
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' && cur.Len() == 0:
-			end := strings.IndexByte(s[i+1:], '"')
-			if end < 0 {
-				cur.WriteString(s[i:])
-				i = len(s)
-				continue
-			}
-			cur.WriteString(s[i+1 : i+1+end])
-			i += end + 1
-		case strings.IndexByte(seps, c) >= 0:
-			flush()
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	flush()
-	return out
-}
-
-// serialize writes components with sep, quoting those that hold a
-// separator.
-func serialize(components []string, sep string) string {
-	parts := make([]string, len(components))
-	for i, c := range components {
-		if strings.ContainsAny(c, `/\`) && !(i == 0 && strings.HasPrefix(c, `\\`)) {
-			c = `"` + c + `"`
-		}
-		parts[i] = c
-	}
-	return strings.Join(parts, sep)
-}
-
-// PathString is the path as its type writes it, without the delegate.
-func (p *OSPath) PathString() string {
-	switch p.Type {
-	case "windows", "ntfs", "registry":
-		return serialize(p.Components, `\`)
-	}
-	return "/" + serialize(p.Components, "/")
-}
-
-// String is the path as Velociraptor prints it: the path itself, or the
-// JSON pathspec when there is a delegate.
-func (p *OSPath) String() string {
-	if p.DelegateAccessor == "" && p.DelegatePath == "" {
-		return p.PathString()
-	}
-	b := []byte(`{"DelegateAccessor":`)
-	b = appendJSONText(b, p.DelegateAccessor)
-	b = append(b, `,"DelegatePath":`...)
-	b = appendJSONText(b, p.DelegatePath)
-	if len(p.Components) > 0 {
-		b = append(b, `,"Path":`...)
-		b = appendJSONText(b, "/"+serialize(p.Components, "/"))
-	}
-	return string(append(b, '}'))
-}
-
-func appendJSONText(b []byte, s string) []byte {
-	q, _ := value.AppendJSON(b, s)
-	return q
-}
-
-// MarshalJSON writes the path as a string.
-func (p *OSPath) MarshalJSON() ([]byte, error) { return value.EncodeJSON(p.String()) }
-
-func (p *OSPath) with(components []string) *OSPath {
-	c := *p
-	c.Components = components
-	return &c
-}
-
-// Get gives VQL the members Velociraptor's OSPath has.
-func (p *OSPath) Get(key string) (any, bool) {
-	switch key {
-	case "Components":
-		return toAnyList(p.Components), true
-	case "Basename":
-		if len(p.Components) == 0 {
-			return "", true
-		}
-		return p.Components[len(p.Components)-1], true
-	case "Dirname":
-		if len(p.Components) == 0 {
-			return p, true
-		}
-		return p.with(p.Components[:len(p.Components)-1]), true
-	case "String":
-		return p.String(), true
-	case "Path":
-		return p.PathString(), true
-	case "HumanString":
-		return p.human("generic"), true
-	case "DelegateAccessor":
-		return p.DelegateAccessor, true
-	case "DelegatePath":
-		return p.DelegatePath, true
-	case "Type":
-		return p.Type, true
-	}
-	return p.component(key)
-}
-
-// human is the path for people: each delegate, innermost first, then
-// this path, joined by " -> "; each part written the way the accessor
-// that reads it writes paths (typ for this one).
-func (p *OSPath) human(typ string) string {
-	own := "/" + serialize(p.Components, "/")
-	if typ == "windows" {
-		own = serialize(p.Components, `\`)
-	}
-	if p.DelegateAccessor == "" && p.DelegatePath == "" {
-		return own
-	}
-	inner := p.DelegatePath
-	if d := ParsePath(inner, "generic"); d.DelegateAccessor != "" || d.DelegatePath != "" {
-		inner = d.human(accessorPathType(p.DelegateAccessor))
-	}
-	return inner + " -> " + own
-}
-
-// accessorPathType is how an accessor writes the paths it reads: the
-// NTFS and registry ones Windows style, the others generic.
-func accessorPathType(accessor string) string {
-	switch accessor {
-	case "ntfs", "raw_ntfs", "lazy_ntfs", "mft", "registry", "raw_reg", "reg":
-		return "windows"
-	}
-	return "generic"
-}
-
 // pathArg reads a path argument: an OSPath as it is, a string parsed with
 // the call's path_type. ok is false (and the error logged) for anything
 // else or an unknown path type.
-func pathArg(c call, name string) (*OSPath, bool) {
+func pathArg(c call, name string) (*accessors.OSPath, bool) {
 	typ := c.args.String("path_type", "")
 	if c.args.Failed() {
 		return nil, false
@@ -253,15 +28,15 @@ func pathArg(c call, name string) (*OSPath, bool) {
 		return nil, false
 	}
 	switch v := c.args.Value(name).(type) {
-	case *OSPath:
+	case *accessors.OSPath:
 		if typ != "" && typ != v.Type {
-			return ParsePath(v.PathString(), typ), true
+			return accessors.ParsePath(v.PathString(), typ), true
 		}
 		return v, true
 	case string:
-		return ParsePath(v, typ), true
+		return accessors.ParsePath(v, typ), true
 	case nil:
-		return ParsePath("", typ), true
+		return accessors.ParsePath("", typ), true
 	default:
 		c.scope.Errorf("%s: Field %s should be a path or a string not %T", c.name(), name, v)
 		return nil, false
@@ -289,7 +64,7 @@ var Dirname = fn("dirname", "The path without its last component.",
 			return nil
 		}
 		d, _ := p.Get("Dirname")
-		return d.(*OSPath).String()
+		return d.(*accessors.OSPath).String()
 	})
 
 // PathSplit is a path's list of components.
@@ -320,7 +95,7 @@ var PathJoin = fn("path_join", "Join components into a path: with path_type as t
 				c.scope.Errorf("path_join: unknown path_type %q (want linux, windows, registry, ntfs or generic)", typ)
 				return nil
 			}
-			return (&OSPath{Type: typ, Components: parts}).PathString()
+			return (&accessors.OSPath{Type: typ, Components: parts}).PathString()
 		}
 		var b strings.Builder
 		for i, part := range parts {
@@ -383,10 +158,10 @@ var Pathspec = fn("pathspec", "A structured path: parsed from parse, or built fr
 		}
 		if c.args.Has("parse") {
 			switch v := c.args.Value("parse").(type) {
-			case *OSPath:
-				return v.with(append([]string(nil), v.Components...))
+			case *accessors.OSPath:
+				return v.WithComponents(append([]string(nil), v.Components...))
 			case string:
-				return ParsePath(v, typ)
+				return accessors.ParsePath(v, typ)
 			default:
 				c.scope.Errorf("pathspec: Field parse should be a string or a pathspec not %T", v)
 				return nil
@@ -395,13 +170,13 @@ var Pathspec = fn("pathspec", "A structured path: parsed from parse, or built fr
 		if typ == "" {
 			typ = "generic"
 		}
-		p := &OSPath{Type: typ, Components: []string{}, DelegateAccessor: c.args.String("DelegateAccessor", "")}
+		p := &accessors.OSPath{Type: typ, Components: []string{}, DelegateAccessor: c.args.String("DelegateAccessor", "")}
 		delegate := c.args.Value("DelegatePath")
 		if delegate == nil {
 			delegate = c.args.Value("Delegate")
 		}
 		switch d := delegate.(type) {
-		case *OSPath:
+		case *accessors.OSPath:
 			p.DelegatePath = d.String()
 		case string:
 			p.DelegatePath = d
@@ -411,10 +186,10 @@ var Pathspec = fn("pathspec", "A structured path: parsed from parse, or built fr
 			return nil
 		}
 		switch v := c.args.Value("Path").(type) {
-		case *OSPath:
+		case *accessors.OSPath:
 			p.Components = append(p.Components, v.Components...)
 		case string:
-			p.Components = ParsePath(v, typ).Components
+			p.Components = accessors.ParsePath(v, typ).Components
 		case nil:
 		default:
 			c.scope.Errorf("pathspec: Field Path should be a string or a pathspec not %T", v)

@@ -14,19 +14,26 @@ import (
 	"github.com/vqlq/vqlq/vql"
 )
 
+// QueuePlugins are the plugins of this package that need the manager.
+func QueuePlugins(provider queues.Provider) []vql.Plugin {
+	return []vql.Plugin{mailPlugin(provider)}
+}
+
 // Queues returns the functions that send to event queues and change the
 // artifact repository. The manager is fetched on first use.
 func Queues(provider queues.Provider) []vql.Function {
 	return []vql.Function{
 		needs(sendEvent(provider), vql.PermPublish),
 		needs(alert(provider), vql.PermPublish),
-		needs(artifactSet(provider), vql.PermArtifactWriter),
-		needs(artifactDelete(provider), vql.PermArtifactWriter),
+		artifactSet(provider),
+		artifactDelete(provider),
 		needs(collect(provider), vql.PermCollectServer),
 		needs(consumerDelete(provider), vql.PermReadResults),
 		serverMetadata(provider),
 		serverSetMetadata(provider),
 		orgFunction,
+		whoami,
+		mailFunction(provider),
 	}
 }
 
@@ -153,6 +160,18 @@ func artifactSet(provider queues.Provider) vql.FunctionFunc {
 			if m == nil {
 				return nil
 			}
+			// The new definition's type decides the permission, and so
+			// does the type of the artifact it replaces: a client
+			// artifact's writer may not overwrite a server artifact.
+			parsed, _ := artifacts.Parse([]byte(text), "")
+			if !mayWrite(c.scope, "artifact_set", parsed) {
+				return nil
+			}
+			if parsed != nil {
+				if old, ok := m.Repository().Get(plugins.OrgOf(c.scope), parsed.Name); ok && !mayWrite(c.scope, "artifact_set", old) {
+					return nil
+				}
+			}
 			a, err := m.SetArtifact(c.ctx, plugins.OrgOf(c.scope), text, plugins.SenderOf(c.scope).Principal)
 			if err != nil {
 				c.scope.Errorf("artifact_set: %v", err)
@@ -174,12 +193,27 @@ func artifactDelete(provider queues.Provider) vql.FunctionFunc {
 			if m == nil {
 				return nil
 			}
+			old, _ := m.Repository().Get(plugins.OrgOf(c.scope), name)
+			if !mayWrite(c.scope, "artifact_delete", old) {
+				return nil
+			}
 			if err := m.DeleteArtifact(c.ctx, plugins.OrgOf(c.scope), name, plugins.SenderOf(c.scope).Principal); err != nil {
 				c.scope.Errorf("artifact_delete: %v", err)
 				return nil
 			}
 			return true
 		})
+}
+
+// mayWrite refuses a change to an artifact the session may not write: as
+// in Velociraptor, an artifact the server runs (SERVER, SERVER_EVENT, and
+// vqlq's INTERNAL and NOTEBOOK) needs SERVER_ARTIFACT_WRITER, any other
+// (or one whose definition does not parse, or is not there) ARTIFACT_WRITER.
+func mayWrite(scope *vql.Scope, call string, a *artifacts.Artifact) bool {
+	if a != nil && a.RunsOnServer() {
+		return scope.Require(call, vql.PermServerArtifactWriter)
+	}
+	return scope.Require(call, vql.PermArtifactWriter)
 }
 
 // collect runs a CLIENT or SERVER artifact here, now, as a flow: it gets an
@@ -211,6 +245,9 @@ func collect(provider queues.Provider) vql.FunctionFunc {
 			}
 			if a.Type != artifacts.TypeClient && a.Type != artifacts.TypeServer {
 				c.scope.Errorf("collect: %s is a %s artifact; only CLIENT and SERVER artifacts are collected", name, a.Type)
+				return nil
+			}
+			if !plugins.MayRun(c.scope, "collect(artifact="+name+")", a) {
 				return nil
 			}
 			flowID := newFlowID()

@@ -227,7 +227,8 @@ func (s *Service) runOnce(ctx context.Context, e *entry, a *artifacts.Artifact, 
 	}
 	// The query acts for the server in the artifact's org; only the
 	// default org's monitoring sees the other orgs.
-	id := vql.Identity{Org: e.org, Principal: serverSender.Principal, Role: "monitoring", All: true, AllOrgs: e.org == queues.DefaultOrg}
+	id := vql.Identity{Org: e.org, Principal: serverSender.Principal, Role: "monitoring", All: true, AllOrgs: e.org == queues.DefaultOrg,
+		Denied: s.opts.Deny}
 	sess := s.engine().NewSession(vql.SessionOptions{Identity: id, OnLog: func(m vql.Message) {
 		m.Text = label + m.Text
 		e.logs.add(m)

@@ -53,6 +53,9 @@ type Options struct {
 	Debounce time.Duration
 	// LogSize is how many messages each entry keeps (default 500).
 	LogSize int
+	// Deny are permissions the monitoring queries never hold (vqlq serve
+	// --deny); they hold every other.
+	Deny []vql.Permission
 }
 
 func (o Options) withDefaults() Options {

@@ -65,6 +65,11 @@ func addFunction(provider func() (*Service, error)) vql.Function {
 			if s == nil {
 				return nil
 			}
+			// The monitoring runs as the server: adding an artifact is
+			// refused to whoever could not run it here.
+			if a, ok := s.m.Repository().Get(plugins.OrgOf(scope), artifact); ok && !plugins.MayRun(scope, name+"(artifact="+artifact+")", a) {
+				return nil
+			}
 			if err := s.Add(ctx, plugins.OrgOf(scope), artifact, params); err != nil {
 				scope.Errorf("%s: %v", name, err)
 				return nil

@@ -12,10 +12,13 @@ func All() []vql.Plugin {
 		ParseLines, ParseCSV, SplitRecords, Query, Help}
 }
 
-// Register adds every built-in plugin to e. The plugins that read the
-// host (info, pslist, …) live in package host.
+// Files returns the plugins that find, read and write the host's files.
+func Files() []vql.Plugin { return []vql.Plugin{Glob, Stat} }
+
+// Register adds every built-in plugin, and Files', to e. The plugins that
+// read the host (info, pslist, …) live in package host.
 func Register(e *vql.Engine) {
-	for _, p := range All() {
+	for _, p := range append(All(), Files()...) {
 		e.AddPlugin(p)
 	}
 }

@@ -2,7 +2,9 @@ package plugins
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"io"
 	"iter"
 
 	"github.com/Velocidex/ordereddict"
@@ -13,10 +15,9 @@ import (
 )
 
 // Parsers that yield rows: one per regex match, per JSON array element,
-// per JSON line. Their files are read through an accessor; vqlq has only
-// "data", where the filename is the text itself.
+// per JSON line. Their files are read through an accessor.
 
-var accessorSpec = vql.ArgSpec{Name: "accessor", Type: vql.TypeString, Doc: `How to read the file: "data" takes the filename as the data itself (vqlq reads no host files).`}
+var accessorSpec = vql.ArgSpec{Name: "accessor", Type: vql.TypeString, Doc: `How to read the file: file or auto (the default; a host file), zip, gzip, or data (the filename is the data itself), scope, pipe.`}
 
 // ParseRecordsWithRegex yields one row per match of each regex, holding
 // the match's named groups.
@@ -28,7 +29,7 @@ var ParseRecordsWithRegex = vql.PluginFunc{
 			{Name: "file", Type: vql.TypeList, Required: true, Doc: "The file (or files) to parse; with accessor=\"data\" the text itself."},
 			{Name: "regex", Type: vql.TypeList, Required: true, Doc: "A regex or a list of them; named groups (?P<name>…) become columns."},
 			accessorSpec,
-			{Name: "buffer_size", Type: vql.TypeInt, Doc: "Accepted for compatibility; vqlq reads the whole data (up to 64 MiB)."},
+			{Name: "buffer_size", Type: vql.TypeInt, Doc: "Accepted for compatibility; vqlq matches the whole file (up to 64 MiB)."},
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
@@ -41,7 +42,12 @@ var ParseRecordsWithRegex = vql.PluginFunc{
 			return none
 		}
 		return func(yield func(vql.Row) bool) {
-			for data := range readEach(ctx, scope, args, "parse_records_with_regex", "file") {
+			for r := range openEach(ctx, scope, args, "parse_records_with_regex", "file") {
+				data, err := io.ReadAll(io.LimitReader(r, accessors.MaxParseBytes+1))
+				if err != nil || len(data) > accessors.MaxParseBytes {
+					scanError(ctx, scope, "parse_records_with_regex", cmp.Or(err, error(accessors.ErrTooLarge)))
+					continue
+				}
 				s := string(data)
 				for _, re := range res {
 					for _, loc := range re.FindAllStringSubmatchIndex(s, -1) {
@@ -108,31 +114,32 @@ var ParseJSONL = vql.PluginFunc{
 		Name: "parse_jsonl",
 		Doc:  "One row per line of JSON (a dict line is the row, others are {_value}); bad lines are skipped.",
 		Args: []vql.ArgSpec{
-			{Name: "filename", Type: vql.TypeString, Required: true, Doc: "The JSON lines; with accessor=\"data\" the text itself."},
+			{Name: "filename", Type: vql.TypeAny, Required: true, Doc: "The file of JSON lines; with accessor=\"data\" the text itself."},
 			accessorSpec,
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
-		data, ok := accessors.ReadArg(ctx, scope, args, "parse_jsonl", "filename")
-		if !ok {
-			return none
-		}
 		return func(yield func(vql.Row) bool) {
-			for n, line := range bytes.Split(data, []byte("\n")) {
-				if ctx.Err() != nil {
-					return
+			for r := range openEach(ctx, scope, args, "parse_jsonl", "filename") {
+				sc := lineScanner(r, 0)
+				for n := 1; sc.Scan(); n++ {
+					if ctx.Err() != nil {
+						return
+					}
+					line := sc.Bytes()
+					if len(bytes.TrimSpace(line)) == 0 {
+						continue
+					}
+					v, err := value.DecodeJSON(line)
+					if err != nil {
+						scope.Log(vql.LevelDebug, "parse_jsonl: line %d skipped: %v", n, err)
+						continue
+					}
+					if !yield(jsonRow(v)) {
+						return
+					}
 				}
-				if len(bytes.TrimSpace(line)) == 0 {
-					continue
-				}
-				v, err := value.DecodeJSON(line)
-				if err != nil {
-					scope.Log(vql.LevelDebug, "parse_jsonl: line %d skipped: %v", n+1, err)
-					continue
-				}
-				if !yield(jsonRow(v)) {
-					return
-				}
+				scanError(ctx, scope, "parse_jsonl", sc.Err())
 			}
 		}
 	},

@@ -14,7 +14,7 @@ func TestParsePlugins(t *testing.T) {
 			`[{"Record":"Package: a\nVersion: 1"},{"Record":"Package: b"}]`, ""},
 		{"parse_records_with_regex several regexes and optional groups", `SELECT * FROM parse_records_with_regex(accessor="data", file="a=1 b+=2", regex=["(?P<Key>[a-z])(?P<Op>\\+)?=(?P<Value>[0-9])", "(?P<Digit>2)"])`,
 			`[{"Key":"a","Op":"","Value":"1"},{"Key":"b","Op":"+","Value":"2"},{"Digit":"2"}]`, ""},
-		{"parse_records_with_regex needs data", `SELECT * FROM parse_records_with_regex(file="/etc/passwd", regex="(?P<X>.)")`, `[]`, `unknown accessor "auto"`},
+		{"parse_records_with_regex of a host file needs FILESYSTEM_READ", `SELECT * FROM parse_records_with_regex(file="/etc/passwd", regex="(?P<X>.)")`, `[]`, `parse_records_with_regex: permission denied: this session lacks FILESYSTEM_READ`},
 		{"parse_records_with_regex bad regex", `SELECT * FROM parse_records_with_regex(accessor="data", file="x", regex="(")`, `[]`, "parse_records_with_regex: error parsing regexp"},
 		{"parse_json_array rows", `SELECT * FROM parse_json_array(data='[{"name": "a", "id": 1}, 7]')`, `[{"name":"a","id":1},{"_value":7}]`, ""},
 		{"parse_jsonl without final newline", `SELECT * FROM parse_jsonl(accessor="data", filename='{"Foo":"First"}\n{"Foo":"Second"}')`, `[{"Foo":"First"},{"Foo":"Second"}]`, ""},

@@ -23,6 +23,7 @@ import (
 func Queues(provider queues.Provider) []vql.Plugin {
 	return []vql.Plugin{
 		watchMonitoring(provider), sourcePlugin(provider), queuesPlugin(provider), consumersPlugin(provider), artifactDefinitions(provider), orgsPlugin(provider),
+		deleteEvents(provider),
 	}
 }
 
@@ -269,7 +270,9 @@ func artifactDefinitions(provider queues.Provider) vql.Plugin {
 	return vql.PluginFunc{
 		Meta: vql.Info{
 			Name: "artifact_definitions",
-			Doc:  "One row per artifact of the repository, sorted by name.",
+			// As in Velociraptor: definitions are results to read.
+			Permissions: []vql.Permission{vql.PermReadResults},
+			Doc:         "One row per artifact of the repository, sorted by name.",
 			Args: []vql.ArgSpec{
 				{Name: "names", Type: vql.TypeList, Doc: "Only these artifacts (default: all)."},
 				{Name: "deps", Type: vql.TypeBool, Doc: "Also list the artifacts these call (Artifact.X()) or import."},

@@ -1,12 +1,13 @@
 package plugins
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
 	"io"
 	"iter"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -14,21 +15,57 @@ import (
 
 	"github.com/vqlq/vqlq/accessors"
 	"github.com/vqlq/vqlq/vql"
+	"github.com/vqlq/vqlq/vql/value"
 )
 
-// Line and record parsers: text files (read through an accessor) as rows.
+// Line and record parsers: text files, read through an accessor as they
+// stream, as rows.
 
-// readEach reads every filename of the list argument name through the
-// call's accessor, logging (and skipping) those that cannot be read.
-func readEach(ctx context.Context, scope *vql.Scope, args *vql.Args, callee, name string) iter.Seq[[]byte] {
-	files, acc := args.Strings(name), args.String("accessor", "")
-	return func(yield func([]byte) bool) {
+// openEach opens every file of the list argument name through the
+// call's accessor, in turn, as a stream (closed when the consumer moves
+// on); those that cannot be opened are logged and skipped.
+func openEach(ctx context.Context, scope *vql.Scope, args *vql.Args, callee, name string) iter.Seq[io.Reader] {
+	acc, v := args.String("accessor", ""), args.Value(name)
+	files, isList := value.AsList(v)
+	if !isList {
+		files = []any{v}
+	}
+	return func(yield func(io.Reader) bool) {
 		for _, f := range files {
-			sub := vql.NewArgs(scope, ordereddict.NewDict().Set(name, f).Set("accessor", acc))
-			if data, ok := accessors.ReadArg(ctx, scope, sub, callee, name); ok && !yield(data) {
+			path, ok := accessors.PathValue(scope, callee, name, f)
+			if !ok {
+				continue
+			}
+			r, err := accessors.Open(ctx, scope, callee, acc, path)
+			if err != nil {
+				logAccessorError(scope, callee, err)
+				continue
+			}
+			more := yield(accessors.Reader(ctx, r))
+			r.Close()
+			if !more {
 				return
 			}
 		}
+	}
+}
+
+// MaxLine bounds one line (or record) of a parsed file.
+const MaxLine = 16 << 20
+
+// lineScanner splits a stream into lines (\n or \r\n), each up to
+// MaxLine bytes or buffer_size when larger.
+func lineScanner(r io.Reader, bufferSize int64) *bufio.Scanner {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), int(max(MaxLine, min(bufferSize, accessors.MaxParseBytes))))
+	return sc
+}
+
+// scanError logs a stream that stopped before its end (a line over the
+// limit, a read error); a cancelled query is not an error.
+func scanError(ctx context.Context, scope *vql.Scope, callee string, err error) {
+	if err != nil && ctx.Err() == nil {
+		scope.Errorf("%s: %v", callee, err)
 	}
 }
 
@@ -40,32 +77,23 @@ var ParseLines = vql.PluginFunc{
 		Args: []vql.ArgSpec{
 			{Name: "filename", Type: vql.TypeList, Required: true, Doc: "The file (or files); with accessor=\"data\" the text itself."},
 			accessorSpec,
-			{Name: "buffer_size", Type: vql.TypeInt, Doc: "Accepted for compatibility."},
+			{Name: "buffer_size", Type: vql.TypeInt, Doc: "The longest line read (default 16 MiB)."},
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		return func(yield func(vql.Row) bool) {
-			for data := range readEach(ctx, scope, args, "parse_lines", "filename") {
-				for _, line := range splitLines(data) {
-					if ctx.Err() != nil || !yield(ordereddict.NewDict().Set("Line", line)) {
+			size := args.Int("buffer_size", 0)
+			for r := range openEach(ctx, scope, args, "parse_lines", "filename") {
+				sc := lineScanner(r, size)
+				for sc.Scan() {
+					if ctx.Err() != nil || !yield(ordereddict.NewDict().Set("Line", sc.Text())) {
 						return
 					}
 				}
+				scanError(ctx, scope, "parse_lines", sc.Err())
 			}
 		}
 	},
-}
-
-// splitLines splits on \n, dropping a \r before it and a last empty line.
-func splitLines(data []byte) []string {
-	lines := strings.Split(string(data), "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
 }
 
 // colName names the i-th (0-based) column beyond the given headers.
@@ -111,8 +139,8 @@ var ParseCSV = vql.PluginFunc{
 			return none
 		}
 		return func(yield func(vql.Row) bool) {
-			for data := range readEach(ctx, scope, args, "parse_csv", "filename") {
-				r := csv.NewReader(bytes.NewReader(data))
+			for data := range openEach(ctx, scope, args, "parse_csv", "filename") {
+				r := csv.NewReader(bufio.NewReader(data))
 				r.Comma, r.FieldsPerRecord, r.LazyQuotes = []rune(sep)[0], -1, true
 				if comment != "" {
 					r.Comment = []rune(comment)[0]
@@ -121,6 +149,11 @@ var ParseCSV = vql.PluginFunc{
 				for ctx.Err() == nil {
 					fields, err := r.Read()
 					if errors.Is(err, io.EOF) {
+						break
+					}
+					var parseErr *csv.ParseError
+					if err != nil && !errors.As(err, &parseErr) {
+						scanError(ctx, scope, "parse_csv", err)
 						break
 					}
 					if err != nil {
@@ -170,10 +203,12 @@ var SplitRecords = vql.PluginFunc{
 			count = -1
 		}
 		return func(yield func(vql.Row) bool) {
-			for data := range readEach(ctx, scope, args, "split_records", "filenames") {
+			for r := range openEach(ctx, scope, args, "split_records", "filenames") {
 				headers, needHeaders := columns, firstIsHeaders
-				for _, rec := range res[1].Split(string(data), -1) {
-					rec = strings.TrimSuffix(rec, "\r")
+				sc := lineScanner(r, 0)
+				sc.Split(splitByRegex(res[1]))
+				for sc.Scan() {
+					rec := strings.TrimSuffix(sc.Text(), "\r")
 					if strings.TrimSpace(rec) == "" {
 						continue
 					}
@@ -186,7 +221,31 @@ var SplitRecords = vql.PluginFunc{
 						return
 					}
 				}
+				scanError(ctx, scope, "split_records", sc.Err())
 			}
 		}
 	},
+}
+
+// splitByRegex splits a stream at each match of re. A match that reaches
+// the end of what is buffered may grow with more data, so it is taken
+// only at the end of the stream.
+func splitByRegex(re *regexp.Regexp) bufio.SplitFunc {
+	return func(data []byte, atEOF bool) (int, []byte, error) {
+		for start := 0; start < len(data); {
+			loc := re.FindIndex(data[start:])
+			if loc == nil || (loc[1]+start == len(data) && !atEOF) {
+				break
+			}
+			if loc[1] == loc[0] { // an empty match splits nothing
+				start += loc[1] + 1
+				continue
+			}
+			return start + loc[1], data[:start+loc[0]], nil
+		}
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
+		}
+		return 0, nil, nil
+	}
 }

@@ -19,7 +19,7 @@ func TestRecords(t *testing.T) {
 			`[{"Type":"ssh-rsa","PublicKey":"AAAA","KeyName":"key1"},{"Type":"ssh-ed25519","PublicKey":"BBBB","KeyName":"key2"}]`, ""},
 		{"split_records headers, count and extra fields", "SELECT * FROM split_records(accessor='data', filenames='a\\tb\\n1\\t2\\t3\\t4', regex='\\t', first_row_is_headers=TRUE, count=3)",
 			`[{"a":"1","b":"2","Col2":"3\t4"}]`, ""},
-		{"split_records needs data", "SELECT * FROM split_records(filenames='/proc/net/tcp', regex=' +')", `[]`, `unknown accessor "auto"`},
+		{"split_records of a host file needs FILESYSTEM_READ", "SELECT * FROM split_records(filenames='/proc/net/tcp', regex=' +')", `[]`, `split_records: permission denied: this session lacks FILESYSTEM_READ`},
 	})
 }
 
@@ -31,5 +31,9 @@ func TestQuery(t *testing.T) {
 		{"exit stops before the row it is true for", `SELECT * FROM query(query={SELECT _value AS V FROM range(end=100)}, exit="x=>x.V >= 3")`, `[{"V":0},{"V":1},{"V":2}]`, ""},
 		{"exit on text", `SELECT * FROM query(query="SELECT _value AS V FROM range(end=5)", exit="x=>x.V = 1")`, `[{"V":0}]`, ""},
 		{"exit that is no lambda", `SELECT * FROM query(query="SELECT 1 AS V FROM scope()", exit="x.V")`, `[]`, "query: exit: lambda"},
+		{"timeout ends an endless query", `SELECT * FROM query(query={SELECT 'tick' AS T FROM clock(period=100)}, timeout=0.2)`, `[{"T":"tick"}]`, ""},
+		{"a timeout out of range", `SELECT * FROM query(query="SELECT 1 AS V FROM scope()", timeout=1e300)`, `[]`, "query: timeout: 1e+300 seconds is out of range"},
+		{"copy_env", `LET X = 5 SELECT * FROM query(query="SELECT X, Y FROM scope()", copy_env=["X"], env=dict(Y=1))`, `[{"X":5,"Y":1}]`, ""},
+		{"org_id of the session's own org", `SELECT * FROM query(query="SELECT 1 AS V FROM scope()", org_id="root")`, `[{"V":1}]`, ""},
 	})
 }

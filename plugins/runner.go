@@ -21,8 +21,13 @@ import (
 // yields their rows, one source after the other. Parameters not given take
 // their defaults; text is converted by the parameter's type (Parameter.Convert). Each
 // source runs in its own scope, under the caller's, with ArtifactName set.
+// An artifact whose required_permissions the session lacks does not run
+// (MayRun); its sources hold its implied_permissions.
 func RunArtifact(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, params *ordereddict.Dict) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
+		if !MayRun(scope, "Artifact."+a.Name, a) {
+			return
+		}
 		// The parameters are bound once, so that a bad one is reported
 		// once, not for every source.
 		vars, err := artifactVars(scope, a, params)
@@ -51,6 +56,9 @@ func RunArtifact(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, p
 // of notebook cells alone runs nothing.
 func RunSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src artifacts.Source, params *ordereddict.Dict) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
+		if !MayRun(scope, "Artifact."+a.Name, a) {
+			return
+		}
 		vars, err := artifactVars(scope, a, params)
 		if err != nil {
 			scope.Errorf("Artifact.%s: %v", a.Name, err)
@@ -68,7 +76,7 @@ func RunSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src
 // source has its own copy: its LETs do not leak into the next.
 func runSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src artifacts.Source, vars map[string]any) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
-		s := scope.WithVars(maps.Clone(vars))
+		s := scope.Granting(a.Implied()).WithVars(maps.Clone(vars))
 		if err := runExports(ctx, s, a); err != nil {
 			scope.Errorf("Artifact.%s: %v", a.Name, err)
 			return
@@ -103,6 +111,14 @@ func runSource(ctx context.Context, scope *vql.Scope, a *artifacts.Artifact, src
 			}
 		}
 	}
+}
+
+// MayRun refuses an artifact whose required_permissions the session
+// lacks, as a call is refused: logged with the permission named, and
+// reported to the session's OnDenied (the server audits it). call names
+// what was refused: Artifact.X, or collect(artifact=X).
+func MayRun(scope *vql.Scope, call string, a *artifacts.Artifact) bool {
+	return len(a.RequiredPermissions) == 0 || scope.Require(call, a.Required()...)
 }
 
 // sourceLabel names a source in messages.

@@ -170,14 +170,17 @@ func (r *tailRing) dropFirst() {
 }
 
 // from copies up to max events starting at seq, if the ring holds seq.
+// Positions delete_events removed are holes (their slot's Seq is not
+// theirs), skipped as a read from disk skips their missing keys.
 func (r *tailRing) from(seq uint64, max int) ([]Event, bool) {
 	if r.first == 0 || seq < r.first || seq > r.last {
 		return nil, false
 	}
-	n := min(uint64(max), r.last-seq+1)
-	out := make([]Event, n)
-	for i := range out {
-		out[i] = r.buf[(seq+uint64(i))%tailSize]
+	out := make([]Event, 0, min(uint64(max), r.last-seq+1))
+	for ; seq <= r.last && len(out) < max; seq++ {
+		if ev := r.buf[seq%tailSize]; ev.Seq == seq {
+			out = append(out, ev)
+		}
 	}
 	return out, true
 }
@@ -764,7 +767,7 @@ func (s *BadgerStore) Bounds(queue string) (uint64, uint64, error) {
 func (s *BadgerStore) eventTime(queue string, seq uint64) (time.Time, bool) {
 	s.mu.Lock()
 	if q, ok := s.queues[queue]; ok {
-		if evs, ok := q.tail.from(seq, 1); ok {
+		if evs, ok := q.tail.from(seq, 1); ok && len(evs) > 0 {
 			s.mu.Unlock()
 			return evs[0].Time, true
 		}
@@ -774,6 +777,16 @@ func (s *BadgerStore) eventTime(queue string, seq uint64) (time.Time, bool) {
 	found := false
 	_ = s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(eventKey(queue, seq))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			// A gap delete_events left: the next stored event's time keeps
+			// times non-decreasing along the positions, as SeekTime needs.
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: eventPrefix(queue)})
+			defer it.Close()
+			if it.Seek(eventKey(queue, seq)); !it.Valid() {
+				return err
+			}
+			item, err = it.Item(), nil
+		}
 		if err != nil {
 			return err
 		}

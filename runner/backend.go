@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +38,9 @@ type StoreFlags struct {
 	// QueryMemory is the memory budget of each statement run here (or,
 	// for serve, of each statement the server runs).
 	QueryMemory QueryMemory
+	// Deny are permissions the command's sessions never hold (--deny):
+	// the local command line otherwise holds every one.
+	Deny Denied
 }
 
 // Register adds the flags to a flag set.
@@ -48,6 +53,41 @@ func (f *StoreFlags) Register(fs *flag.FlagSet) {
 	f.MinFree = queues.DefaultMinFree
 	fs.Var((*sizeValue)(&f.MinFree), "min-free", "refuse events while the data folder's disk has less free space than this (e.g. 272MiB, 1GB; 0 turns it off): room badger needs for its flushes and compactions")
 	fs.Var(&f.QueryMemory, "max-query-memory", "memory one statement may hold for GROUP BY, ORDER BY, LET <= and queries read as values (512MiB, 2GB, bytes; 0 for no limit): past it the statement stops with an error")
+}
+
+// RegisterDeny adds --deny, for the commands that open sessions (query,
+// run, the REPL, serve).
+func (f *StoreFlags) RegisterDeny(fs *flag.FlagSet) {
+	fs.Var(&f.Deny, "deny", "permissions this command's queries never hold, comma-separated (EXECVE,NETWORK,…; repeatable): the local command line otherwise holds every one")
+}
+
+// Denied is the value of --deny: permission names, checked as they are
+// given.
+type Denied []vql.Permission
+
+func (d *Denied) String() string { return strings.Join(d.Names(), ",") }
+
+// Set adds the permissions of one --deny.
+func (d *Denied) Set(s string) error {
+	perms, err := vql.ParsePermissions([]string{s})
+	if err != nil {
+		return err
+	}
+	for _, p := range perms {
+		if !slices.Contains(*d, p) {
+			*d = append(*d, p)
+		}
+	}
+	return nil
+}
+
+// Names lists the denied permissions' names.
+func (d Denied) Names() []string {
+	out := make([]string, len(d))
+	for i, p := range d {
+		out[i] = string(p)
+	}
+	return out
 }
 
 // sizeValue is a flag holding a size in bytes, written with units.
@@ -200,6 +240,7 @@ func (b *Backend) Target(onLog func(vql.Message)) Target {
 	if r, ok := Attach(b.Flags.DataDir, b.Flags.Org); ok {
 		r.OnLog = onLog
 		r.Engine = b.Engine()
+		r.Deny = b.Flags.Deny.Names()
 		if b.Flags.Definitions != "" && onLog != nil {
 			onLog(vql.Message{Time: time.Now(), Level: vql.LevelInfo,
 				Text: "attached to the vqlq server that owns " + b.Flags.DataDir + ": it uses its own --definitions, not " + b.Flags.Definitions})
@@ -221,9 +262,11 @@ func (b *Backend) local(onLog func(vql.Message), org string) *Local {
 
 // Owner is the identity of the data folder's owner working in an org: the
 // local command line, the socket, server monitoring. It holds every
-// permission and sees every org; its events come from "server".
+// permission but those of --deny, and sees every org; its events come
+// from "server".
 func (b *Backend) Owner(org string) vql.Identity {
-	return vql.Identity{Org: org, Principal: queues.ServerSender.Principal, Role: "owner", All: true, AllOrgs: true}
+	return vql.Identity{Org: org, Principal: queues.ServerSender.Principal, Role: "owner", All: true, AllOrgs: true,
+		Denied: b.Flags.Deny}
 }
 
 // Monitoring returns the server monitoring service of the data folder
@@ -235,7 +278,7 @@ func (b *Backend) Monitoring() (*monitoring.Service, error) {
 		return nil, err
 	}
 	b.monOnce.Do(func() {
-		b.mon = monitoring.New(m, b.disk, b.Engine)
+		b.mon = monitoring.NewWithOptions(m, b.disk, b.Engine, monitoring.Options{Deny: b.Flags.Deny})
 	})
 	return b.mon, nil
 }

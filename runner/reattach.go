@@ -91,7 +91,7 @@ func (a *Reattaching) Statement(ctx context.Context, stmt ast.Statement, w outpu
 func (a *Reattaching) reconnect(ctx context.Context) error {
 	var next Target
 	if r, ok := Attach(a.b.Flags.DataDir, a.org); ok {
-		r.OnLog, r.Engine = a.onLog, a.b.Engine()
+		r.OnLog, r.Engine, r.Deny = a.onLog, a.b.Engine(), a.b.Flags.Deny.Names()
 		next = r
 		a.say(vql.LevelInfo, fmt.Sprintf("attached again to the vqlq server that owns %s%s", a.b.Flags.DataDir, a.replaying()))
 	} else {

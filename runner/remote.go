@@ -40,6 +40,10 @@ type Remote struct {
 	// Engine, when set, checks programs here before they are sent (see
 	// Check), with the same plugins and functions as the server's.
 	Engine *vql.Engine
+	// Deny are permissions the server-side session must not use for this
+	// client (--deny): sent with every statement, they narrow what the
+	// server would grant, never widen it.
+	Deny []string
 	// lets are the names LET statements sent to the server-side session
 	// defined, which later checks count as defined.
 	lets map[string]bool
@@ -131,7 +135,7 @@ func (r *Remote) Statement(ctx context.Context, stmt ast.Statement, w output.Wri
 	// The server is asked for confirmations: a consumer in the statement
 	// acknowledges an event only once this process's output has it, not
 	// when the server wrote it to the socket (see server/confirm.go).
-	resp, err := r.Do(ctx, http.MethodPost, "/query", map[string]any{"query": stmt.String(), "session": r.session, "confirm": true, "resume": r.used})
+	resp, err := r.Do(ctx, http.MethodPost, "/query", map[string]any{"query": stmt.String(), "session": r.session, "confirm": true, "resume": r.used, "deny": r.Deny})
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, nil
@@ -244,12 +248,21 @@ func (r *Remote) Call(ctx context.Context, method, path string, in, out any) err
 	return json.Unmarshal(b, out)
 }
 
-// CreateToken asks the server to create an API token in the remote's org;
-// a zero expires is never.
-func (r *Remote) CreateToken(ctx context.Context, name, role string, queues []string, expires time.Time) (string, error) {
-	req := map[string]any{"name": name, "role": role, "queues": queues}
-	if !expires.IsZero() {
-		req["expires"] = expires
+// TokenSpec is the token `vqlq token create` asks a server for.
+type TokenSpec struct {
+	Name, Role string
+	Queues     []string
+	// Permissions are added to the role's preset.
+	Permissions []string
+	// Expires is when the token stops working; zero is never.
+	Expires time.Time
+}
+
+// CreateToken asks the server to create an API token in the remote's org.
+func (r *Remote) CreateToken(ctx context.Context, t TokenSpec) (string, error) {
+	req := map[string]any{"name": t.Name, "role": t.Role, "queues": t.Queues, "permissions": t.Permissions}
+	if !t.Expires.IsZero() {
+		req["expires"] = t.Expires
 	}
 	var out struct{ Token string }
 	if err := r.Call(ctx, http.MethodPost, "/tokens", req, &out); err != nil {

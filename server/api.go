@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,17 @@ import (
 	"github.com/vqlq/vqlq/vql/source"
 	"github.com/vqlq/vqlq/vql/value"
 )
+
+// permitted refuses, with 403 and an audit row, a caller lacking the
+// permission an endpoint needs: the message names the token, its role,
+// the permission and what it may not do.
+func (s *Server) permitted(w http.ResponseWriter, r *http.Request, c *caller, p vql.Permission, what string) bool {
+	if c.has(p) {
+		return true
+	}
+	s.refuse(w, r, c, http.StatusForbidden, "token %s (%s) lacks %s: it may not %s", c.principal(), c.role(), p, what)
+	return false
+}
 
 // handleSend stores one JSON object, or NDJSON of many, in a SERVER_EVENT
 // queue, and answers with the stamped rows once they are durable. Every row
@@ -355,8 +367,7 @@ func (s *Server) requestContext(r *http.Request) (context.Context, context.Cance
 // it while the stream runs.
 func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, c *caller) {
 	queue := r.PathValue("artifact")
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not watch", c.principal())
+	if !s.permitted(w, r, c, vql.PermReadResults, "watch") {
 		return
 	}
 	id := c.identity()
@@ -449,8 +460,7 @@ func consumerRows(list []queues.ConsumerInfo) []ConsumerRow {
 }
 
 func (s *Server) handleConsumers(w http.ResponseWriter, r *http.Request, c *caller) {
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not list consumers", c.principal())
+	if !s.permitted(w, r, c, vql.PermReadResults, "list consumers") {
 		return
 	}
 	writeJSON(w, http.StatusOK, consumerRows(s.opts.Manager.Consumers(c.org)))
@@ -495,8 +505,7 @@ func (s *Server) handleAck(w http.ResponseWriter, r *http.Request, c *caller) {
 		s.refuse(w, r, c, http.StatusNotFound, "not found: use POST /api/v1/orgs/{org}/consumers/{artifact}/{name}/ack")
 		return
 	}
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not consume", c.principal())
+	if !s.permitted(w, r, c, vql.PermReadResults, "consume") {
 		return
 	}
 	body, berr := s.readBody(w, r)
@@ -527,8 +536,7 @@ func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request, c 
 		s.refuse(w, r, c, http.StatusNotFound, "not found: use DELETE /api/v1/orgs/{org}/consumers/{artifact}/{name}")
 		return
 	}
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not consume", c.principal())
+	if !s.permitted(w, r, c, vql.PermReadResults, "consume") {
 		return
 	}
 	id := c.identity()
@@ -550,6 +558,10 @@ type QueryRequest struct {
 	// rows (see confirm.go): for clients with output of their own behind
 	// the connection.
 	Confirm bool `json:"confirm,omitempty"`
+	// Deny are permissions the statement's session must not use, on top
+	// of what the caller lacks (an attached `vqlq query --deny`): a
+	// request can narrow its rights, never widen them.
+	Deny []string `json:"deny,omitempty"`
 	// Resume (with a Session) asks for a session the client has used
 	// before: if this server does not have it (it restarted), the answer
 	// is 410 Gone instead of a fresh session, so that the client can
@@ -563,8 +575,7 @@ type QueryRequest struct {
 // {"type":"log","level":…,"message":…}. A parse error is a 400 before
 // anything runs.
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) {
-	if c.role() == RolePublisher {
-		s.refuse(w, r, c, http.StatusForbidden, "token %s is a publisher: it may send but not query", c.principal())
+	if !s.permitted(w, r, c, vql.PermAnyQuery, "query") {
 		return
 	}
 	body, berr := s.readBody(w, r)
@@ -582,6 +593,11 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	prog, err := parser.Parse(req.Query, "")
 	if err != nil {
 		s.refuseProgram(w, r, c, err)
+		return
+	}
+	deny, err := vql.ParsePermissions(req.Deny)
+	if err != nil {
+		s.refuse(w, r, c, http.StatusBadRequest, "deny: %v", err)
 		return
 	}
 	if req.Resume && req.Session != "" && !s.hasSession(c, req.Session) {
@@ -614,7 +630,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	rs.logs = logf
 	// The folder's owner may switch orgs (.org in an attached REPL) and
 	// keep its LETs; a token's session is in its own org, always.
-	rs.session.SetIdentity(c.identity())
+	id := c.identity()
+	id.Denied = append(slices.Clone(id.Denied), deny...)
+	rs.session.SetIdentity(id)
 	// A consumer in the query acknowledges an event once the rows made
 	// so far are written to the connection (each send flushes): the
 	// barrier fails after a send failed.

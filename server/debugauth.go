@@ -236,7 +236,7 @@ func tokenByKey(kv artifacts.Storage, key string) (*Token, bool) {
 // carries no valid credential; cred then says what it carried (and msg
 // why it is not valid), and c is an anonymous caller for the audit log.
 func (d *debugAuth) caller(r *http.Request, cookies bool) (c *caller, cred debugCredential, msg string, ok bool) {
-	c = &caller{org: queues.DefaultOrg}
+	c = &caller{org: queues.DefaultOrg, deny: d.s.opts.Deny}
 	if r.Context().Value(localKey{}) != nil {
 		c.local = true
 		return c, credLocal, "", true
@@ -386,7 +386,7 @@ func (d *debugAuth) handleLogin(w http.ResponseWriter, r *http.Request) {
 		debugServeLogin(w, http.StatusUnauthorized, "Invalid token.")
 		return
 	}
-	c := &caller{token: t, key: t.ID, org: t.Org}
+	c := &caller{token: t, key: t.ID, org: t.Org, deny: d.s.opts.Deny}
 	if t.Expired(d.now()) {
 		d.s.recordRefusal(r, c, http.StatusUnauthorized, reasonInvalidToken, "debug login: "+expiredMessage(t))
 		debugServeLogin(w, http.StatusUnauthorized, "The token has expired.")

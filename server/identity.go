@@ -15,25 +15,23 @@ import (
 // maxDeniedAudits bounds the refusals one session records.
 const maxDeniedAudits = 100
 
-// rolePermissions are the permissions of each role: the roles are named
-// presets of Velociraptor's permissions. An admin holds them all.
-var rolePermissions = map[string][]vql.Permission{
-	RoleReader:    {vql.PermReadResults},
-	RolePublisher: {vql.PermPublish},
-}
+// has reports whether the caller holds a permission: the socket and
+// admins hold every one, a token those of its set.
+func (c *caller) has(p vql.Permission) bool { return c.identity().Has(p) }
 
 // identity is who a caller's queries act for: fixed here, from the token
 // (or the socket), and never from anything in the query.
 func (c *caller) identity() vql.Identity {
 	if c.local {
-		return vql.Identity{Org: c.org, Principal: queues.ServerSender.Principal, Role: "owner", All: true, AllOrgs: true}
+		return vql.Identity{Org: c.org, Principal: queues.ServerSender.Principal, Role: "owner", All: true, AllOrgs: true, Denied: c.deny}
 	}
 	t := c.token
 	return vql.Identity{
 		Org: t.Org, Principal: t.Name, Role: t.Role,
 		All:     t.Role == RoleAdmin,
 		AllOrgs: t.Role == RoleAdmin && t.Org == queues.DefaultOrg,
-		Granted: rolePermissions[t.Role],
+		Granted: t.PermissionSet(),
+		Denied:  c.deny,
 	}
 }
 

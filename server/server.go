@@ -45,6 +45,9 @@ type Options struct {
 	AuditLimits AuditLimits
 	// Now replaces the clock of the audit limits in tests.
 	Now func() time.Time
+	// Deny are permissions no session of the server holds, whoever its
+	// caller (vqlq serve --deny): the socket, admins and every token.
+	Deny []vql.Permission
 	// KeepAlive is how long a Server-Sent Events stream may stay silent
 	// before it sends a comment line (default DefaultKeepAlive): proxies
 	// and load balancers cut connections that carry nothing for a while.
@@ -168,6 +171,8 @@ type caller struct {
 	key   string
 	local bool // came through the data folder's socket
 	org   string
+	// deny are the server's --deny: no identity of the caller holds them.
+	deny []vql.Permission
 }
 
 func (c *caller) principal() string {
@@ -229,7 +234,7 @@ func (s *Server) orgKnown(org string) bool {
 func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		org := r.PathValue("org")
-		c := &caller{org: org, local: r.Context().Value(localKey{}) != nil}
+		c := &caller{org: org, local: r.Context().Value(localKey{}) != nil, deny: s.opts.Deny}
 		if !c.local {
 			secret, ok := bearerToken(r.Header.Get("Authorization"))
 			if !ok {

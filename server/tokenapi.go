@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/vqlq/vqlq/vql"
 )
 
 // The token endpoints answer only on the data folder's socket: tokens are
@@ -18,6 +20,9 @@ type TokenRequest struct {
 	Name   string   `json:"name"`
 	Role   string   `json:"role"`
 	Queues []string `json:"queues"`
+	// Permissions are added to the role's preset (names as in
+	// vql.AllPermissions, any case).
+	Permissions []string `json:"permissions,omitempty"`
 	// Expires is when the token stops working; zero (or absent) is never.
 	Expires time.Time `json:"expires,omitzero"`
 }
@@ -25,14 +30,16 @@ type TokenRequest struct {
 // TokenInfo is one token as GET /tokens lists it: never its secret, nor
 // its hash.
 type TokenInfo struct {
-	Name     string     `json:"name"`
-	Role     string     `json:"role"`
-	Org      string     `json:"org"`
-	Queues   []string   `json:"queues"`
-	Created  time.Time  `json:"created"`
-	LastUsed *time.Time `json:"last_used"` // nil: never used
-	Expires  *time.Time `json:"expires"`   // nil: never expires
-	Expired  bool       `json:"expired"`
+	Name   string   `json:"name"`
+	Role   string   `json:"role"`
+	Org    string   `json:"org"`
+	Queues []string `json:"queues"`
+	// Permissions are what the token holds (for an admin, every one).
+	Permissions []string   `json:"permissions"`
+	Created     time.Time  `json:"created"`
+	LastUsed    *time.Time `json:"last_used"` // nil: never used
+	Expires     *time.Time `json:"expires"`   // nil: never expires
+	Expired     bool       `json:"expired"`
 }
 
 // Info is what may be shown of a token.
@@ -40,6 +47,10 @@ func (t *Token) Info(now time.Time) TokenInfo {
 	i := TokenInfo{Name: t.Name, Role: t.Role, Org: t.Org, Queues: t.Queues, Created: t.Created, Expired: t.Expired(now)}
 	if i.Queues == nil {
 		i.Queues = []string{}
+	}
+	i.Permissions = []string{}
+	for _, p := range t.PermissionSet() {
+		i.Permissions = append(i.Permissions, string(p))
 	}
 	if !t.LastUsed.IsZero() {
 		u := t.LastUsed
@@ -62,8 +73,13 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, c *ca
 		s.refuse(w, r, c, http.StatusBadRequest, "malformed JSON: %v", err)
 		return
 	}
+	perms, err := vql.ParsePermissions(req.Permissions)
+	if err != nil {
+		s.refuse(w, r, c, http.StatusBadRequest, "permissions: %v", err)
+		return
+	}
 	secret, err := IssueToken(r.Context(), s.opts.Manager, s.opts.KV,
-		Token{Name: req.Name, Role: req.Role, Org: c.org, Queues: req.Queues, Expires: req.Expires}, c.principal())
+		Token{Name: req.Name, Role: req.Role, Org: c.org, Queues: req.Queues, Permissions: perms, Expires: req.Expires}, c.principal())
 	if err != nil {
 		s.refuse(w, r, c, http.StatusBadRequest, "%v", err)
 		return

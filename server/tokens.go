@@ -19,6 +19,7 @@ import (
 
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/queues"
+	"github.com/vqlq/vqlq/vql"
 )
 
 // Roles a token can have.
@@ -33,6 +34,44 @@ const (
 	// nothing else: every API endpoint and the debug page refuse it.
 	RoleMetrics = "metrics"
 )
+
+// Presets are the permissions each role stands for, in Velociraptor's
+// names: a reader reads results and runs queries (its queries can call
+// no plugin that needs more); a publisher is a forwarder's token, which
+// sends to its queues and reads nothing; a metrics token reads /metrics
+// alone. An admin holds every permission (vql.AllPermissions), whatever
+// its stored set says. A token may hold more than its preset
+// (--permission), never less.
+var Presets = map[string][]vql.Permission{
+	RoleReader:    {vql.PermReadResults, vql.PermAnyQuery},
+	RolePublisher: {vql.PermPublish},
+	RoleAdmin:     vql.AllPermissions,
+	RoleMetrics:   {},
+}
+
+// PermissionSet is what the token holds: its stored set, or, for a token
+// stored before tokens kept one, its role's preset.
+func (t *Token) PermissionSet() []vql.Permission {
+	if t.Role == RoleAdmin {
+		return vql.AllPermissions
+	}
+	if len(t.Permissions) > 0 {
+		return t.Permissions
+	}
+	return Presets[t.Role]
+}
+
+// withPreset is the token's preset followed by the added permissions not
+// already in it.
+func withPreset(role string, added []vql.Permission) []vql.Permission {
+	out := slices.Clone(Presets[role])
+	for _, p := range added {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // ReservedNames are the principals the server uses itself (as _Source of
 // the rows it sends, or in audit logs): no token may be called one of
@@ -77,12 +116,17 @@ type Token struct {
 	// ID identifies the token without revealing it: the first 16 hex
 	// digits of the secret's SHA-256 (the store key holds all of them).
 	// It is stable for the token's life.
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Role    string    `json:"role"`
-	Org     string    `json:"org"`
-	Queues  []string  `json:"queues,omitempty"`
-	Created time.Time `json:"created"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Role   string   `json:"role"`
+	Org    string   `json:"org"`
+	Queues []string `json:"queues,omitempty"`
+	// Permissions are what the token holds: its role's preset and the
+	// permissions added when it was created. Tokens stored before there
+	// were permission sets have none and hold their role's preset
+	// (PermissionSet).
+	Permissions []vql.Permission `json:"permissions,omitempty"`
+	Created     time.Time        `json:"created"`
 	// Expires is when the token stops working; zero means never.
 	Expires time.Time `json:"expires,omitzero"`
 	// LastUsed is the last time the token was accepted, as stored: the
@@ -97,15 +141,20 @@ func (t *Token) Expired(now time.Time) bool {
 	return !t.Expires.IsZero() && !now.Before(t.Expires)
 }
 
-// mayPublish reports whether the token may send to a queue.
+// mayPublish reports whether the token may send to a queue: an admin to
+// any; a token holding PUBLISH to its queues, or, when it was given none
+// (a reader with --permission PUBLISH), to any queue a user may send to,
+// as send_event() in its queries may.
 func (t *Token) mayPublish(queue string) bool {
-	switch t.Role {
-	case RoleAdmin:
+	switch {
+	case t.Role == RoleAdmin:
 		return true
-	case RolePublisher:
+	case !slices.Contains(t.PermissionSet(), vql.PermPublish):
+		return false
+	case len(t.Queues) > 0:
 		return slices.Contains(t.Queues, queue)
 	}
-	return false
+	return true
 }
 
 const tokenPrefix = "tokens/"
@@ -129,15 +178,22 @@ var tokenMu sync.Mutex
 // and returns the secret, which is shown once and never again. The name
 // must be valid (CheckTokenName) and not in use in the org; every queue
 // must be a queue of the org a user may send to (a SERVER_EVENT queue).
+// t.Permissions are the permissions added to the role's preset; the token
+// is stored with both.
 func IssueToken(ctx context.Context, m *queues.Manager, kv artifacts.Storage, t Token, principal string) (string, error) {
 	if err := checkToken(m, t); err != nil {
 		return "", err
+	}
+	t.Permissions = withPreset(t.Role, t.Permissions)
+	if t.Role == RoleAdmin {
+		t.Permissions = nil
 	}
 	secret, err := storeToken(kv, &t)
 	if err != nil {
 		return "", err
 	}
-	details := ordereddict.NewDict().Set("name", t.Name).Set("role", t.Role).Set("queues", toAny(t.Queues))
+	details := ordereddict.NewDict().Set("name", t.Name).Set("role", t.Role).Set("queues", toAny(t.Queues)).
+		Set("permissions", permissionNames(t.PermissionSet()))
 	if !t.Expires.IsZero() {
 		details.Set("expires", t.Expires)
 	}
@@ -160,6 +216,19 @@ func checkToken(m *queues.Manager, t Token) error {
 	}
 	if t.Role == RolePublisher && len(t.Queues) == 0 {
 		return fmt.Errorf("a publisher token needs at least one --queue")
+	}
+	if len(t.Permissions) > 0 {
+		switch t.Role {
+		case RoleAdmin:
+			return fmt.Errorf("--permission: an admin token holds every permission already")
+		case RoleMetrics:
+			return fmt.Errorf("--permission: a metrics token may only read /metrics; use a reader or publisher token with the permissions it needs")
+		}
+	}
+	for _, p := range t.Permissions {
+		if _, err := vql.ParsePermission(string(p)); err != nil {
+			return fmt.Errorf("--permission: %v", err)
+		}
 	}
 	for _, q := range t.Queues {
 		if _, err := m.CheckSend(t.Org, q, queues.Sender{Principal: t.Name}); err != nil {
@@ -340,6 +409,15 @@ func writeLastUsed(kv artifacts.Storage, key string, at time.Time) error {
 		return err
 	}
 	return kv.Put(key, data)
+}
+
+// permissionNames lists permissions for an audit row or a listing.
+func permissionNames(perms []vql.Permission) []any {
+	out := make([]any, len(perms))
+	for i, p := range perms {
+		out[i] = string(p)
+	}
+	return out
 }
 
 func toAny(s []string) []any {

@@ -69,6 +69,13 @@ func (e *trustEnv) query(who, body string) (rows, logs []string) {
 	if status != 200 {
 		e.t.Fatalf("%s: %s: %d %s", who, body, status, text)
 	}
+	return e.rowsAndLogs(text)
+}
+
+// rowsAndLogs splits a query's NDJSON stream into its rows and its log
+// messages.
+func (e *trustEnv) rowsAndLogs(text string) (rows, logs []string) {
+	e.t.Helper()
 	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		var m struct {
 			Type    string

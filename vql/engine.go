@@ -175,7 +175,7 @@ type SessionOptions struct {
 // NewSession starts a session with its own scope.
 func (e *Engine) NewSession(opts SessionOptions) *Session {
 	rt := &runtime{engine: e, onLog: opts.OnLog, identity: opts.Identity, onDenied: opts.OnDenied,
-		maxMemory: opts.MaxQueryMemory}
+		maxMemory: opts.MaxQueryMemory, state: &sessionState{}}
 	if rt.maxMemory == 0 {
 		rt.maxMemory = DefaultMaxQueryMemory
 	}

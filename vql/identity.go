@@ -1,8 +1,11 @@
 package vql
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/vqlq/vqlq/internal/suggest"
 )
 
 // Permission names a right a plugin or function needs, in Velociraptor's
@@ -75,7 +78,43 @@ var AllPermissions = []Permission{
 	PermNetwork,
 }
 
-// Identity is who a session acts for. It is fixed when the session is
+// ParsePermission reads a permission's name, in any case: an unknown name
+// is an error naming it, with the closest known name when one is near.
+func ParsePermission(name string) (Permission, error) {
+	n := strings.ToUpper(strings.TrimSpace(name))
+	if slices.Contains(AllPermissions, Permission(n)) {
+		return Permission(n), nil
+	}
+	known := make([]string, len(AllPermissions))
+	for i, p := range AllPermissions {
+		known[i] = string(p)
+	}
+	if n == "" {
+		return "", fmt.Errorf("empty permission name: the permissions are %s", strings.Join(known, ", "))
+	}
+	return "", fmt.Errorf("unknown permission %q%s", name, suggest.DidYouMean(n, known))
+}
+
+// ParsePermissions reads a list of permission names, each item of which
+// may itself be a comma-separated list (--permission A,B --permission C).
+// Duplicates are dropped; the first unknown name is the error.
+func ParsePermissions(items []string) ([]Permission, error) {
+	var out []Permission
+	for _, item := range items {
+		for name := range strings.SplitSeq(item, ",") {
+			p, err := ParsePermission(name)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Identity is who the session acts for. It is fixed when the session is
 // opened — from the command line, or from the token of an API request —
 // and plugins read it through the scope (Scope.Org, Scope.Identity). No
 // variable a query sets can change it: that is what makes a token's reach
@@ -97,11 +136,42 @@ type Identity struct {
 	AllOrgs bool
 	// Granted are the permissions held when All is not set.
 	Granted []Permission
+	// Denied are never held, whatever All, Granted or an artifact's
+	// implied_permissions say: `--deny` narrows the local command line,
+	// which otherwise holds everything.
+	Denied []Permission
 }
 
 // Has reports whether the identity holds a permission.
 func (id Identity) Has(p Permission) bool {
-	return id.All || slices.Contains(id.Granted, p)
+	return !slices.Contains(id.Denied, p) && (id.All || slices.Contains(id.Granted, p))
+}
+
+// Permissions lists what the identity holds, in AllPermissions' order.
+func (id Identity) Permissions() []Permission {
+	var out []Permission
+	for _, p := range AllPermissions {
+		if id.Has(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// granting is the identity with extra permissions: an artifact's
+// implied_permissions while its sources run. Denied ones stay denied.
+func (id Identity) granting(extra []Permission) Identity {
+	if id.All || len(extra) == 0 {
+		return id
+	}
+	granted := slices.Clone(id.Granted)
+	for _, p := range extra {
+		if !slices.Contains(granted, p) {
+			granted = append(granted, p)
+		}
+	}
+	id.Granted = granted
+	return id
 }
 
 // missing returns the first of perms the identity lacks.
@@ -142,11 +212,12 @@ type Denial struct {
 // lacks: the refusal is logged, reported to OnDenied (the server audits
 // it) and the call does not run.
 func (s *Scope) checkPermissions(name string, info *Info) bool {
-	p, lacking := s.rt.identity.missing(info.Permissions)
+	id := s.Identity()
+	p, lacking := id.missing(info.Permissions)
 	if !lacking {
 		return true
 	}
-	s.Errorf("%s: permission denied: %s lacks %s", name, s.rt.identity.describe(), p)
+	s.Errorf("%s: permission denied: %s lacks %s", name, id.describe(), p)
 	if s.rt.onDenied != nil {
 		s.rt.onDenied(Denial{Call: name, Permission: p, Query: s.query})
 	}
@@ -169,8 +240,39 @@ func (s *Session) Identity() Identity { return s.root.rt.identity }
 // decision, never a query's; call it only between statements.
 func (s *Session) SetIdentity(id Identity) { s.root.rt.identity = id }
 
-// Identity is who the session acts for.
-func (s *Scope) Identity() Identity { return s.rt.identity }
+// WithIdentity returns a child scope that acts for id: what it calls is
+// checked against id's permissions and runs in id's org, while the caller
+// keeps its own. It is for the host's code — an artifact's implied
+// permissions, query(org_id=) once SERVER_ADMIN was checked — never for
+// anything a query's values decide unchecked.
+func (s *Scope) WithIdentity(id Identity) *Scope {
+	rt := *s.rt
+	rt.identity = id
+	c := s.Child()
+	c.rt = &rt
+	return c
+}
+
+// Identity is who the session acts for, with the permissions the
+// artifacts whose sources run in this scope imply (Granting).
+func (s *Scope) Identity() Identity {
+	if s.granted == nil {
+		return s.rt.identity
+	}
+	return s.rt.identity.granting(s.granted)
+}
+
+// Granting returns a child scope in which the session also holds perms:
+// an artifact's implied_permissions, for its own sources. The caller's
+// scope, and so everything after the artifact, keeps the session's
+// identity as it was; a permission the session was denied stays denied.
+func (s *Scope) Granting(perms []Permission) *Scope {
+	c := s.Child()
+	if len(perms) > 0 {
+		c.granted = append(slices.Clone(s.granted), perms...)
+	}
+	return c
+}
 
 // Org is the org the session runs in ("" when the host set none).
 func (s *Scope) Org() string { return s.rt.identity.Org }

@@ -25,7 +25,7 @@ type runtime struct {
 	// zero or less is none.
 	maxMemory int64
 	// state is what plugins and functions keep for the session (state.go).
-	state sessionState
+	state *sessionState
 }
 
 // Scope is a chain of layers in which names are looked up, innermost
@@ -55,11 +55,14 @@ type Scope struct {
 	// quiet suppresses "Symbol not found" while evaluating WHERE, where
 	// testing for an absent column is normal.
 	quiet bool
+	// granted are permissions held in this scope beyond the session's
+	// (Granting): the implied_permissions of the artifacts running here.
+	granted []Permission
 }
 
 // Child returns a new, empty layer on top of s.
 func (s *Scope) Child() *Scope {
-	return &Scope{parent: s, rt: s.rt, agg: s.agg, depth: s.depth, quiet: s.quiet, query: s.query, stmt: s.stmt}
+	return &Scope{parent: s, rt: s.rt, agg: s.agg, depth: s.depth, quiet: s.quiet, query: s.query, stmt: s.stmt, granted: s.granted}
 }
 
 // WithRow returns a child layer whose names are the members of row. Plugins

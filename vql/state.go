@@ -16,7 +16,7 @@ type sessionState struct {
 // owner ("cache:" + name, …). mk runs under a lock: it must not call
 // SessionState.
 func (s *Scope) SessionState(key string, mk func() any) any {
-	st := &s.rt.state
+	st := s.rt.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if v, ok := st.values[key]; ok {

@@ -32,6 +32,7 @@ func parseFlags(name string, args []string, stdout, stderr io.Writer) (*options,
 	o := &options{}
 	fs.StringVar(&o.format, "format", "", "output format: json, jsonl, csv or table")
 	o.store.Register(fs)
+	o.store.RegisterDeny(fs)
 	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
 		return nil, nil, code, false
 	}

@@ -32,6 +32,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var flags runner.StoreFlags
 	flags.Register(fs)
+	flags.RegisterDeny(fs)
 	listen := fs.String("listen", "127.0.0.1:8889", "address of the HTTP API")
 	maxRow := fs.Int("max-row-bytes", server.DefaultMaxRowBytes, "largest event (one row) accepted from the API, in bytes")
 	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest request body accepted from the API, in bytes: reading stops there with a 413")
@@ -69,6 +70,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		Engine:      b.Engine(),
 		// The server's default is the command's: vql.DefaultMaxQueryMemory.
 		MaxQueryMemory: flags.QueryMemory.Budget(),
+		Deny:           flags.Deny,
 	})
 	mon, err := startMonitoring(b, m, kv, monitor)
 	if err != nil {

@@ -17,15 +17,20 @@ import (
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/runner"
 	"github.com/vqlq/vqlq/server"
+	"github.com/vqlq/vqlq/vql"
 )
 
-const tokenUsage = `usage: vqlq token create --name NAME --role reader|publisher|admin|metrics [--queue Q …] [--expires DURATION] [--org ID]
+const tokenUsage = `usage: vqlq token create --name NAME --role reader|publisher|admin|metrics [--permission P,…] [--queue Q …] [--expires DURATION] [--org ID]
        vqlq token list [--org ID] [--format table|json|jsonl|csv]
        vqlq token revoke NAME [--org ID]
 
 A token's name is unique in its org: letters, digits, '_', '-' and '.', at
 most 64 characters, and none of the names the server uses itself:
 %s.
+A role is a preset of permissions, in Velociraptor's names: reader
+%s; publisher %s; admin every
+permission; metrics none (it reads /metrics alone). --permission adds
+more to a reader or publisher (%s).
 --expires is a Go duration (720h); without it the token never expires. A
 revoked or expired token is refused at once and its open watches and
 queries end. To rotate a token: create a new one (another name), switch
@@ -34,7 +39,15 @@ server when one owns the data folder, else to the store.
 `
 
 func tokenUsageText() string {
-	return fmt.Sprintf(tokenUsage, strings.Join(server.ReservedNames, ", "))
+	names := func(perms []vql.Permission) string {
+		out := make([]string, len(perms))
+		for i, p := range perms {
+			out[i] = string(p)
+		}
+		return strings.Join(out, ", ")
+	}
+	return fmt.Sprintf(tokenUsage, strings.Join(server.ReservedNames, ", "),
+		names(server.Presets[server.RoleReader]), names(server.Presets[server.RolePublisher]), names(vql.AllPermissions))
 }
 
 // cmdToken manages API tokens: create, list, revoke.
@@ -83,10 +96,16 @@ func cmdTokenCreate(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "the token's name, unique in its org (it appears as _Source and in audit logs)")
 	role := fs.String("role", "", "reader, publisher, admin or metrics")
 	expires := fs.Duration("expires", 0, "how long the token works (a Go duration such as 720h; default: no expiry)")
-	var queues multiFlag
+	var queues, permissions multiFlag
 	fs.Var(&queues, "queue", "a queue a publisher may send to (repeatable)")
+	fs.Var(&permissions, "permission", "permissions to add to the role's preset, comma-separated (repeatable): NETWORK,EXECVE,…")
 	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
 		return code
+	}
+	perms, err := vql.ParsePermissions(permissions)
+	if err != nil {
+		fmt.Fprintf(stderr, "vqlq token: --permission: %v\n", err)
+		return exitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "vqlq token create: unexpected argument %q (the name is --name NAME)\n", fs.Arg(0))
@@ -100,12 +119,13 @@ func cmdTokenCreate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vqlq token: --expires must be positive, not %v\n", *expires)
 		return exitUsage
 	}
-	t := server.Token{Name: *name, Role: *role, Org: flags.Org, Queues: queues}
+	t := server.Token{Name: *name, Role: *role, Org: flags.Org, Queues: queues, Permissions: perms}
 	if *expires > 0 {
 		t.Expires = time.Now().Add(*expires).UTC()
 	}
 	if r, ok := runner.Attach(flags.DataDir, flags.Org); ok {
-		secret, err := r.CreateToken(context.Background(), t.Name, t.Role, t.Queues, t.Expires)
+		secret, err := r.CreateToken(context.Background(), runner.TokenSpec{Name: t.Name, Role: t.Role, Queues: t.Queues,
+			Permissions: []string(permissions), Expires: t.Expires})
 		if err != nil {
 			fmt.Fprintf(stderr, "vqlq token: %v\n", err)
 			return exitUsage
@@ -202,8 +222,13 @@ func tokenRow(i server.TokenInfo, forPeople bool) *ordereddict.Dict {
 		return nil
 	}
 	var queues any = toAny(i.Queues)
+	var perms any = toAny(i.Permissions)
 	if forPeople {
 		queues = strings.Join(i.Queues, ", ")
+		perms = strings.Join(i.Permissions, ", ")
+		if i.Role == server.RoleAdmin {
+			perms = "every permission"
+		}
 	}
 	status := "active"
 	if i.Expired {
@@ -211,7 +236,7 @@ func tokenRow(i server.TokenInfo, forPeople bool) *ordereddict.Dict {
 	}
 	created := i.Created
 	return ordereddict.NewDict().Set("name", i.Name).Set("role", i.Role).Set("org", i.Org).
-		Set("queues", queues).Set("created", at(&created)).Set("last_used", at(i.LastUsed)).
+		Set("queues", queues).Set("permissions", perms).Set("created", at(&created)).Set("last_used", at(i.LastUsed)).
 		Set("expires", at(i.Expires)).Set("status", status)
 }
 

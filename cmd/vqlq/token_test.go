@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vqlq/vqlq/vql"
 )
 
 // openLines starts a long-running request with a token; its lines arrive
@@ -266,4 +268,67 @@ func TestTokenCommandsWithoutServer(t *testing.T) {
 			t.Errorf("%v: %+v", args, r)
 		}
 	}
+}
+
+// TestTokenCreatePermission: --permission adds to the role's preset,
+// through the server's socket and on the store alike; the listing shows
+// the set (the table says an admin holds every permission); a misspelt
+// name is refused with the closest one before anything is stored.
+func TestTokenCreatePermission(t *testing.T) {
+	p := startServe(t, map[string]string{"r.yaml": receiveDef})
+	offline := filepath.Join(t.TempDir(), "data")
+	for _, data := range []string{p.data, offline} {
+		create := func(args ...string) result {
+			return runVQLQ(t, "", append([]string{"token", "create", "--data-dir", data}, args...)...)
+		}
+		for _, args := range [][]string{
+			{"--name", "ops", "--role", "reader", "--permission", "network,MACHINE_STATE", "--permission", "EXECVE"},
+			{"--name", "boss", "--role", "admin"},
+		} {
+			if r := create(args...); r.code != 0 || !strings.HasPrefix(r.stdout, "vqlq_") {
+				t.Fatalf("%s: %v: %+v", data, args, r)
+			}
+		}
+		for _, tt := range []struct {
+			args []string
+			msg  string
+		}{
+			{[]string{"--name", "x", "--role", "reader", "--permission", "NETWRK"}, "vqlq token: --permission: unknown permission \"NETWRK\" (did you mean NETWORK?)\n"},
+			{[]string{"--name", "x", "--role", "admin", "--permission", "EXECVE"}, "vqlq token: --permission: an admin token holds every permission already\n"},
+		} {
+			if r := create(tt.args...); r.code != exitUsage || r.stderr != tt.msg {
+				t.Errorf("%s: %v: %+v, want %q", data, tt.args, r, tt.msg)
+			}
+		}
+		r := runVQLQ(t, "", "token", "list", "--data-dir", data, "--format", "jsonl")
+		var perms []string
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			var tk struct {
+				Name        string
+				Permissions []string
+			}
+			if err := json.Unmarshal([]byte(line), &tk); err != nil {
+				t.Fatalf("%s: %v: %s", data, err, line)
+			}
+			perms = append(perms, tk.Name+"="+strings.Join(tk.Permissions, ","))
+		}
+		want := "boss=" + strings.Join(permissionNames(vql.AllPermissions), ",") + " ops=READ_RESULTS,ANY_QUERY,NETWORK,MACHINE_STATE,EXECVE"
+		if got := strings.Join(perms, " "); got != want {
+			t.Errorf("%s: listed %s, want %s", data, got, want)
+		}
+		table := runVQLQ(t, "", "token", "list", "--data-dir", data, "--format", "table").stdout
+		for _, want := range []string{"| permissions ", "| every permission ", "| READ_RESULTS, ANY_QUERY, NETWORK, MACHINE_STATE, EXECVE "} {
+			if !strings.Contains(table, want) {
+				t.Errorf("%s: table lacks %q:\n%s", data, want, table)
+			}
+		}
+	}
+}
+
+func permissionNames(perms []vql.Permission) []string {
+	out := make([]string, len(perms))
+	for i, p := range perms {
+		out[i] = string(p)
+	}
+	return out
 }

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Opener) {
 		{"SeekTime", testSeekTime},
 		{"Cursors", testCursors},
 		{"Trim", testTrim},
+		{"DeleteRange", testDeleteRange},
 		{"Persistence", testPersistence},
 		{"Bounded", testBounded},
 		{"LargeEvents", testLargeEvents},

@@ -1,4 +1,4 @@
-package functions
+package accessors
 
 import (
 	"strconv"
@@ -41,7 +41,7 @@ func (p *OSPath) Add(other any) (any, bool) {
 		}
 	}
 	components := make([]string, 0, len(p.Components)+len(more))
-	return p.with(append(append(components, p.Components...), more...)), true
+	return p.WithComponents(append(append(components, p.Components...), more...)), true
 }
 
 // Slice is `p[lo:hi]`: the path of those components, bounds as a list's
@@ -52,7 +52,7 @@ func (p *OSPath) Slice(lo, hi any) (any, bool) {
 	for i, c := range part {
 		components[i] = c.(string)
 	}
-	return p.with(components), true
+	return p.WithComponents(components), true
 }
 
 // component is `p[i]` (the value layer reads an integer index of a keyed
