@@ -3,10 +3,8 @@ package host
 import (
 	"context"
 	"fmt"
-	"io"
 	"iter"
 	"math"
-	"os"
 	"sort"
 
 	"github.com/Velocidex/ordereddict"
@@ -18,8 +16,8 @@ import (
 
 // plistArgs are the arguments of plist() the function and the plugin.
 var plistArgs = []vql.ArgSpec{
-	{Name: "file", Type: vql.TypeString, Required: true, Doc: "The plist file (or, with accessor=\"data\", the plist itself)."},
-	{Name: "accessor", Type: vql.TypeString, Doc: "\"\", \"auto\" or \"file\" read the host's file; data, scope and pipe read the query's data."},
+	{Name: "file", Type: vql.TypeAny, Required: true, Doc: "The plist's path or pathspec (with accessor=\"data\", the plist itself)."},
+	{Name: "accessor", Type: vql.TypeString, Doc: "How to read it (default auto: the host's files, FILESYSTEM_READ)."},
 }
 
 // PlistFn parses an Apple property list — binary, XML or OpenStep, told
@@ -64,25 +62,9 @@ var PlistPlugin = vql.PluginFunc{
 }
 
 func readPlist(ctx context.Context, scope *vql.Scope, args *vql.Args) (any, bool) {
-	var data []byte
-	switch acc := args.String("accessor", ""); acc {
-	case "", "auto", "file":
-		file := args.String("file", "")
-		if args.Failed() {
-			return nil, false
-		}
-		b, err := readBounded(file, accessors.MaxParseBytes)
-		if err != nil {
-			scope.Errorf("plist: %v", err)
-			return nil, false
-		}
-		data = b
-	default:
-		b, ok := accessors.ReadArg(ctx, scope, args, "plist", "file")
-		if !ok {
-			return nil, false
-		}
-		data = b
+	data, ok := accessors.ReadArg(ctx, scope, args, "plist", "file")
+	if !ok {
+		return nil, false
 	}
 	var v any
 	if _, err := plist.Unmarshal(data, &v); err != nil {
@@ -95,28 +77,11 @@ func readPlist(ctx context.Context, scope *vql.Scope, args *vql.Args) (any, bool
 // describeFile names the file argument in a message, short when it is
 // the data itself.
 func describeFile(args *vql.Args) string {
-	name := fmt.Sprint(args.Value("file"))
+	name := accessors.PathString(args.Value("file"))
 	if len(name) > 60 {
 		name = name[:60] + "…"
 	}
 	return fmt.Sprintf("%q", name)
-}
-
-// readBounded reads a host file of at most limit bytes.
-func readBounded(file string, limit int64) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", file, limit)
-	}
-	return b, nil
 }
 
 // plistValue turns what the decoder made into VQL values.

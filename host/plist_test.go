@@ -75,6 +75,8 @@ SELECT plist(file=P.Identity, accessor="data").GeneratedUID AS UID FROM scope()`
 			`[{"Names":["Downloads","Desktop"]}]`, ""},
 		{"plugin: a list is a row per item", `SELECT * FROM plist(file="` + listFile + `")`,
 			`[{"app":"Safari"},{"app":"Mail"},{"_value":"odd"}]`, ""},
+		{"a glob's OSPath, as artifacts pass it", `SELECT * FROM foreach(row={SELECT OSPath FROM glob(globs="` + dir + `/agent.plist")}, query={SELECT Label, RunAtLoad FROM plist(file=OSPath)})`,
+			`[{"Label":"com.example.agent","RunAtLoad":true}]`, ""},
 		{"not a plist", `SELECT plist(file="` + badFile + `") AS P FROM scope()`, `[{"P":null}]`, `plist: "` + badFile + `" is not a property list`},
 		{"no such file", `SELECT plist(file="` + filepath.Join(dir, "none") + `") AS P FROM scope()`, `[{"P":null}]`, "no such file or directory"},
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -14,6 +15,7 @@ import (
 	"github.com/Velocidex/ordereddict"
 	"modernc.org/sqlite"
 
+	"github.com/vqlq/vqlq/accessors"
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -69,43 +71,90 @@ func readOnly(action sqlite.AuthorizerActionCode, arg1, arg2, _, _ string) sqlit
 var SQLite = vql.PluginFunc{
 	Meta: vql.Info{Name: "sqlite", Doc: "Runs query on the SQLite database file (read-only) and yields its rows.",
 		Args: []vql.ArgSpec{
-			{Name: "file", Type: vql.TypeString, Required: true, Doc: "The database file."},
-			{Name: "accessor", Type: vql.TypeString, Doc: "Only the host's files are read (\"\", \"auto\" or \"file\")."},
+			{Name: "file", Type: vql.TypeAny, Required: true, Doc: "The database's path or pathspec."},
+			{Name: "accessor", Type: vql.TypeString, Doc: "How to read it (default auto: the host's files, FILESYSTEM_READ; another accessor's file is copied to a temporary file first)."},
 			{Name: "query", Type: vql.TypeString, Required: true, Doc: "The SQL to run (reading only)."},
 			{Name: "args", Type: vql.TypeAny, Doc: "Values for the query's ? placeholders: a list, or one value; a dict names :placeholders."},
 		},
 		Permissions: perms(vql.PermFilesystemRead)},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		return func(yield func(vql.Row) bool) {
-			file, query := args.String("file", ""), args.String("query", "")
-			acc := args.String("accessor", "")
+			query, acc := args.String("query", ""), args.String("accessor", "")
 			params := sqlArgs(args.Value("args"))
-			if args.Failed() || !hostAccessor(scope, "sqlite", acc) {
+			file := args.Value("file")
+			if args.Failed() {
 				return
 			}
-			if err := checkSQLite(file); err != nil {
+			path, ok := accessors.PathValue(scope, "sqlite", "file", file)
+			if !ok {
+				return
+			}
+			local, done, err := localFile(ctx, scope, acc, path)
+			if err != nil {
+				if !errors.Is(err, accessors.ErrDenied) {
+					scope.Errorf("sqlite: %v", err)
+				}
+				return
+			}
+			defer done()
+			name := accessors.PathString(path)
+			if err := checkSQLite(local, name); err != nil {
 				scope.Errorf("sqlite: %v", err)
 				return
 			}
-			if err := sqliteRows(ctx, file, query, params, yield); err != nil {
-				scope.Errorf("sqlite: %s: %v", file, err)
+			if err := sqliteRows(ctx, local, query, params, yield); err != nil {
+				scope.Errorf("sqlite: %s: %v", name, err)
 			}
 		}
 	},
 }
 
-// hostAccessor refuses an accessor other than the host's file system.
-func hostAccessor(scope *vql.Scope, call, acc string) bool {
-	switch acc {
-	case "", "auto", "file":
-		return true
+// localFile is a host file holding the database path names: the file
+// itself for a host accessor (file, auto), else a temporary copy of what
+// the accessor reads (a database in a zip, say, up to 64 MiB), removed by
+// done.
+func localFile(ctx context.Context, scope *vql.Scope, acc string, path any) (string, func(), error) {
+	a, err := accessors.Get(scope, "sqlite", acc)
+	if err != nil {
+		return "", nil, err
 	}
-	scope.Errorf("%s: accessor %q: only the host's files can be read (accessor \"file\")", call, acc)
-	return false
+	if (a.Name == "file" || a.Name == "auto") && !delegated(path) {
+		return accessors.HostPath(path), func() {}, nil
+	}
+	r, err := a.Open(ctx, scope, path)
+	if err != nil {
+		return "", nil, err
+	}
+	defer r.Close()
+	tmp, err := os.CreateTemp("", "vqlq-sqlite-*.db")
+	if err != nil {
+		return "", nil, err
+	}
+	done := func() { os.Remove(tmp.Name()) }
+	n, err := io.Copy(tmp, io.LimitReader(accessors.Reader(ctx, r), accessors.MaxParseBytes+1))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n > accessors.MaxParseBytes {
+		err = fmt.Errorf("%s: %w: more than %d bytes", accessors.PathString(path), accessors.ErrTooLarge, accessors.MaxParseBytes)
+	}
+	if err != nil {
+		done()
+		return "", nil, err
+	}
+	return tmp.Name(), done, nil
 }
 
-// checkSQLite says why file is not an SQLite database it can read.
-func checkSQLite(file string) error {
+// delegated reports a pathspec that auto reads through another accessor
+// (pathspec(DelegateAccessor="zip", …)).
+func delegated(path any) bool {
+	p, ok := path.(*accessors.OSPath)
+	return ok && p.DelegatePath != "" && p.DelegateAccessor != "" && p.DelegateAccessor != "file" && p.DelegateAccessor != "auto"
+}
+
+// checkSQLite says why file (named name in messages) is not an SQLite
+// database it can read.
+func checkSQLite(file, name string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -117,7 +166,7 @@ func checkSQLite(file string) error {
 		return err
 	}
 	if !bytes.Equal(head[:n], sqliteHeader) {
-		return fmt.Errorf("%s is not an SQLite database (it does not begin with %q)", file, sqliteHeader[:15])
+		return fmt.Errorf("%s is not an SQLite database (it does not begin with %q)", name, sqliteHeader[:15])
 	}
 	return nil
 }

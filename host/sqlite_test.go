@@ -1,6 +1,7 @@
 package host_test
 
 import (
+	"archive/zip"
 	"database/sql"
 	"os"
 	"path/filepath"
@@ -32,6 +33,8 @@ func TestSQLite(t *testing.T) {
 	empty := filepath.Join(dir, "empty.db")
 	os.WriteFile(text, []byte("just some text, long enough to have a header\n"), 0o644)
 	os.WriteFile(empty, nil, 0o644)
+	zipped := filepath.Join(dir, "profile.zip")
+	zipFile(t, zipped, "inner/history.db", dbPath)
 	q := func(query string) string { return `SELECT * FROM sqlite(file="` + dbPath + `", query="` + query + `")` }
 	vqltest.RunWith(t, all, []vqltest.Case{
 		{"every type", q("SELECT * FROM urls ORDER BY id"),
@@ -53,9 +56,39 @@ func TestSQLite(t *testing.T) {
 		{"not a database", `SELECT * FROM sqlite(file="` + text + `", query="SELECT 1")`, `[]`, text + ` is not an SQLite database (it does not begin with "SQLite format 3")`},
 		{"an empty file", `SELECT * FROM sqlite(file="` + empty + `", query="SELECT 1")`, `[]`, empty + ` is not an SQLite database`},
 		{"no such file", `SELECT * FROM sqlite(file="` + filepath.Join(dir, "none.db") + `", query="SELECT 1")`, `[]`, "no such file or directory"},
-		{"another accessor", `SELECT * FROM sqlite(file="x", accessor="data", query="SELECT 1")`, `[]`, `sqlite: accessor "data": only the host's files can be read`},
+		{"data that is no database", `SELECT * FROM sqlite(file="x", accessor="data", query="SELECT 1")`, `[]`, `sqlite: x is not an SQLite database`},
+		{"a glob's OSPath, as artifacts pass it", `SELECT * FROM foreach(row={SELECT OSPath FROM glob(globs="` + dir + `/*.db")}, query={SELECT OSPath.Basename AS DB, count FROM sqlite(file=OSPath, query="SELECT count(*) AS count FROM urls")}) WHERE count`,
+			`[{"DB":"history.db","count":3}]`, "empty.db is not an SQLite database"},
+		{"a database in a zip", `SELECT id FROM sqlite(file=pathspec(DelegatePath="` + zipped + `", Path="inner/history.db"), accessor="zip", query="SELECT id FROM urls WHERE visits = 7")`,
+			`[{"id":3}]`, ""},
+		{"an unknown accessor", `SELECT * FROM sqlite(file="x", accessor="nosuch", query="SELECT 1")`, `[]`, `sqlite: unknown accessor "nosuch"`},
 	})
 	if _, err := os.Stat(filepath.Join(dir, "new.db")); err == nil {
 		t.Error("ATTACH created a file")
+	}
+}
+
+// zipFile writes a zip archive holding the file src as member.
+func zipFile(t *testing.T, archive, member, src string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, err := zw.Create(member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

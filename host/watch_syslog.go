@@ -9,6 +9,7 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
+	"github.com/vqlq/vqlq/accessors"
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -30,15 +31,15 @@ const maxLine = 1 << 20
 var WatchSyslog = vql.PluginFunc{
 	Meta: vql.Info{Name: "watch_syslog", Doc: "Follows log files like tail -F (across rotation and truncation) and yields each new line: Line.",
 		Args: []vql.ArgSpec{
-			{Name: "filename", Type: vql.TypeList, Required: true, Doc: "The file or files to follow."},
+			{Name: "filename", Type: vql.TypeAny, Required: true, Doc: "The file or files to follow (paths or pathspecs)."},
 			{Name: "accessor", Type: vql.TypeString, Doc: "Only the host's files are followed (\"\", \"auto\" or \"file\")."},
 		},
 		Permissions: perms(vql.PermFilesystemRead)},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		return func(yield func(vql.Row) bool) {
-			names := args.Strings("filename")
 			acc := args.String("accessor", "")
-			if args.Failed() || !hostAccessor(scope, "watch_syslog", acc) {
+			names, ok := hostPaths(scope, args.Value("filename"))
+			if args.Failed() || !ok || !hostAccessor(scope, "watch_syslog", acc) {
 				return
 			}
 			if len(names) == 0 {
@@ -67,6 +68,37 @@ var WatchSyslog = vql.PluginFunc{
 			}
 		}
 	},
+}
+
+// hostAccessor refuses an accessor other than the host's file system.
+func hostAccessor(scope *vql.Scope, call, acc string) bool {
+	switch acc {
+	case "", "auto", "file":
+		return true
+	}
+	scope.Errorf("%s: accessor %q: only the host's files can be read (accessor \"file\")", call, acc)
+	return false
+}
+
+// hostPaths reads the filename argument: one path or pathspec, or a list
+// of them, as the host names them.
+func hostPaths(scope *vql.Scope, v any) ([]string, bool) {
+	list, isList := v.([]any)
+	if !isList {
+		list = []any{v}
+	}
+	var out []string
+	for _, item := range list {
+		if item == nil {
+			continue
+		}
+		p, ok := accessors.PathValue(scope, "watch_syslog", "filename", item)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, accessors.HostPath(p))
+	}
+	return out, true
 }
 
 // follower follows one path.

@@ -21,7 +21,8 @@ func TestWatchSyslog(t *testing.T) {
 	write(t, log, os.O_CREATE|os.O_WRONLY, "from before the query\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	lines, ended := start(t, ctx, `SELECT * FROM watch_syslog(filename="`+log+`")`)
+	// The path as a pathspec, in a list, as an artifact may pass it.
+	lines, ended := start(t, ctx, `SELECT * FROM watch_syslog(filename=[pathspec(parse="`+log+`")])`)
 	waitOpen(t, log)
 	expect := func(step string, want ...string) {
 		t.Helper()
