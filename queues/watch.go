@@ -210,12 +210,25 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 	// acks says whether this watcher moves its consumer's position.
 	acks := opts.Consumer != "" && !opts.ClientAck
 	barrier := ackBarrierOf(ctx)
+	// deferred, when set, is a forwarder that acknowledges for the watcher.
+	deferred := deferredOf(ctx)
 	return func(yield func(*ordereddict.Dict) bool) {
+		if acks && deferred != nil {
+			defer m.attachForwarder(org, queue, opts.Consumer, deferred.stats)()
+		}
 		// done is the position after the last event the query finished
-		// with; saved is the position stored.
+		// with; saved is the position stored (or handed to deferred).
 		done, saved := f.next, f.next
 		ack := func() bool {
 			if !acks || done == saved {
+				return true
+			}
+			if deferred != nil {
+				next := done
+				deferred.hold(consumerRecordKey(org, queue, opts.Consumer), func() error {
+					return m.ackConsumer(f.store, org, queue, opts.Consumer, next)
+				})
+				saved = done
 				return true
 			}
 			if barrier != nil && barrier() != nil {
@@ -242,12 +255,20 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			if opts.Consumer != "" {
 				row.Set(SeqColumn, int64(ev.Seq))
 			}
-			if !yield(row) {
+			if deferred != nil {
+				deferred.setOrigin(Origin{Queue: queue, Seq: ev.Seq}, true)
+			}
+			more := yield(row)
+			if deferred != nil {
+				deferred.setOrigin(Origin{}, false)
+			}
+			if !more {
 				// Stopped while holding ev. It was used only if the query
 				// stopped by itself (LIMIT: ctx is live) and its output has
-				// everything the query produced; without a barrier that
-				// cannot be known, and ev stays unread.
-				if barrier != nil && ctx.Err() == nil {
+				// everything the query produced (a barrier says so, or a
+				// forwarder commits only what it delivered); otherwise
+				// that cannot be known, and ev stays unread.
+				if (barrier != nil || deferred != nil) && ctx.Err() == nil {
 					done = next
 				}
 				return false
@@ -331,6 +352,7 @@ func (m *Manager) Source(ctx context.Context, org, queue string, start, end time
 	if err != nil {
 		return nil, err
 	}
+	deferred := deferredOf(ctx)
 	return func(yield func(*ordereddict.Dict) bool) {
 		for next <= last {
 			evs, err := m.disk.Read(ctx, key, next, readBatch)
@@ -342,7 +364,16 @@ func (m *Manager) Source(ctx context.Context, org, queue string, start, end time
 					return
 				}
 				next = ev.Seq + 1
-				if !yield(DecodeRow(ev.Data)) {
+				// A forwarder names documents after their event, as
+				// for a watcher: replaying stored events overwrites.
+				if deferred != nil {
+					deferred.setOrigin(Origin{Queue: queue, Seq: ev.Seq}, true)
+				}
+				more := yield(DecodeRow(ev.Data))
+				if deferred != nil {
+					deferred.setOrigin(Origin{}, false)
+				}
+				if !more {
 					return
 				}
 			}
