@@ -27,7 +27,7 @@ func elasticUpload(provider queues.Provider) vql.Plugin {
 		Args: withCommon(
 			vql.ArgSpec{Name: "query", Type: vql.TypeQuery, Required: true, Doc: "The rows to send."},
 			vql.ArgSpec{Name: "addresses", Type: vql.TypeList, Doc: "Elasticsearch nodes (default http://127.0.0.1:9200); the next is tried when one cannot be reached."},
-			vql.ArgSpec{Name: "index", Type: vql.TypeString, Doc: "The index; when empty, each row's _index column."},
+			vql.ArgSpec{Name: "index", Type: vql.TypeString, Doc: "The index of rows without an _index column (which wins); names are lower-cased."},
 			vql.ArgSpec{Name: "type", Type: vql.TypeString, Doc: "Accepted for Velociraptor's queries; Elasticsearch 8 and OpenSearch 2 have no mapping types, so it is not sent."},
 			vql.ArgSpec{Name: "action", Type: vql.TypeString, Doc: "index (default: a resent document replaces itself) or create (data streams; a resent document already there counts as indexed)."},
 			vql.ArgSpec{Name: "pipeline", Type: vql.TypeString, Doc: "The ingest pipeline to run documents through."},
@@ -136,15 +136,18 @@ func cloudAddress(id string) (string, error) {
 var elasticMeta = map[string]bool{"_index": true, "_id": true}
 
 func (e *elastic) prepare(d *document) error {
+	// A row's _index wins: Velociraptor's artifacts give index= and
+	// name an index per artifact in _index. Index names are lower case
+	// (Elasticsearch and OpenSearch take no other), as the artifacts'
+	// Artifact_<name> are not.
 	index := e.index
-	if index == "" {
-		if v, ok := d.row.Get("_index"); ok && v != nil {
-			index = fmt.Sprint(v)
-		}
+	if v, ok := d.row.Get("_index"); ok && v != nil && fmt.Sprint(v) != "" {
+		index = fmt.Sprint(v)
 	}
 	if index == "" {
 		return errors.New("no index: give index= or an _index column")
 	}
+	index = strings.ToLower(index)
 	meta := ordereddict.NewDict().Set("_index", index)
 	if d.id != "" {
 		meta.Set("_id", d.id)

@@ -396,8 +396,9 @@ func TestDeadLettersReplay(t *testing.T) {
 
 // TestElasticCreateAndRowIDs: with action=create a document resent after
 // a lost answer meets 409 and counts as indexed; an _id column names the
-// document and an _index column picks the index, neither is sent inside
-// it; one event that makes two rows gives two documents.
+// document and an _index column picks the index (over index=, lower
+// case), neither is sent inside it; one event that makes two rows gives
+// two documents.
 func TestElasticCreateAndRowIDs(t *testing.T) {
 	e := newEnv(t)
 	es := newESIndex()
@@ -405,9 +406,9 @@ func TestElasticCreateAndRowIDs(t *testing.T) {
 	srv := newSinkServer(t, es)
 	srv.up()
 	e.send(0, 2, nil)
-	rows, logs := e.query(`SELECT * FROM elastic_upload(action='create', addresses=['` + srv.url() + `'], ` + fast + `,
+	rows, logs := e.query(`SELECT * FROM elastic_upload(action='create', addresses=['` + srv.url() + `'], index='default', ` + fast + `,
 		query={SELECT * FROM chain(
-			a={SELECT 'mine-' + str(str=i) AS _id, 'by-id' AS _index, i FROM source(artifact='Server.Events.Receive')},
+			a={SELECT 'mine-' + str(str=i) AS _id, 'By-ID' AS _index, i FROM source(artifact='Server.Events.Receive')},
 			b={SELECT * FROM foreach(row={SELECT i FROM source(artifact='Server.Events.Receive')}, query={SELECT i, _value AS part, 'parts' AS _index FROM range(end=2)})},
 			c={SELECT 'mine-0' AS _id, 'by-id' AS _index, 'again' AS i FROM scope()})})`)
 	if strings.Join(rows, " ") != `{"Sink":"elastic_upload `+srv.url()+`","Documents":7,"Forwarded":7,"Retries":0,"DeadLetters":0}` {
@@ -422,6 +423,9 @@ func TestElasticCreateAndRowIDs(t *testing.T) {
 	want := []string{"Server.Events.Receive:1", "Server.Events.Receive:1:1", "Server.Events.Receive:2", "Server.Events.Receive:2:1"}
 	if got := es.ids("parts"); !reflect.DeepEqual(got, want) {
 		t.Errorf("parts: %v", got)
+	}
+	if n := es.count("default"); n != 0 {
+		t.Errorf("%d documents in the index of rows without _index", n)
 	}
 }
 
@@ -599,5 +603,34 @@ func TestForwarderPermissions(t *testing.T) {
 		if len(rows) != 0 || !strings.Contains(strings.Join(logs, "\n"), tc.want) {
 			t.Errorf("%s: rows %v logs %v, want %q", tc.text, rows, logs, tc.want)
 		}
+	}
+}
+
+// TestForwarderQueryThatEnds: a consumer query that ends by itself
+// (LIMIT) is forwarded to its last row, and the consumer is acknowledged
+// exactly that far: the next forwarder of the consumer goes on from
+// there.
+func TestForwarderQueryThatEnds(t *testing.T) {
+	e := newEnv(t)
+	es := newESIndex()
+	srv := newSinkServer(t, es)
+	srv.up()
+	e.send(0, 8, nil)
+	forward := `SELECT * FROM elastic_upload(addresses=['` + srv.url() + `'], index='events', chunk_size=3, ` + fast + `,
+		query={SELECT * FROM watch_monitoring(artifact='Server.Events.Receive', consumer='es', start_time=0) LIMIT 5})`
+	rows, logs := e.query(forward)
+	if len(rows) != 2 || es.count("events") != 5 {
+		t.Fatalf("rows %v logs %v, %d indexed", rows, logs, es.count("events"))
+	}
+	if got := e.position("es"); got != `{"position":5,"lag":3}` {
+		t.Errorf("position after the first run: %s", got)
+	}
+	// Three are left: this one waits for more, having sent them.
+	r := e.start(owner, forward)
+	waitFor(t, "the rest indexed", r, func() bool { return es.count("events") == 8 })
+	waitFor(t, "the rest acknowledged", r, func() bool { return e.position("es") == `{"position":8,"lag":0}` })
+	r.stop()
+	if got, want := es.ids("events"), ids(seqRange(8, nil)...); !reflect.DeepEqual(got, want) {
+		t.Errorf("ids:\n got %v\nwant %v", got, want)
 	}
 }
