@@ -212,7 +212,9 @@ func TestElasticIndexesEveryEventOnce(t *testing.T) {
 		itemFail func(doc map[string]any, attempt int) int
 		// wantRetries: the forwarder must have repeated a send.
 		wantRetries bool
+		maxDocs     int
 	}{
+		{name: "413 for a batch: sent one by one", maxDocs: 1},
 		{name: "refused until it starts", late: true, wantRetries: true},
 		{name: "429 and 503 for whole requests", fail: func(n int) string {
 			return map[int]string{1: "refuse-429", 2: "refuse-503", 4: "refuse-429"}[n]
@@ -240,6 +242,7 @@ func TestElasticIndexesEveryEventOnce(t *testing.T) {
 			e := newEnv(t)
 			es := newESIndex()
 			es.fail = tc.fail
+			es.maxDocs = tc.maxDocs
 			userItemFail := tc.itemFail
 			es.itemFail = func(doc map[string]any, attempt int) int {
 				if doc["bad"] != nil {
@@ -299,6 +302,35 @@ func TestElasticIndexesEveryEventOnce(t *testing.T) {
 				t.Errorf("errors logged: %v", logs)
 			}
 		})
+	}
+}
+
+// TestElasticMaxRetries: with max_retries, a document the sink keeps
+// failing is given up to the dead-letter queue, saying why, and the
+// others go on.
+func TestElasticMaxRetries(t *testing.T) {
+	e := newEnv(t)
+	es := newESIndex()
+	es.itemFail = func(doc map[string]any, _ int) int {
+		if doc["i"] == float64(2) {
+			return 503
+		}
+		return 0
+	}
+	srv := newSinkServer(t, es)
+	srv.up()
+	e.send(0, 4, nil)
+	rows, logs := e.query(`SELECT * FROM elastic_upload(addresses=['` + srv.url() + `'], index='events', max_retries=2, ` + fast + `,
+		query={SELECT * FROM source(artifact='Server.Events.Receive')})`)
+	if strings.Join(rows, " ") != `{"Sink":"elastic_upload `+srv.url()+`","Documents":4,"Forwarded":3,"Retries":2,"DeadLetters":1}` {
+		t.Fatalf("rows %v logs %v", rows, logs)
+	}
+	want := []string{`{"id":"Server.Events.Receive:3","queue":"Server.Events.Receive","seq":3,"status":0,"reason":"gave up after 3 attempts: status 503: es_rejected_execution_exception: rejected execution of coordinating operation","i":2}`}
+	if got := e.deadLetters(); !reflect.DeepEqual(got, want) {
+		t.Errorf("dead letters:\n got %v\nwant %v", got, want)
+	}
+	if got := es.ids("events"); !reflect.DeepEqual(got, ids(0, 1, 3)) {
+		t.Errorf("indexed %v", got)
 	}
 }
 

@@ -104,6 +104,8 @@ type esIndex struct {
 	// status of a per-item error; attempt counts the sends of its id.
 	itemFail func(doc map[string]any, attempt int) int
 	attempts map[string]int
+	// maxDocs, when set, refuses a request of more documents with 413.
+	maxDocs int
 }
 
 func newESIndex() *esIndex {
@@ -140,7 +142,13 @@ func (es *esIndex) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"Content-Type must be application/x-ndjson, not `+ct+`"}`, http.StatusNotAcceptable)
 		return
 	}
-	sc := bufio.NewScanner(r.Body)
+	body, _ := io.ReadAll(r.Body)
+	if es.maxDocs > 0 && bytes.Count(body, []byte("\n"))/2 > es.maxDocs {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		io.WriteString(w, `{"error":{"type":"content_too_long_exception","reason":"request too large"},"status":413}`)
+		return
+	}
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	var items []string
 	failed := false
