@@ -3,8 +3,6 @@ package forward_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -13,56 +11,23 @@ import (
 	"time"
 
 	"github.com/vqlq/vqlq"
+	"github.com/vqlq/vqlq/internal/queuetest"
 	"github.com/vqlq/vqlq/output"
-	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
 )
 
 const receive = "name: Server.Events.Receive\ntype: SERVER_EVENT\n"
 
-// env is a queue manager on a real badger store in a temporary folder.
+// env is a throw-away data folder with the queue Server.Events.Receive.
 type env struct {
-	t    *testing.T
-	dir  string
-	defs string
-	m    *queues.Manager
+	*queuetest.Instance
+	t *testing.T
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), defs: t.TempDir()}
-	if err := os.WriteFile(filepath.Join(e.defs, "r.yaml"), []byte(receive), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e.open()
-	t.Cleanup(e.close)
-	return e
-}
-
-func (e *env) open() {
-	disk, err := queues.OpenBadger(e.dir, queues.SyncFlush)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	m, err := queues.New(queues.Options{Disk: disk, Definitions: e.defs})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.m = m
-}
-
-func (e *env) close() {
-	if e.m != nil {
-		e.m.Close()
-		e.m = nil
-	}
-}
-
-// restart closes the store and opens it again, as a new process would.
-func (e *env) restart() {
-	e.close()
-	e.open()
+	return &env{Instance: queuetest.New(t, map[string]string{"r.yaml": receive}), t: t}
 }
 
 // owner is the data folder's owner in root, as the command line runs.
@@ -85,7 +50,7 @@ func (e *env) start(id vql.Identity, text string) *run {
 		e.t.Fatal(err)
 	}
 	r := &run{done: make(chan struct{})}
-	s := vqlq.NewQueueEngine(func() (*queues.Manager, error) { return e.m, nil }).NewSession(vql.SessionOptions{Identity: id, OnLog: func(m vql.Message) {
+	s := vqlq.NewQueueEngine(e.Provider()).NewSession(vql.SessionOptions{Identity: id, OnLog: func(m vql.Message) {
 		r.mu.Lock()
 		r.logs = append(r.logs, m.String())
 		r.mu.Unlock()
@@ -371,7 +336,7 @@ func TestElasticStoppedMidwayLosesNothing(t *testing.T) {
 	if got := e.position("es"); got != `{"position":12,"lag":13}` {
 		t.Errorf("position after the stop: %s", got)
 	}
-	e.restart()
+	e.Restart()
 	mu.Lock()
 	refuse = false
 	mu.Unlock()
