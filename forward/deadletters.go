@@ -31,11 +31,11 @@ type: SERVER_EVENT
 
 // ensureDeadLetters makes sure a forwarder can store its dead letters in
 // queue before it reads a row: the default queue is defined in the org
-// when it is missing; any other must exist and take sends from the
-// caller.
+// when it is missing (in the caller's name, as the audit log records
+// it); any other must exist and take sends from the caller.
 func ensureDeadLetters(ctx context.Context, m *queues.Manager, org, queue string, from queues.Sender) error {
 	if _, ok := m.Repository().Get(org, queue); !ok && queue == DeadLetters {
-		if _, err := m.SetArtifact(ctx, org, deadLettersDefinition, queues.ServerSender.Principal); err != nil {
+		if _, err := m.SetArtifact(ctx, org, deadLettersDefinition, from.Principal); err != nil {
 			return fmt.Errorf("defining %s: %w", queue, err)
 		}
 	}
