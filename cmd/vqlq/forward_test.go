@@ -162,3 +162,69 @@ func TestForwarderLosesNothingUnderKill(t *testing.T) {
 	}
 	t.Logf("%d events, %d kills: %d index operations for %d documents (%d resent after a kill)", events, kills, index.writes, len(index.docs), index.writes-len(index.docs))
 }
+
+// TestServeMonitoringForwardsToElastic: elastic_upload() as the source of
+// a monitoring artifact, the way a server forwards for good: it indexes
+// every event of its consumer, consumers() shows it at work, and after a
+// restart of the server (SIGTERM, then serve again: the monitoring table
+// is in the data folder) it goes on from where it was, each event
+// indexed once.
+func TestServeMonitoringForwardsToElastic(t *testing.T) {
+	index := &bulkIndex{docs: map[string]float64{}}
+	srv := httptest.NewServer(index)
+	defer srv.Close()
+	forward := `name: Custom.Forward.Elastic
+type: SERVER_EVENT
+parameters:
+  - name: ElasticAddresses
+    default: ` + srv.URL + `
+sources:
+  - query: |
+      SELECT * FROM elastic_upload(addresses=split(string=ElasticAddresses, sep=','), index='events', wait_time=0.05,
+        query={SELECT * FROM watch_monitoring(artifact='Server.Events.Receive', consumer='to-elastic', start_time=0)})
+`
+	p := startServe(t, map[string]string{"r.yaml": receiveDef, "f.yaml": forward}, "--monitor", "Custom.Forward.Elastic")
+	send := func(p *serveProc, from, n int) {
+		r := runVQLQ(t, "", "query", "--data-dir", p.data, fmt.Sprintf(`SELECT send_event(artifact='Server.Events.Receive', row=dict(i=_value)) FROM range(start=%d, end=%d)`, from, from+n))
+		if r.code != 0 {
+			t.Fatalf("send: %+v", r)
+		}
+	}
+	// waitFor polls; the bound only keeps a broken forwarder from hanging
+	// the test.
+	waitFor := func(what string, cond func() bool) {
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s (%d indexed)", what, index.count())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	consumer := func(p *serveProc) string {
+		r := runVQLQ(t, "", "query", "--data-dir", p.data, "--format", "jsonl", `SELECT position, lag, forwarder, forwarded, dead_letters FROM consumers() WHERE name = 'to-elastic'`)
+		return strings.TrimSpace(r.stdout)
+	}
+	send(p, 0, 30)
+	waitFor("30 indexed", func() bool { return index.count() == 30 })
+	want := `{"position":30,"lag":0,"forwarder":"elastic_upload ` + srv.URL + `","forwarded":30,"dead_letters":0}`
+	waitFor("the consumer at 30", func() bool { return consumer(p) == want })
+	p.stop(t)
+
+	q := relaunch(t, p)
+	send(q, 30, 10)
+	waitFor("40 indexed", func() bool { return index.count() == 40 })
+	want = `{"position":40,"lag":0,"forwarder":"elastic_upload ` + srv.URL + `","forwarded":10,"dead_letters":0}`
+	waitFor("the consumer at 40", func() bool { return consumer(q) == want })
+	q.stop(t)
+	index.mu.Lock()
+	defer index.mu.Unlock()
+	if index.writes != 40 {
+		t.Errorf("%d index operations for 40 events", index.writes)
+	}
+	for seq := 1; seq <= 40; seq++ {
+		if i, ok := index.docs["Server.Events.Receive:"+strconv.Itoa(seq)]; !ok || i != float64(seq-1) {
+			t.Errorf("event %d: indexed %v (%v)", seq, i, ok)
+		}
+	}
+}
