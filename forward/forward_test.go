@@ -13,6 +13,7 @@ import (
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/internal/queuetest"
 	"github.com/vqlq/vqlq/output"
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
 )
@@ -423,6 +424,70 @@ func TestElasticCreateAndRowIDs(t *testing.T) {
 	}
 	if n := es.count("default"); n != 0 {
 		t.Errorf("%d documents in the index of rows without _index", n)
+	}
+}
+
+// TestSideBySideQueriesAreNotMisnamed: when rows reach the forwarder
+// from another goroutine (chain(async=TRUE), foreach(workers=…)), which
+// event a row came from cannot be told as it passes: such rows go without
+// an id (the sink names them) rather than under another event's id,
+// which would overwrite that event.
+func TestSideBySideQueriesAreNotMisnamed(t *testing.T) {
+	cases := []struct{ name, query string }{
+		{"chain async", `SELECT * FROM chain(async=TRUE,
+			a={SELECT i, 'a' AS side FROM source(artifact='Server.Events.Receive')},
+			b={SELECT i, 'b' AS side FROM source(artifact='Server.Events.Receive')})`},
+		{"foreach workers", `SELECT * FROM foreach(workers=3, row={SELECT i FROM source(artifact='Server.Events.Receive')},
+			query={SELECT i, side FROM foreach(row=[dict(side='a'), dict(side='b')])})`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			es := newESIndex()
+			srv := newSinkServer(t, es)
+			srv.up()
+			e.send(0, 200, nil)
+			rows, logs := e.query(`SELECT * FROM elastic_upload(addresses=['` + srv.url() + `'], index='events', chunk_size=1000, ` + fast + `,
+				query={` + tc.query + `})`)
+			if len(rows) != 1 || !strings.Contains(rows[0], `"Documents":400,"Forwarded":400,`) {
+				t.Fatalf("rows %v logs %v", rows, logs)
+			}
+			if n := es.count("events"); n != 400 || es.noID != 400 {
+				t.Errorf("%d documents in the index, %d sent without id; want 400 and 400", n, es.noID)
+			}
+			seen := map[string]bool{}
+			for _, id := range es.ids("events") {
+				d := es.doc("events", id)
+				seen[fmt.Sprint(d["i"], d["side"])] = true
+			}
+			if len(seen) != 400 {
+				t.Errorf("%d distinct rows indexed, want 400", len(seen))
+			}
+		})
+	}
+}
+
+// TestDetachedConsumerIsRefused: a named consumer read behind a stage
+// that hands its rows on from another goroutine cannot be acknowledged
+// exactly by a forwarder (a row could still be on its way when its event
+// is acknowledged): the watch is refused, saying why, before the
+// consumer is created.
+func TestDetachedConsumerIsRefused(t *testing.T) {
+	e := newEnv(t)
+	es := newESIndex()
+	srv := newSinkServer(t, es)
+	srv.up()
+	e.send(0, 3, nil)
+	r := e.start(owner, `SELECT * FROM elastic_upload(addresses=['`+srv.url()+`'], index='events', `+fast+`,
+		query={SELECT * FROM chain(async=TRUE, a={SELECT * FROM watch_monitoring(artifact='Server.Events.Receive', consumer='es', start_time=0)})})`)
+	waitFor(t, "the refusal", r, func() bool { return strings.Contains(r.log(), "ERROR") })
+	_, logs := r.stop()
+	want := `watch_monitoring: consumer "es" of Server.Events.Receive: ` + queues.ErrDetachedConsumer.Error()
+	if !strings.Contains(strings.Join(logs, "\n"), want) {
+		t.Errorf("logs %v, want %q", logs, want)
+	}
+	if got := e.position("es"); got != "" || es.count("events") != 0 {
+		t.Errorf("consumer %q (want none created), %d indexed", got, es.count("events"))
 	}
 }
 

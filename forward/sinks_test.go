@@ -178,7 +178,9 @@ func (es *esIndex) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		es.mu.Lock()
 		if meta.ID == "" {
+			// As Elasticsearch does: a document sent without an id gets one.
 			es.noID++
+			meta.ID = fmt.Sprintf("auto-%d", es.noID)
 		}
 		es.attempts[meta.ID]++
 		status := 0

@@ -2,6 +2,7 @@ package queues
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -23,7 +24,9 @@ import (
 //
 // While a watcher hands an event out, Origin says which one, so that the
 // reader can name the documents made from it after the event's place in
-// its queue: a retry then overwrites instead of duplicating.
+// its queue: a retry then overwrites instead of duplicating. Only a
+// watcher whose rows reach the reader in its own goroutine says so (see
+// Detached).
 type Deferred struct {
 	stats *ForwardStats
 
@@ -31,7 +34,10 @@ type Deferred struct {
 	pending map[string]func() error // by consumer: store its latest position
 	order   []string                // consumers in the order they first held
 	origin  Origin
-	handing bool
+	// active counts the watchers handing an event out now; known says
+	// origin is the event of the only one.
+	active int
+	known  bool
 }
 
 // Origin is the event a row came from: its queue and its position there.
@@ -44,6 +50,38 @@ type Origin struct {
 // the debug page) while they are watched.
 func NewDeferred(stats *ForwardStats) *Deferred {
 	return &Deferred{stats: stats, pending: map[string]func() error{}}
+}
+
+// Detached marks ctx as that of a query whose rows reach their reader
+// from another goroutine, through a channel (chain(async=TRUE),
+// foreach(workers=…), fifo(), delay(), batch()): the reader may look at
+// a row after its watcher went on to the next event, so a watcher under
+// such a context does not say which event it hands out. Plugins that
+// run a query in a goroutine of their own give it this context.
+func Detached(ctx context.Context) context.Context {
+	return context.WithValue(ctx, detachedKey{}, true)
+}
+
+// ErrDetachedConsumer refuses a named consumer whose rows would reach a
+// forwarder through another goroutine: the forwarder could acknowledge
+// an event whose rows are still on their way, and a crash then would
+// lose them.
+var ErrDetachedConsumer = errors.New("a forwarder cannot acknowledge a consumer read behind chain(async=TRUE), foreach(workers=…), fifo(), delay() or batch(); read it in the forwarder's own query")
+
+type detachedKey struct{}
+
+func isDetached(ctx context.Context) bool {
+	d, _ := ctx.Value(detachedKey{}).(bool)
+	return d
+}
+
+// namer is the Deferred a watcher under ctx tells which event it hands
+// out, nil when none is or it is detached.
+func namer(ctx context.Context) *Deferred {
+	if isDetached(ctx) {
+		return nil
+	}
+	return deferredOf(ctx)
 }
 
 type deferredKey struct{}
@@ -92,19 +130,32 @@ func (d *Deferred) Commit() error {
 	return first
 }
 
-// setOrigin records the event a watcher is handing out (ok false: none).
-func (d *Deferred) setOrigin(o Origin, ok bool) {
+// enter records that a watcher hands out the event o.
+func (d *Deferred) enter(o Origin) {
 	d.mu.Lock()
-	d.origin, d.handing = o, ok
+	d.active++
+	d.origin, d.known = o, d.active == 1
 	d.mu.Unlock()
 }
 
-// Origin is the event a watcher of the query is handing out now, if any:
-// the row the reader receives at this moment was made from it.
+// leave records that the watcher is done handing its event out.
+func (d *Deferred) leave() {
+	d.mu.Lock()
+	d.active--
+	d.known = false
+	d.mu.Unlock()
+}
+
+// Origin is the event a watcher of the query is handing out now, if one
+// is: the row the reader receives at this moment was made from it. When
+// two hand events out at once (queries running side by side, a watch
+// inside another's loop), which one a row came from is not known, and
+// Origin says none rather than guess: a document named after the wrong
+// event would overwrite another.
 func (d *Deferred) Origin() (Origin, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.origin, d.handing
+	return d.origin, d.known && d.active == 1
 }
 
 // ForwardStats are a forwarder's counts since it started, shown with the

@@ -203,15 +203,19 @@ func (f *follow) lost(bounded bool, n uint64) {
 // once. It never ends by itself: cancel ctx (LIMIT, Ctrl-C) to stop it.
 // Deleting the artifact ends it.
 func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOptions) (iter.Seq[*ordereddict.Dict], error) {
+	// acks says whether this watcher moves its consumer's position.
+	acks := opts.Consumer != "" && !opts.ClientAck
+	barrier := ackBarrierOf(ctx)
+	// deferred, when set, is a forwarder that acknowledges for the watcher;
+	// named, one it tells which event it hands out.
+	deferred, named := deferredOf(ctx), namer(ctx)
+	if acks && deferred != nil && isDetached(ctx) {
+		return nil, fmt.Errorf("watch_monitoring: consumer %q of %s: %w", opts.Consumer, queue, ErrDetachedConsumer)
+	}
 	f, err := m.start(ctx, org, queue, opts)
 	if err != nil {
 		return nil, err
 	}
-	// acks says whether this watcher moves its consumer's position.
-	acks := opts.Consumer != "" && !opts.ClientAck
-	barrier := ackBarrierOf(ctx)
-	// deferred, when set, is a forwarder that acknowledges for the watcher.
-	deferred := deferredOf(ctx)
 	return func(yield func(*ordereddict.Dict) bool) {
 		if acks && deferred != nil {
 			defer m.attachForwarder(org, queue, opts.Consumer, deferred.stats)()
@@ -255,12 +259,12 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			if opts.Consumer != "" {
 				row.Set(SeqColumn, int64(ev.Seq))
 			}
-			if deferred != nil {
-				deferred.setOrigin(Origin{Queue: queue, Seq: ev.Seq}, true)
+			if named != nil {
+				named.enter(Origin{Queue: queue, Seq: ev.Seq})
 			}
 			more := yield(row)
-			if deferred != nil {
-				deferred.setOrigin(Origin{}, false)
+			if named != nil {
+				named.leave()
 			}
 			if !more {
 				// Stopped while holding ev. It was used only if the query
@@ -352,7 +356,7 @@ func (m *Manager) Source(ctx context.Context, org, queue string, start, end time
 	if err != nil {
 		return nil, err
 	}
-	deferred := deferredOf(ctx)
+	named := namer(ctx)
 	return func(yield func(*ordereddict.Dict) bool) {
 		for next <= last {
 			evs, err := m.disk.Read(ctx, key, next, readBatch)
@@ -366,12 +370,12 @@ func (m *Manager) Source(ctx context.Context, org, queue string, start, end time
 				next = ev.Seq + 1
 				// A forwarder names documents after their event, as
 				// for a watcher: replaying stored events overwrites.
-				if deferred != nil {
-					deferred.setOrigin(Origin{Queue: queue, Seq: ev.Seq}, true)
+				if named != nil {
+					named.enter(Origin{Queue: queue, Seq: ev.Seq})
 				}
 				more := yield(DecodeRow(ev.Data))
-				if deferred != nil {
-					deferred.setOrigin(Origin{}, false)
+				if named != nil {
+					named.leave()
 				}
 				if !more {
 					return
