@@ -473,21 +473,28 @@ func TestSideBySideQueriesAreNotMisnamed(t *testing.T) {
 // is acknowledged): the watch is refused, saying why, before the
 // consumer is created.
 func TestDetachedConsumerIsRefused(t *testing.T) {
-	e := newEnv(t)
-	es := newESIndex()
-	srv := newSinkServer(t, es)
-	srv.up()
-	e.send(0, 3, nil)
-	r := e.start(owner, `SELECT * FROM elastic_upload(addresses=['`+srv.url()+`'], index='events', `+fast+`,
-		query={SELECT * FROM chain(async=TRUE, a={SELECT * FROM watch_monitoring(artifact='Server.Events.Receive', consumer='es', start_time=0)})})`)
-	waitFor(t, "the refusal", r, func() bool { return strings.Contains(r.log(), "ERROR") })
-	_, logs := r.stop()
-	want := `watch_monitoring: consumer "es" of Server.Events.Receive: ` + queues.ErrDetachedConsumer.Error()
-	if !strings.Contains(strings.Join(logs, "\n"), want) {
-		t.Errorf("logs %v, want %q", logs, want)
-	}
-	if got := e.position("es"); got != "" || es.count("events") != 0 {
-		t.Errorf("consumer %q (want none created), %d indexed", got, es.count("events"))
+	watch := `{SELECT * FROM watch_monitoring(artifact='Server.Events.Receive', consumer='es', start_time=0)}`
+	for _, query := range []string{
+		`SELECT * FROM chain(async=TRUE, a=` + watch + `)`,
+		`SELECT * FROM foreach(row=` + watch + `, query={SELECT i FROM scope()}, workers=2)`,
+		`SELECT * FROM foreach(row={SELECT * FROM batch(batch_size=2, query=` + watch + `)}, column='rows')`,
+		`SELECT * FROM delay(delay=0.01, query=` + watch + `)`,
+	} {
+		e := newEnv(t)
+		es := newESIndex()
+		srv := newSinkServer(t, es)
+		srv.up()
+		e.send(0, 3, nil)
+		r := e.start(owner, `SELECT * FROM elastic_upload(addresses=['`+srv.url()+`'], index='events', `+fast+`, query={`+query+`})`)
+		waitFor(t, "the refusal", r, func() bool { return strings.Contains(r.log(), "ERROR") })
+		_, logs := r.stop()
+		want := `watch_monitoring: consumer "es" of Server.Events.Receive: ` + queues.ErrDetachedConsumer.Error()
+		if !strings.Contains(strings.Join(logs, "\n"), want) {
+			t.Errorf("%s: logs %v, want %q", query, logs, want)
+		}
+		if got := e.position("es"); got != "" || es.count("events") != 0 {
+			t.Errorf("%s: consumer %q (want none created), %d indexed", query, got, es.count("events"))
+		}
 	}
 }
 

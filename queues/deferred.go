@@ -53,11 +53,13 @@ func NewDeferred(stats *ForwardStats) *Deferred {
 }
 
 // Detached marks ctx as that of a query whose rows reach their reader
-// from another goroutine, through a channel (chain(async=TRUE),
-// foreach(workers=…), fifo(), delay(), batch()): the reader may look at
-// a row after its watcher went on to the next event, so a watcher under
-// such a context does not say which event it hands out. Plugins that
-// run a query in a goroutine of their own give it this context.
+// later than they are yielded: from another goroutine, through a channel
+// (chain(async=TRUE), foreach(workers=…), fifo(), delay()), or after
+// being held (batch(), diff(), generate()). The reader may look at a row
+// after its watcher went on to the next event, so a watcher under such a
+// context does not say which event it hands out. Plugins that run a
+// query in a goroutine of their own, or keep its rows, give it this
+// context.
 func Detached(ctx context.Context) context.Context {
 	return context.WithValue(ctx, detachedKey{}, true)
 }
@@ -66,7 +68,7 @@ func Detached(ctx context.Context) context.Context {
 // forwarder through another goroutine: the forwarder could acknowledge
 // an event whose rows are still on their way, and a crash then would
 // lose them.
-var ErrDetachedConsumer = errors.New("a forwarder cannot acknowledge a consumer read behind chain(async=TRUE), foreach(workers=…), fifo(), delay() or batch(); read it in the forwarder's own query")
+var ErrDetachedConsumer = errors.New("a forwarder cannot acknowledge a consumer read behind chain(async=TRUE), foreach(workers=…), fifo(), delay(), batch(), diff() or generate(); read it in the forwarder's own query")
 
 type detachedKey struct{}
 
