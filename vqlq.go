@@ -4,6 +4,7 @@
 package vqlq
 
 import (
+	"github.com/vqlq/vqlq/forward"
 	"github.com/vqlq/vqlq/functions"
 	"github.com/vqlq/vqlq/host"
 	"github.com/vqlq/vqlq/plugins"
@@ -21,7 +22,8 @@ func NewEngine() *vql.Engine {
 }
 
 // NewQueueEngine returns NewEngine plus the event-queue plugins and
-// functions (send_event, watch_monitoring, source, alert, artifact_set, …)
+// functions (send_event, watch_monitoring, source, alert, artifact_set, …),
+// the forwarders (elastic_upload, splunk_upload, webhook_upload)
 // and the Artifact.X plugins, all bound to the manager the provider
 // returns. The org a query works in is its session's (vql.Identity), so
 // one engine serves every org. The command, the server and the tests
@@ -31,7 +33,7 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	for _, p := range plugins.Queues(manager) {
 		e.AddPlugin(p)
 	}
-	for _, p := range functions.QueuePlugins(manager) {
+	for _, p := range append(functions.QueuePlugins(manager), forward.Plugins(manager)...) {
 		e.AddPlugin(p)
 	}
 	for _, f := range functions.Queues(manager) {

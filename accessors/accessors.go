@@ -65,6 +65,15 @@ func init() {
 	register(gzipAccessor)
 }
 
+// Permissions are what a session must hold to read through the accessor,
+// on top of the calling function's own, as help() shows them.
+func (a Accessor) Permissions() []vql.Permission {
+	if a.Host {
+		return []vql.Permission{vql.PermFilesystemRead}
+	}
+	return nil
+}
+
 // Default is the accessor used when a call names none, as in Velociraptor.
 const Default = "auto"
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/value"
 )
@@ -50,7 +51,8 @@ var Batch = vql.PluginFunc{
 		if timeout == 0 {
 			return func(yield func(vql.Row) bool) {
 				var cur []any
-				for row := range scope.RowsOf(ctx, query) {
+				// Rows wait in cur after their watcher went on.
+				for row := range scope.RowsOf(queues.Detached(ctx), query) {
 					if cur = append(cur, row); full(cur) {
 						if !yield(batchRow(cur)) {
 							return

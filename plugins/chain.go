@@ -5,6 +5,7 @@ import (
 	"iter"
 	"sync"
 
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -67,7 +68,7 @@ func queryArgs(args *vql.Args, skip string) []any {
 // arrive. When the consumer stops, the sources are cancelled and awaited.
 func merge(ctx context.Context, scope *vql.Scope, sources []any) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
-		ctx, cancel := context.WithCancel(ctx)
+		ctx, cancel := context.WithCancel(queues.Detached(ctx))
 		out := make(chan vql.Row)
 		var wg sync.WaitGroup
 		defer func() {

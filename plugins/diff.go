@@ -7,6 +7,7 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/value"
 )
@@ -40,7 +41,8 @@ var Diff = vql.PluginFunc{
 			var prev *ordereddict.Dict
 			for {
 				cur := ordereddict.NewDict()
-				for row := range scope.RowsOf(ctx, query) {
+				// A run's rows wait for the next run to be compared.
+				for row := range scope.RowsOf(queues.Detached(ctx), query) {
 					k, _ := value.Member(row, key)
 					text, _ := value.EncodeJSON(scope.Materialize(ctx, k))
 					cur.Set(string(text), row)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -75,7 +76,7 @@ func (f *fifoState) start(ctx context.Context, scope *vql.Scope, query any) {
 			f.running = false
 			f.mu.Unlock()
 		}()
-		for row := range scope.RowsOf(ctx, query) {
+		for row := range scope.RowsOf(queues.Detached(ctx), query) {
 			f.mu.Lock()
 			f.rows = append(f.rows, fifoRow{row, time.Now()})
 			if len(f.rows) > f.maxRows {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/value"
 )
@@ -47,6 +48,8 @@ var Foreach = vql.PluginFunc{
 			return items
 		}
 		if workers > 1 {
+			// Both the rows and the queries are read in goroutines.
+			ctx = queues.Detached(ctx)
 			return parallel(ctx, scope, items, query, int(workers))
 		}
 		return func(yield func(vql.Row) bool) {

@@ -5,6 +5,7 @@ import (
 	"iter"
 	"sync"
 
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -65,7 +66,8 @@ func (g *Generator) Rows(ctx context.Context, scope *vql.Scope) iter.Seq[vql.Row
 }
 
 func (g *Generator) run(ctx context.Context) {
-	for row := range g.scope.RowsOf(ctx, g.source) {
+	// Readers take the rows later, from g.rows.
+	for row := range g.scope.RowsOf(queues.Detached(ctx), g.source) {
 		g.mu.Lock()
 		g.rows = append(g.rows, row)
 		close(g.changed)

@@ -33,7 +33,7 @@ var Help = vql.PluginFunc{
 				}
 			}
 			for _, a := range accessors.All() {
-				if !yield(helpRow(vql.Info{Name: a.Name, Doc: a.Doc, Permissions: a.Permissions}, "accessor")) {
+				if !yield(helpRow(vql.Info{Name: a.Name, Doc: a.Doc, Permissions: a.Permissions()}, "accessor")) {
 					return
 				}
 			}

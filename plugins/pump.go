@@ -3,6 +3,7 @@ package plugins
 import (
 	"context"
 
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
 
@@ -12,7 +13,7 @@ import (
 // timeout). The context it returns is cancelled by stop, which also waits
 // for the query to end: call it (deferred) when done.
 func pump[T any](ctx context.Context, scope *vql.Scope, query any, buffer int, wrap func(vql.Row) T) (<-chan T, context.Context, func()) {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(queues.Detached(ctx))
 	ch := make(chan T, buffer)
 	done := make(chan struct{})
 	go func() {

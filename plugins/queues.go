@@ -175,7 +175,7 @@ func consumersPlugin(provider queues.Provider) vql.Plugin {
 		Meta: vql.Info{
 			Name:        "consumers",
 			Permissions: []vql.Permission{vql.PermReadResults},
-			Doc:         "The named consumers of the current org: queue, name, owner, position (last acknowledged _seq), lag, last_ack, skipped (expired unread), created.",
+			Doc:         "The named consumers of the current org: queue, name, owner, position (last acknowledged _seq), lag, last_ack, skipped (expired unread), created, and of the forwarder reading it (NULL and 0 when none): forwarder, forwarded, retries, dead_letters, last_error.",
 		},
 		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 			return withManager(provider, scope, "consumers", func(m *queues.Manager) iter.Seq[vql.Row] {
@@ -188,6 +188,7 @@ func consumersPlugin(provider queues.Provider) vql.Plugin {
 						row := ordereddict.NewDict().Set("queue", c.Queue).Set("name", c.Name).Set("owner", c.Owner).
 							Set("position", int64(c.Position)).Set("lag", int64(c.Lag)).Set("last_ack", lastAck).
 							Set("skipped", int64(c.Skipped)).Set("created", c.Created)
+						setForwarder(row, c.Forwarder)
 						if !yield(row) {
 							return
 						}
@@ -196,6 +197,23 @@ func consumersPlugin(provider queues.Provider) vql.Plugin {
 			})
 		},
 	}
+}
+
+// setForwarder adds the columns of the forwarder reading a consumer
+// (elastic_upload(), …), the same columns when none is.
+func setForwarder(row *ordereddict.Dict, f *queues.ForwardInfo) {
+	if f == nil {
+		f = &queues.ForwardInfo{}
+	}
+	var sink, lastError any
+	if f.Sink != "" {
+		sink = f.Sink
+	}
+	if f.LastError != "" {
+		lastError = f.LastError
+	}
+	row.Set("forwarder", sink).Set("forwarded", f.Forwarded).Set("retries", f.Retries).
+		Set("dead_letters", f.DeadLetters).Set("last_error", lastError)
 }
 
 // ArtifactRow is an artifact as artifact_definitions() shows it: every

@@ -267,6 +267,9 @@ type ConsumerInfo struct {
 	// those expiring now before it reads them.
 	Skipped uint64
 	Created time.Time
+	// Forwarder is the forwarder reading it now (elastic_upload(),
+	// splunk_upload(), webhook_upload()), nil when none is.
+	Forwarder *ForwardInfo
 }
 
 // Consumers lists the named consumers of an org's queues, by queue and
@@ -285,6 +288,7 @@ func (m *Manager) Consumers(org string) []ConsumerInfo {
 		m.ackMu.Lock()
 		ci.LastAck = m.lastAck[k]
 		m.ackMu.Unlock()
+		ci.Forwarder = m.forwarderOf(k)
 		if a, err := m.resolve(org, queue, "consumers"); err == nil && a.IsEvent() {
 			store := m.storeFor(a)
 			key := storeKey(org, queue)

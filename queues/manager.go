@@ -55,6 +55,7 @@ type Manager struct {
 	metaMu     sync.Mutex // serialises changes of server metadata
 	ackMu      sync.Mutex // serialises client acknowledgements; guards lastAck
 	lastAck    map[string]time.Time
+	forwarders sync.Map // consumer record key -> *ForwardStats of the forwarder reading it
 
 	fanout gate // turns of the watchers at reading and decoding
 

@@ -203,19 +203,36 @@ func (f *follow) lost(bounded bool, n uint64) {
 // once. It never ends by itself: cancel ctx (LIMIT, Ctrl-C) to stop it.
 // Deleting the artifact ends it.
 func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOptions) (iter.Seq[*ordereddict.Dict], error) {
+	// acks says whether this watcher moves its consumer's position.
+	acks := opts.Consumer != "" && !opts.ClientAck
+	barrier := ackBarrierOf(ctx)
+	// deferred, when set, is a forwarder that acknowledges for the watcher;
+	// named, one it tells which event it hands out.
+	deferred, named := deferredOf(ctx), namer(ctx)
+	if acks && deferred != nil && isDetached(ctx) {
+		return nil, fmt.Errorf("watch_monitoring: consumer %q of %s: %w", opts.Consumer, queue, ErrDetachedConsumer)
+	}
 	f, err := m.start(ctx, org, queue, opts)
 	if err != nil {
 		return nil, err
 	}
-	// acks says whether this watcher moves its consumer's position.
-	acks := opts.Consumer != "" && !opts.ClientAck
-	barrier := ackBarrierOf(ctx)
 	return func(yield func(*ordereddict.Dict) bool) {
+		if acks && deferred != nil {
+			defer m.attachForwarder(org, queue, opts.Consumer, deferred.stats)()
+		}
 		// done is the position after the last event the query finished
-		// with; saved is the position stored.
+		// with; saved is the position stored (or handed to deferred).
 		done, saved := f.next, f.next
 		ack := func() bool {
 			if !acks || done == saved {
+				return true
+			}
+			if deferred != nil {
+				next := done
+				deferred.hold(consumerRecordKey(org, queue, opts.Consumer), func() error {
+					return m.ackConsumer(f.store, org, queue, opts.Consumer, next)
+				})
+				saved = done
 				return true
 			}
 			if barrier != nil && barrier() != nil {
@@ -242,12 +259,20 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 			if opts.Consumer != "" {
 				row.Set(SeqColumn, int64(ev.Seq))
 			}
-			if !yield(row) {
+			if named != nil {
+				named.enter(Origin{Queue: queue, Seq: ev.Seq})
+			}
+			more := yield(row)
+			if named != nil {
+				named.leave()
+			}
+			if !more {
 				// Stopped while holding ev. It was used only if the query
 				// stopped by itself (LIMIT: ctx is live) and its output has
-				// everything the query produced; without a barrier that
-				// cannot be known, and ev stays unread.
-				if barrier != nil && ctx.Err() == nil {
+				// everything the query produced (a barrier says so, or a
+				// forwarder commits only what it delivered); otherwise
+				// that cannot be known, and ev stays unread.
+				if (barrier != nil || deferred != nil) && ctx.Err() == nil {
 					done = next
 				}
 				return false
@@ -331,6 +356,7 @@ func (m *Manager) Source(ctx context.Context, org, queue string, start, end time
 	if err != nil {
 		return nil, err
 	}
+	named := namer(ctx)
 	return func(yield func(*ordereddict.Dict) bool) {
 		for next <= last {
 			evs, err := m.disk.Read(ctx, key, next, readBatch)
@@ -342,7 +368,16 @@ func (m *Manager) Source(ctx context.Context, org, queue string, start, end time
 					return
 				}
 				next = ev.Seq + 1
-				if !yield(DecodeRow(ev.Data)) {
+				// A forwarder names documents after their event, as
+				// for a watcher: replaying stored events overwrites.
+				if named != nil {
+					named.enter(Origin{Queue: queue, Seq: ev.Seq})
+				}
+				more := yield(DecodeRow(ev.Data))
+				if named != nil {
+					named.leave()
+				}
+				if !more {
 					return
 				}
 			}

@@ -88,6 +88,11 @@ var declaredPlugins = map[string][]vql.Permission{
 	// Server services.
 	"delete_events": {deleteEvents},
 	"mail":          {network},
+	// Forwarders (package forward); naming another dead-letter queue
+	// also asks for PUBLISH at run time.
+	"elastic_upload": {network},
+	"splunk_upload":  {network},
+	"webhook_upload": {network},
 }
 
 var declaredFunctions = map[string][]vql.Permission{

@@ -77,6 +77,18 @@ type debugConsumer struct {
 	// LastAck is null when it has not acknowledged since the server
 	// started.
 	LastAck *time.Time `json:"last_ack"`
+	// Forwarder is the forwarder reading it now, null when none is.
+	Forwarder *debugForwarder `json:"forwarder"`
+}
+
+// debugForwarder is what a forwarder (elastic_upload(), …) has done since
+// it started (queues.ForwardInfo).
+type debugForwarder struct {
+	Sink        string `json:"sink"`
+	Forwarded   int64  `json:"forwarded"`
+	Retries     int64  `json:"retries"`
+	DeadLetters int64  `json:"dead_letters"`
+	LastError   string `json:"last_error"`
 }
 
 // debugWatcher is one running watcher of a queue.
@@ -102,6 +114,9 @@ func debugSnapshot(m *queues.Manager, now time.Time, a debugAccess) debugPage {
 		consumers := map[string][]debugConsumer{}
 		for _, c := range m.Consumers(org) {
 			dc := debugConsumer{Name: c.Name, Owner: c.Owner, Position: c.Position, Lag: c.Lag, Skipped: c.Skipped}
+			if f := c.Forwarder; f != nil {
+				dc.Forwarder = &debugForwarder{Sink: f.Sink, Forwarded: f.Forwarded, Retries: f.Retries, DeadLetters: f.DeadLetters, LastError: f.LastError}
+			}
 			if !c.LastAck.IsZero() {
 				t := c.LastAck.UTC()
 				dc.LastAck = &t
@@ -387,7 +402,7 @@ const debugHTML = `<!DOCTYPE html>
       {{- if .Consumers}}
       <tr class="consumer-row"><td colspan="10"><ul class="consumers">
         {{- range .Consumers}}
-        <li class="consumer">consumer <b class="consumer-name">{{.Name}}</b> <span class="meta">of {{.Owner}} · at #{{num .Position}} · lag <b class="{{if .Lag}}warn{{end}}">{{num .Lag}}</b>{{if .Skipped}} · <b class="bad">{{num .Skipped}} expired unread</b>{{end}} · last ack {{with .LastAck}}<time datetime="{{iso .}}">{{clock . $.Now}}</time> ({{ago . $.Now}}){{else}}none since start{{end}}</span></li>
+        <li class="consumer">consumer <b class="consumer-name">{{.Name}}</b> <span class="meta">of {{.Owner}} · at #{{num .Position}} · lag <b class="{{if .Lag}}warn{{end}}">{{num .Lag}}</b>{{if .Skipped}} · <b class="bad">{{num .Skipped}} expired unread</b>{{end}} · last ack {{with .LastAck}}<time datetime="{{iso .}}">{{clock . $.Now}}</time> ({{ago . $.Now}}){{else}}none since start{{end}}{{with .Forwarder}} · forwarder <b class="forwarder">{{.Sink}}</b>: {{num .Forwarded}} forwarded · {{num .Retries}} retries · <b class="{{if .DeadLetters}}bad{{end}}">{{num .DeadLetters}} dead letters</b>{{if .LastError}} · last error <span class="last-error">{{.LastError}}</span>{{end}}{{end}}</span></li>
         {{- end}}
       </ul></td></tr>
       {{- end}}
@@ -576,7 +591,12 @@ const debugScript = `
             el('b', { 'class': c.lag ? 'warn' : '' }, num(c.lag)),
             c.skipped ? ' · ' : null, c.skipped ? el('b', { 'class': 'bad' }, num(c.skipped) + ' expired unread') : null,
             ' · last ack ', c.last_ack ? time(c.last_ack, now) : 'none since start',
-            c.last_ack ? ' (' + ago(c.last_ack, now) + ')' : null)));
+            c.last_ack ? ' (' + ago(c.last_ack, now) + ')' : null,
+            c.forwarder ? ' · forwarder ' : null, c.forwarder ? el('b', { 'class': 'forwarder' }, c.forwarder.sink) : null,
+            c.forwarder ? ': ' + num(c.forwarder.forwarded) + ' forwarded · ' + num(c.forwarder.retries) + ' retries · ' : null,
+            c.forwarder ? el('b', { 'class': c.forwarder.dead_letters ? 'bad' : '' }, num(c.forwarder.dead_letters) + ' dead letters') : null,
+            c.forwarder && c.forwarder.last_error ? ' · last error ' : null,
+            c.forwarder && c.forwarder.last_error ? el('span', { 'class': 'last-error' }, c.forwarder.last_error) : null)));
       });
       body.appendChild(el('tr', { 'class': 'consumer-row' }, el('td', { colspan: '10' }, cl)));
     }

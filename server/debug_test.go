@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -377,6 +378,14 @@ type debugTestQueueJSON struct {
 		Lag      uint64     `json:"lag"`
 		Skipped  uint64     `json:"skipped"`
 		LastAck  *time.Time `json:"last_ack"`
+		// Forwarder is null unless a forwarder reads the consumer.
+		Forwarder *struct {
+			Sink        string `json:"sink"`
+			Forwarded   int64  `json:"forwarded"`
+			Retries     int64  `json:"retries"`
+			DeadLetters int64  `json:"dead_letters"`
+			LastError   string `json:"last_error"`
+		} `json:"forwarder"`
 	} `json:"consumers"`
 }
 
@@ -434,6 +443,54 @@ func TestDebugPageListsConsumers(t *testing.T) {
 	text := debugTestText(li[1])
 	if !regexp.MustCompile(`^consumer fwd of reader · at #2 · lag 3 · last ack \d\d:\d\d:\d\d \((just now|\d+s ago)\)$`).MatchString(text) {
 		t.Errorf("consumer line %q", text)
+	}
+}
+
+// TestDebugPageShowsForwarders: while a forwarder (here its hold on the
+// consumer, as elastic_upload() takes it) reads a consumer, the consumer
+// shows its sink and counts, in queues.json and on the page; once it
+// stops, forwarder is null again.
+func TestDebugPageShowsForwarders(t *testing.T) {
+	e := newDebugTestEnv(t, debugTestEnvOptions{})
+	m := e.m
+	debugTestSend(t, m, "root", debugTestQueue, 0, 3)
+	stats := queues.NewForwardStats("elastic_upload http://127.0.0.1:9200")
+	ctx, cancel := context.WithCancel(queues.WithDeferred(context.Background(), queues.NewDeferred(stats)))
+	seq, err := m.Watch(ctx, "root", debugTestQueue, queues.WatchOptions{Consumer: "es", StartTime: time.Unix(0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, stop := iter.Pull(seq)
+	if _, ok := next(); !ok {
+		t.Fatal("watch ended")
+	}
+	stats.Forwarded(2)
+	stats.Retried(errors.New("1 document: HTTP 429"), time.Now())
+	stats.DeadLettered("status 400: mapper_parsing_exception: failed to parse", time.Now())
+	admin := debugTestRequest{cookie: e.login("admin")}
+	page, _ := debugTestFetchJSON(t, e, admin)
+	q := debugTestFind(t, page, "root", debugTestQueue)
+	if len(q.Consumers) != 1 || q.Consumers[0].Forwarder == nil {
+		t.Fatalf("consumers %+v", q.Consumers)
+	}
+	f := *q.Consumers[0].Forwarder
+	if f.Sink != "elastic_upload http://127.0.0.1:9200" || f.Forwarded != 2 || f.Retries != 1 || f.DeadLetters != 1 || f.LastError != "status 400: mapper_parsing_exception: failed to parse" {
+		t.Errorf("forwarder %+v", f)
+	}
+	_, html := e.do("GET", "/debug/queues", admin)
+	li := regexp.MustCompile(`(?s)<li class="consumer">(.*?)</li>`).FindStringSubmatch(html)
+	if li == nil {
+		t.Fatalf("no consumer on the page:\n%s", html)
+	}
+	want := ` · forwarder elastic_upload http://127.0.0.1:9200: 2 forwarded · 1 retries · 1 dead letters · last error status 400: mapper_parsing_exception: failed to parse`
+	if text := debugTestText(li[1]); !strings.HasSuffix(text, want) {
+		t.Errorf("consumer line %q, want it to end %q", text, want)
+	}
+	stop()
+	cancel()
+	page, _ = debugTestFetchJSON(t, e, admin)
+	if c := debugTestFind(t, page, "root", debugTestQueue).Consumers; len(c) != 1 || c[0].Forwarder != nil {
+		t.Errorf("after the forwarder stopped: %+v", c)
 	}
 }
 
