@@ -30,8 +30,8 @@ func TestCollections(t *testing.T) {
 
 func TestMeta(t *testing.T) {
 	vqltest.Run(t, []vqltest.Case{
-		{"version", `SELECT version(function="basename") AS f, version(plugin="range") AS p, version(plugin="glob") AS g, version(function="nope") AS n, version(accessor="file") AS a FROM scope()`,
-			`[{"f":1,"p":1,"g":null,"n":null,"a":null}]`, ""},
+		{"version", `SELECT version(function="basename") AS f, version(plugin="range") AS p, version(plugin="glob") AS g, version(function="nope") AS n, version(accessor="file") AS a, version(accessor="ntfs") AS x FROM scope()`,
+			`[{"f":1,"p":1,"g":1,"n":null,"a":1,"x":null}]`, ""},
 		{"typeof", `SELECT typeof(a="x") AS s, typeof(a=1) AS i, typeof(a=1.5) AS f, typeof(a=[1, 2]) AS l, typeof(a=dict()) AS d, typeof(a=NULL) AS n FROM scope()`,
 			`[{"s":"string","i":"int","f":"float","l":"list","d":"dict","n":"null"}]`, ""},
 		{"uuid shape", `SELECT uuid() =~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' AS ok, uuid() != uuid() AS fresh FROM scope()`,

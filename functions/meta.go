@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 
+	"github.com/vqlq/vqlq/accessors"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/value"
 )
@@ -12,15 +13,20 @@ import (
 // numbers its plugins' incompatible revisions; vqlq's are all at their
 // first, so version() is 1 for everything the engine has and NULL for
 // what it lacks — which is what artifacts test for.
-var Version = fn("version", "1 when the engine has the named plugin or function, NULL when it does not.",
+var Version = fn("version", "1 when the engine has the named plugin, function or accessor, NULL when it does not.",
 	[]vql.ArgSpec{
 		arg("function", vql.TypeString, false, "A function name."),
 		arg("plugin", vql.TypeString, false, "A plugin name."),
-		arg("accessor", vql.TypeString, false, "An accessor name (vqlq has none: always NULL)."),
+		arg("accessor", vql.TypeString, false, "An accessor name."),
 	}, func(c call) any {
-		fname, pname := c.args.String("function", ""), c.args.String("plugin", "")
+		fname, pname, aname := c.args.String("function", ""), c.args.String("plugin", ""), c.args.String("accessor", "")
 		if c.args.Failed() {
 			return nil
+		}
+		for _, a := range accessors.All() {
+			if aname != "" && a.Name == aname {
+				return int64(1)
+			}
 		}
 		e := c.scope.Engine()
 		if e == nil {

@@ -16,7 +16,9 @@ func All() []vql.Plugin {
 func Host() []vql.Plugin { return []vql.Plugin{Info} }
 
 // Files returns the plugins that find, read and write the host's files.
-func Files() []vql.Plugin { return []vql.Plugin{Glob, Stat} }
+func Files() []vql.Plugin {
+	return []vql.Plugin{Glob, Stat, WriteCSV, WriteJSONL, Unzip, Uploads}
+}
 
 // Register adds every built-in plugin, and Host's and Files', to e.
 func Register(e *vql.Engine) {

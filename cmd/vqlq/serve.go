@@ -69,6 +69,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		Engine:      b.Engine(),
 		// The server's default is the command's: vql.DefaultMaxQueryMemory.
 		MaxQueryMemory: flags.QueryMemory.Budget(),
+		UploadDir:      filepath.Join(flags.DataDir, runner.UploadsDir),
 	})
 	mon, err := startMonitoring(b, m, kv, monitor)
 	if err != nil {
