@@ -235,6 +235,7 @@ func (s *Service) runOnce(ctx context.Context, e *entry, a *artifacts.Artifact, 
 			logError(m.Text)
 		}
 	}})
+	defer sess.Close() // its temporary files go when the query stops
 	scope := sess.Scope()
 	// The source's precondition, else the artifact's, is run here so
 	// that a false one is told apart (the source is idle, not failed);
