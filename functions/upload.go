@@ -26,7 +26,7 @@ var Upload = needs(fn("upload", "Store the file (read through accessor) in the d
 		arg("ctime", vql.TypeAny, false, "Accepted for compatibility."),
 		arg("btime", vql.TypeAny, false, "Accepted for compatibility."),
 	}, func(c call) any {
-		acc := c.args.String("accessor", "")
+		acc := c.args.String("accessor", accessors.Default)
 		file := c.args.Value("file")
 		if c.args.Failed() {
 			return nil

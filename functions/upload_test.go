@@ -40,7 +40,7 @@ func TestUpload(t *testing.T) {
 
 	root := readWrite(store)
 	got, logs := vqltest.RowsWith(t, root, `SELECT upload(file="`+dir+`/evidence.log") AS u FROM scope()`)
-	want := `[{"u":{"Path":"` + dir + `/evidence.log","Size":14,"StoredSize":14,"sha256":"` + logSHA + `","md5":"` + logMD5 + `","StoredName":"` + dir[1:] + `/evidence.log","Components":[` + quoteComponents(dir[1:]+"/evidence.log") + `],"Accessor":""}}]`
+	want := `[{"u":{"Path":"` + dir + `/evidence.log","Size":14,"StoredSize":14,"sha256":"` + logSHA + `","md5":"` + logMD5 + `","StoredName":"` + dir[1:] + `/evidence.log","Components":[` + quoteComponents(dir[1:]+"/evidence.log") + `],"Accessor":"auto"}}]`
 	if got != want {
 		t.Errorf("upload:\n got: %s\nwant: %s\nlogs: %q", got, want, logs)
 	}
@@ -49,7 +49,7 @@ func TestUpload(t *testing.T) {
 		t.Errorf("named uploads: %s (%q)", got, logs)
 	}
 	got, logs = vqltest.RowsWith(t, root, `SELECT Name, Size, sha256, Source, Accessor, Principal, read_file(filename=StoredPath) AS Text FROM uploads()`)
-	want = `[{"Name":"` + dir[1:] + `/evidence.log","Size":14,"sha256":"` + logSHA + `","Source":"` + dir + `/evidence.log","Accessor":"","Principal":"test","Text":"line 1\nline 2\n"},` +
+	want = `[{"Name":"` + dir[1:] + `/evidence.log","Size":14,"sha256":"` + logSHA + `","Source":"` + dir + `/evidence.log","Accessor":"auto","Principal":"test","Text":"line 1\nline 2\n"},` +
 		`{"Name":"m.txt","Size":6,"sha256":"` + memberSHA + `","Source":"{\"DelegateAccessor\":\"\",\"DelegatePath\":\"` + dir + `/bundle.zip\",\"Path\":\"/inner/m.txt\"}","Accessor":"zip","Principal":"test","Text":"member"},` +
 		`{"Name":"notes/x","Size":1,"sha256":"` + mustDigest("x") + `","Source":"x","Accessor":"data","Principal":"test","Text":"x"}]`
 	if got != want {
