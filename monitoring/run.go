@@ -228,7 +228,7 @@ func (s *Service) runOnce(ctx context.Context, e *entry, a *artifacts.Artifact, 
 	// The query acts for the server in the artifact's org; only the
 	// default org's monitoring sees the other orgs.
 	id := vql.Identity{Org: e.org, Principal: serverSender.Principal, Role: "monitoring", All: true, AllOrgs: e.org == queues.DefaultOrg}
-	sess := s.engine().NewSession(vql.SessionOptions{Identity: id, OnLog: func(m vql.Message) {
+	sess := s.engine().NewSession(vql.SessionOptions{Identity: id, UploadDir: s.opts.UploadDir, OnLog: func(m vql.Message) {
 		m.Text = label + m.Text
 		e.logs.add(m)
 		if m.Level == vql.LevelError {

@@ -53,6 +53,9 @@ type Options struct {
 	Debounce time.Duration
 	// LogSize is how many messages each entry keeps (default 500).
 	LogSize int
+	// UploadDir is where the queries' upload() stores files (the data
+	// folder's uploads/; none when empty).
+	UploadDir string
 }
 
 func (o Options) withDefaults() Options {

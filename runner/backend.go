@@ -238,7 +238,7 @@ func (b *Backend) Monitoring() (*monitoring.Service, error) {
 		return nil, err
 	}
 	b.monOnce.Do(func() {
-		b.mon = monitoring.New(m, b.disk, b.Engine)
+		b.mon = monitoring.NewWithOptions(m, b.disk, b.Engine, monitoring.Options{UploadDir: filepath.Join(b.Flags.DataDir, UploadsDir)})
 	})
 	return b.mon, nil
 }
