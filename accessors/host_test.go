@@ -3,12 +3,15 @@ package accessors_test
 import (
 	"archive/zip"
 	"compress/gzip"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
+	"github.com/vqlq/vqlq/accessors"
 	"github.com/vqlq/vqlq/internal/vqltest"
 	"github.com/vqlq/vqlq/vql"
 )
@@ -86,5 +89,32 @@ func TestHostAccessors(t *testing.T) {
 				t.Errorf("%s\n got: %s\nwant: %s\nlogs: %q", tc.query, got, tc.want, logs)
 			}
 		})
+	}
+}
+
+// TestLargeFileStreams hashes and reads a file larger than anything the
+// accessors would read whole (accessors.MaxParseBytes): a sparse file
+// of zeros with a tail, so the test writes little.
+func TestLargeFileStreams(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.bin")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = accessors.MaxParseBytes + 16<<20
+	if _, err := f.WriteAt([]byte("TAIL"), size-4); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	h := md5.New()
+	zeros := make([]byte, 1<<20)
+	for n := int64(0); n < size-4; n += int64(len(zeros)) {
+		h.Write(zeros[:min(int64(len(zeros)), size-4-n)])
+	}
+	h.Write([]byte("TAIL"))
+	want := `[{"h":{"MD5":"` + hex.EncodeToString(h.Sum(nil)) + `"},"t":"TAIL","s":` + strconv.Itoa(size) + `}]`
+	got, logs := vqltest.RowsWith(t, readHost, `SELECT hash(path="`+path+`", hashselect="md5") AS h, read_file(filename="`+path+`", offset=`+strconv.Itoa(size-4)+`) AS t, {SELECT Size FROM stat(filename="`+path+`")}[0].Size AS s FROM scope()`)
+	if got != want {
+		t.Errorf("got:  %s\nwant: %s\nlogs: %q", got, want, logs)
 	}
 }

@@ -128,36 +128,53 @@ func openZip(ctx context.Context, scope *vql.Scope, path any) (*archive, *OSPath
 	if d := ParsePath(p.DelegatePath, "generic"); d.DelegatePath != "" {
 		delegate = d
 	}
-	rc, err := Open(ctx, scope, "zip", p.DelegateAccessor, delegate)
+	a, err := readArchive(ctx, scope, "zip", p.DelegateAccessor, delegate)
+	return a, p, err
+}
+
+// OpenZip opens the zip archive path names through accessor, for a
+// caller that reads every member (unzip()): the archive is read once.
+func OpenZip(ctx context.Context, scope *vql.Scope, callee, accessor string, path any) (*zip.Reader, io.Closer, error) {
+	a, err := readArchive(ctx, scope, callee, accessor, path)
 	if err != nil {
 		return nil, nil, err
+	}
+	return a.r, a, nil
+}
+
+// readArchive opens a zip file through an accessor.
+func readArchive(ctx context.Context, scope *vql.Scope, callee, accessor string, path any) (*archive, error) {
+	name := pathText(path)
+	rc, err := Open(ctx, scope, callee, accessor, path)
+	if err != nil {
+		return nil, err
 	}
 	if f, ok := rc.(*os.File); ok {
 		st, err := f.Stat()
 		if err != nil {
 			f.Close()
-			return nil, nil, err
+			return nil, err
 		}
 		zr, err := zip.NewReader(f, st.Size())
 		if err != nil {
 			f.Close()
-			return nil, nil, fmt.Errorf("zip %s: %w", p.DelegatePath, err)
+			return nil, fmt.Errorf("zip %s: %w", name, err)
 		}
-		return &archive{zr, f}, p, nil
+		return &archive{zr, f}, nil
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(Reader(ctx, rc), MaxParseBytes+1))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if len(b) > MaxParseBytes {
-		return nil, nil, fmt.Errorf("zip %s: %w: an archive not on disk is read into memory, up to %d bytes", p.DelegatePath, ErrTooLarge, MaxParseBytes)
+		return nil, fmt.Errorf("zip %s: %w: an archive not on disk is read into memory, up to %d bytes", name, ErrTooLarge, MaxParseBytes)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		return nil, nil, fmt.Errorf("zip %s: %w", p.DelegatePath, err)
+		return nil, fmt.Errorf("zip %s: %w", name, err)
 	}
-	return &archive{zr, io.NopCloser(nil)}, p, nil
+	return &archive{zr, io.NopCloser(nil)}, nil
 }
 
 // readCloser reads r and, when closed, closes each of cs in turn: a

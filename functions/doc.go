@@ -42,9 +42,15 @@ func All() []vql.Function {
 	}
 }
 
-// Register adds every built-in function, and Plugins, to e.
+// Files returns the functions that read, write and remove the host's
+// files and store uploads.
+func Files() []vql.Function {
+	return []vql.Function{Tempfile, Tempdir, Copy, Rm, Expand, Upload}
+}
+
+// Register adds every built-in function, Files', and Plugins, to e.
 func Register(e *vql.Engine) {
-	for _, f := range All() {
+	for _, f := range append(All(), Files()...) {
 		e.AddFunction(f)
 	}
 	for _, p := range Plugins() {

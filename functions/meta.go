@@ -23,6 +23,11 @@ var Version = fn("version", "1 when the engine has the named plugin, function or
 		if c.args.Failed() {
 			return nil
 		}
+		for _, a := range accessors.All() {
+			if aname != "" && a.Name == aname {
+				return int64(1)
+			}
+		}
 		e := c.scope.Engine()
 		if e == nil {
 			return nil

@@ -3,6 +3,7 @@ package goldens
 import (
 	"context"
 	"iter"
+	"path/filepath"
 	"sync"
 
 	"github.com/Velocidex/ordereddict"
@@ -18,8 +19,9 @@ import (
 // folder's owner, the file's Parameters as variables, and the fixtures the
 // files call:
 //
-//   - test_read_logs() yields the session's log so far, one row {Log} a
-//     line, each line as the golden runner's logger writes it
+//   - test_read_logs() yields the session's log since the last call (it
+//     drains it, as cache's 7th query shows), one row {Log} a line, each
+//     line as the golden runner's logger writes it
 //     ("Velociraptor: LEVEL:text\n"); before each query the runner logs
 //     "Running query <text>", and so does Run.
 //
@@ -41,12 +43,13 @@ func NewFixture(dir string, params map[string]string) *Fixture {
 	f := &Fixture{backend: &runner.Backend{Flags: &runner.StoreFlags{DataDir: dir}}}
 	e := f.backend.Engine()
 	e.AddPlugin(vql.PluginFunc{
-		Meta: vql.Info{Name: "test_read_logs", Doc: "Test fixture: the session's log so far, one row {Log} a line."},
+		Meta: vql.Info{Name: "test_read_logs", Doc: "Test fixture: the session's log since the last call, one row {Log} a line."},
 		Fn:   f.readLogs,
 	})
 	f.session = e.NewSession(vql.SessionOptions{
-		Identity: f.backend.Owner(queues.DefaultOrg),
-		OnLog:    func(m vql.Message) { f.log(m.String()) },
+		Identity:  f.backend.Owner(queues.DefaultOrg),
+		UploadDir: filepath.Join(dir, runner.UploadsDir),
+		OnLog:     func(m vql.Message) { f.log(m.String()) },
 	})
 	for k, v := range params {
 		f.session.Scope().Set(k, v)
@@ -61,8 +64,12 @@ func (f *Fixture) Engine() *vql.Engine { return f.backend.Engine() }
 // Session is where the file's queries run, in order.
 func (f *Fixture) Session() *vql.Session { return f.session }
 
-// Close closes the data folder if a query opened it.
-func (f *Fixture) Close() { f.backend.Close() }
+// Close ends the session (its temporary files go) and closes the data
+// folder if a query opened it.
+func (f *Fixture) Close() {
+	f.session.Close()
+	f.backend.Close()
+}
 
 // Running logs the line the golden runner logs before each query.
 func (f *Fixture) Running(query string) { f.log("Running query " + query) }
@@ -75,7 +82,8 @@ func (f *Fixture) log(line string) {
 
 func (f *Fixture) readLogs(ctx context.Context, s *vql.Scope, a *vql.Args) iter.Seq[vql.Row] {
 	f.mu.Lock()
-	lines := append([]string(nil), f.logs...)
+	lines := f.logs
+	f.logs = nil
 	f.mu.Unlock()
 	return func(yield func(vql.Row) bool) {
 		for _, l := range lines {

@@ -229,13 +229,14 @@ func (s *Service) runOnce(ctx context.Context, e *entry, a *artifacts.Artifact, 
 	// default org's monitoring sees the other orgs.
 	id := vql.Identity{Org: e.org, Principal: serverSender.Principal, Role: "monitoring", All: true, AllOrgs: e.org == queues.DefaultOrg,
 		Denied: s.opts.Deny}
-	sess := s.engine().NewSession(vql.SessionOptions{Identity: id, OnLog: func(m vql.Message) {
+	sess := s.engine().NewSession(vql.SessionOptions{Identity: id, UploadDir: s.opts.UploadDir, OnLog: func(m vql.Message) {
 		m.Text = label + m.Text
 		e.logs.add(m)
 		if m.Level == vql.LevelError {
 			logError(m.Text)
 		}
 	}})
+	defer sess.Close() // its temporary files go when the query stops
 	scope := sess.Scope()
 	// The source's precondition, else the artifact's, is run here so
 	// that a false one is told apart (the source is idle, not failed);

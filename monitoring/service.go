@@ -56,6 +56,9 @@ type Options struct {
 	// Deny are permissions the monitoring queries never hold (vqlq serve
 	// --deny); they hold every other.
 	Deny []vql.Permission
+	// UploadDir is where the queries' upload() stores files (the data
+	// folder's uploads/; none when empty).
+	UploadDir string
 }
 
 func (o Options) withDefaults() Options {

@@ -13,7 +13,9 @@ func All() []vql.Plugin {
 }
 
 // Files returns the plugins that find, read and write the host's files.
-func Files() []vql.Plugin { return []vql.Plugin{Glob, Stat} }
+func Files() []vql.Plugin {
+	return []vql.Plugin{Glob, Stat, WriteCSV, WriteJSONL, Unzip, Uploads}
+}
 
 // Register adds every built-in plugin, and Files', to e. The plugins that
 // read the host (info, pslist, …) live in package host.

@@ -87,8 +87,10 @@ func New(cfg Config) *Shell {
 	return s
 }
 
-// Close releases the data folder (and an .output file).
+// Close ends the session and releases the data folder (and an .output
+// file).
 func (s *Shell) Close() {
+	s.target.Close()
 	if s.outFile != nil {
 		s.outFile.Close()
 	}

@@ -257,8 +257,11 @@ func (b *Backend) Target(onLog func(vql.Message)) Target {
 // local is a session of this process on the data folder.
 func (b *Backend) local(onLog func(vql.Message), org string) *Local {
 	return &Local{Session: b.Engine().NewSession(vql.SessionOptions{OnLog: onLog, Identity: b.Owner(org),
-		MaxQueryMemory: b.Flags.QueryMemory.Budget()})}
+		MaxQueryMemory: b.Flags.QueryMemory.Budget(), UploadDir: filepath.Join(b.Flags.DataDir, UploadsDir)})}
 }
+
+// UploadsDir is the folder of the data folder upload() stores files in.
+const UploadsDir = "uploads"
 
 // Owner is the identity of the data folder's owner working in an org: the
 // local command line, the socket, server monitoring. It holds every
@@ -278,7 +281,7 @@ func (b *Backend) Monitoring() (*monitoring.Service, error) {
 		return nil, err
 	}
 	b.monOnce.Do(func() {
-		b.mon = monitoring.NewWithOptions(m, b.disk, b.Engine, monitoring.Options{Deny: b.Flags.Deny})
+		b.mon = monitoring.NewWithOptions(m, b.disk, b.Engine, monitoring.Options{Deny: b.Flags.Deny, UploadDir: filepath.Join(b.Flags.DataDir, UploadsDir)})
 	})
 	return b.mon, nil
 }

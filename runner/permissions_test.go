@@ -16,6 +16,7 @@ const (
 	serverAdmin  = vql.PermServerAdmin
 	collect      = vql.PermCollectServer
 	fsRead       = vql.PermFilesystemRead
+	fsWrite      = vql.PermFilesystemWrite
 	execve       = vql.PermExecve
 	deleteEvents = vql.PermDeleteResults
 )
@@ -85,6 +86,10 @@ var declaredPlugins = map[string][]vql.Permission{
 	"stat":         {fsRead},
 	"users":        {machineState},
 	"watch_syslog": {fsRead},
+	"unzip":        {fsWrite, fsRead},
+	"uploads":      {readResults},
+	"write_csv":    {fsWrite},
+	"write_jsonl":  {fsWrite},
 	// Server services.
 	"delete_events": {deleteEvents},
 	"mail":          {network},
@@ -197,12 +202,18 @@ var declaredFunctions = map[string][]vql.Permission{
 	"version":                 {},
 	"xor":                     {},
 	// The host and server services.
-	"environ": {machineState},
-	"getpid":  {},
-	"host":    {machineState}, // Velociraptor's choice: a lookup through the host's resolver
-	"mail":    {network},
-	"plist":   {fsRead},
-	"whoami":  {},
+	"copy":     {fsWrite, fsRead},
+	"expand":   {},
+	"rm":       {fsWrite},
+	"tempdir":  {fsWrite},
+	"tempfile": {fsWrite},
+	"upload":   {fsRead},
+	"environ":  {machineState},
+	"getpid":   {},
+	"host":     {machineState}, // Velociraptor's choice: a lookup through the host's resolver
+	"mail":     {network},
+	"plist":    {fsRead},
+	"whoami":   {},
 }
 
 // TestEveryCallDeclaresItsPermissions: every plugin and function the

@@ -41,6 +41,13 @@ func (a *Reattaching) Check(prog *ast.Program) error {
 	return a.b.Engine().Check(prog, func(name string) bool { return defined[name] })
 }
 
+// Close implements Target.
+func (a *Reattaching) Close() {
+	if a.cur != nil {
+		a.cur.Close()
+	}
+}
+
 // SetOrg implements Target.
 func (a *Reattaching) SetOrg(org string) {
 	a.org = org

@@ -98,6 +98,10 @@ func Attach(dataDir, org string) (*Remote, bool) {
 // SetOrg implements Target.
 func (r *Remote) SetOrg(org string) { r.org = org }
 
+// Close implements Target: the session is the server's, which ends it
+// when it is idle or the server stops.
+func (r *Remote) Close() {}
+
 // Do sends a request to the server, as the folder's owner.
 func (r *Remote) Do(ctx context.Context, method, path string, body any) (*http.Response, error) {
 	b, err := json.Marshal(body)

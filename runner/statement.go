@@ -29,10 +29,16 @@ type Target interface {
 	// Check is the check before a program runs (vql.Engine.Check): every
 	// unknown plugin, function or argument name, with its position.
 	Check(prog *ast.Program) error
+	// Close ends the session statements ran in: what its queries left
+	// for the end (temporary files) is removed.
+	Close()
 }
 
 // Local runs statements in a session of this process.
 type Local struct{ Session *vql.Session }
+
+// Close implements Target.
+func (l *Local) Close() { l.Session.Close() }
 
 // Statement implements Target.
 //

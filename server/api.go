@@ -614,6 +614,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *caller) 
 	rs := s.session(c, req.Session, logf)
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	if req.Session == "" { // a session of this request only
+		defer rs.session.Close()
+	}
 	// The check sees the session's earlier LETs; a problem runs nothing.
 	if err := rs.session.Check(prog); err != nil {
 		s.refuseProgram(w, r, c, err)

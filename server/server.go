@@ -41,6 +41,9 @@ type Options struct {
 	// runs for a client (vql.SessionOptions.MaxQueryMemory: 0 is
 	// vql.DefaultMaxQueryMemory, negative none; --max-query-memory).
 	MaxQueryMemory int64
+	// UploadDir is where the sessions' upload() stores files (the data
+	// folder's uploads/; vql.SessionOptions.UploadDir).
+	UploadDir string
 	// AuditLimits bound the audit rows of refusals.
 	AuditLimits AuditLimits
 	// Now replaces the clock of the audit limits in tests.
@@ -293,6 +296,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { s.inflight.Wait(); close(done) }()
 	select {
 	case <-done:
+		s.closeSessions()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

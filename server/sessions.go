@@ -34,6 +34,30 @@ type remoteSession struct {
 	confirm *confirmation
 }
 
+// close ends a session the server no longer keeps, once the request
+// running in it (if any) is over: its temporary files go with it.
+func (rs *remoteSession) close() {
+	go func() {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		rs.session.Close()
+	}()
+}
+
+// closeSessions ends the kept sessions no request is running in (the
+// server shuts down): shutting down does not wait for a query to end.
+func (s *Server) closeSessions() {
+	s.sessionsMu.Lock()
+	defer s.sessionsMu.Unlock()
+	for k, rs := range s.sessions {
+		if rs.mu.TryLock() {
+			delete(s.sessions, k)
+			rs.session.Close()
+			rs.mu.Unlock()
+		}
+	}
+}
+
 func (rs *remoteSession) running() *confirmation {
 	rs.cmu.Lock()
 	defer rs.cmu.Unlock()
@@ -67,6 +91,7 @@ func (s *Server) session(c *caller, id string, logf func(vql.Message)) *remoteSe
 			Identity:       c.identity(),
 			OnDenied:       s.auditDenied(c),
 			MaxQueryMemory: s.opts.MaxQueryMemory,
+			UploadDir:      s.opts.UploadDir,
 			OnLog: func(m vql.Message) {
 				if rs.logs != nil {
 					rs.logs(m)
@@ -127,6 +152,7 @@ func (s *Server) evictSessions(owner string) {
 		switch {
 		case time.Since(rs.lastUsed) > sessionIdle:
 			delete(s.sessions, k)
+			rs.close()
 		case rs.owner == owner:
 			mine++
 		}
@@ -148,7 +174,10 @@ func (s *Server) dropOldest(match func(*remoteSession) bool) {
 			oldestKey, oldest = k, rs.lastUsed
 		}
 	}
-	delete(s.sessions, oldestKey)
+	if rs, ok := s.sessions[oldestKey]; ok {
+		delete(s.sessions, oldestKey)
+		rs.close()
+	}
 }
 
 // dropSessions forgets the kept sessions of a token (it was revoked): its
@@ -159,6 +188,7 @@ func (s *Server) dropSessions(tokenID string) {
 	for k, rs := range s.sessions {
 		if strings.HasPrefix(rs.owner, tokenID+"\x00") {
 			delete(s.sessions, k)
+			rs.close()
 		}
 	}
 }

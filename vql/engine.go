@@ -170,12 +170,15 @@ type SessionOptions struct {
 	// ErrMemoryBudget. Zero is DefaultMaxQueryMemory; negative is none.
 	// It is the host's to set: no query can change it.
 	MaxQueryMemory int64
+	// UploadDir is the folder upload() stores files in, one folder per
+	// org (the data folder's uploads/); empty, upload() refuses.
+	UploadDir string
 }
 
 // NewSession starts a session with its own scope.
 func (e *Engine) NewSession(opts SessionOptions) *Session {
 	rt := &runtime{engine: e, onLog: opts.OnLog, identity: opts.Identity, onDenied: opts.OnDenied,
-		maxMemory: opts.MaxQueryMemory, state: &sessionState{}}
+		maxMemory: opts.MaxQueryMemory, state: &sessionState{}, ends: &endHooks{}, uploadDir: opts.UploadDir}
 	if rt.maxMemory == 0 {
 		rt.maxMemory = DefaultMaxQueryMemory
 	}

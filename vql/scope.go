@@ -26,6 +26,11 @@ type runtime struct {
 	maxMemory int64
 	// state is what plugins and functions keep for the session (state.go).
 	state *sessionState
+	// ends is what runs when the session is closed (atend.go); shared by
+	// the scopes that act for another identity (WithIdentity).
+	ends *endHooks
+	// uploadDir is where upload() stores files (SessionOptions).
+	uploadDir string
 }
 
 // Scope is a chain of layers in which names are looked up, innermost
@@ -103,6 +108,10 @@ func (s *Scope) Var(ctx context.Context, name string) (any, bool) {
 // QueryText is the canonical text of the top-level statement this scope
 // is running ("" outside a statement).
 func (s *Scope) QueryText() string { return s.query }
+
+// UploadDir is the folder the session's uploads go to ("" when the host
+// gave none).
+func (s *Scope) UploadDir() string { return s.rt.uploadDir }
 
 // Engine returns the engine the scope belongs to.
 func (s *Scope) Engine() *Engine { return s.rt.engine }

@@ -206,6 +206,7 @@ func execute(text, name string, flags *runner.StoreFlags, w output.Writer, stder
 	b := &runner.Backend{Flags: flags, ReadFirst: true}
 	defer b.Close()
 	target := b.Target(logs.Print)
+	defer target.Close()
 	if err := target.Check(prog); err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage

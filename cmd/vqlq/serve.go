@@ -71,6 +71,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		// The server's default is the command's: vql.DefaultMaxQueryMemory.
 		MaxQueryMemory: flags.QueryMemory.Budget(),
 		Deny:           flags.Deny,
+		UploadDir:      filepath.Join(flags.DataDir, runner.UploadsDir),
 	})
 	mon, err := startMonitoring(b, m, kv, monitor)
 	if err != nil {

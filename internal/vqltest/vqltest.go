@@ -85,6 +85,7 @@ func RowsWith(t *testing.T, opts vql.SessionOptions, text string) (string, []str
 		mu.Unlock()
 	}
 	s := vqlq.NewEngine().NewSession(opts)
+	defer s.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	rows, last := []any{}, -1
@@ -120,6 +121,7 @@ func Count(tb testing.TB, text string) int {
 		}
 		mu.Unlock()
 	}})
+	defer s.Close()
 	n := 0
 	for range s.Run(context.Background(), prog) {
 		n++
