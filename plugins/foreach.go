@@ -24,11 +24,17 @@ var Foreach = vql.PluginFunc{
 			{Name: "query", Type: vql.TypeQuery, Doc: "Query run for each row (default: yield the row)."},
 			{Name: "column", Type: vql.TypeString, Doc: "Iterate this column of each row instead of the row."},
 			{Name: "workers", Type: vql.TypeInt, Doc: "Run this many queries in parallel (order not kept)."},
+			{Name: "async", Type: vql.TypeBool, Doc: "Run every row's query at once, as Velociraptor does: workers=1000 (order not kept)."},
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		column := args.String("column", "")
 		workers := args.Int("workers", 1)
+		if args.Bool("async", false) {
+			// Velociraptor's async is its workers=1000; the same bound
+			// keeps a row source of millions from starting millions.
+			workers = max(workers, asyncWorkers)
+		}
 		if args.Failed() {
 			return none
 		}
@@ -63,6 +69,9 @@ var Foreach = vql.PluginFunc{
 		}
 	},
 }
+
+// asyncWorkers is how many queries foreach(async=TRUE) runs at once.
+const asyncWorkers = 1000
 
 // iterItems reads foreach's row argument: a query's rows, a list's non-NULL
 // elements (scalars wrapped as {_value: x}), a dict as one row.

@@ -58,3 +58,16 @@ func TestDedup(t *testing.T) {
 		{"negative timeout", `SELECT * FROM dedup(query={SELECT 1 AS K FROM scope()}, key="K", timeout=-1)`, `[]`, "dedup: timeout must be a non-negative number of seconds"},
 	})
 }
+
+// TestForeachWorkers: parallel and async foreach run every row's query
+// once (the order of their rows is not kept, so the test aggregates).
+func TestForeachWorkers(t *testing.T) {
+	vqltest.Run(t, []vqltest.Case{
+		{"workers", `SELECT count() AS N, sum(item=X) AS S FROM foreach(row={SELECT _value AS X FROM range(end=2000)}, query={SELECT X FROM scope()}, workers=4) GROUP BY 1`,
+			`[{"N":2000,"S":1999000}]`, ""},
+		{"async", `SELECT count() AS N, sum(item=X) AS S FROM foreach(row={SELECT _value AS X FROM range(end=2000)}, query={SELECT X FROM scope()}, async=TRUE) GROUP BY 1`,
+			`[{"N":2000,"S":1999000}]`, ""},
+		{"async with LIMIT stops", `SELECT count() AS N FROM foreach(row={SELECT * FROM range(end=1000000000)}, query={SELECT 1 AS One FROM scope()}, async=TRUE) LIMIT 1`,
+			`[{"N":1}]`, ""},
+	})
+}
