@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -74,6 +75,9 @@ var HTTPClient = needs(fn("http_client",
 		arg("timeout", vql.TypeFloat, false, "Seconds the whole request may take, body included (default 30; 0 or less: no limit)."),
 		arg("user_agent", vql.TypeString, false, "The User-Agent header (default vqlq); one given in headers wins."),
 		arg("disable_ssl_security", vql.TypeBool, false, "Accept any certificate of an https server (a self-signed one); default false."),
+		arg("tempfile_extension", vql.TypeString, false, "Write the body to a temporary file with this extension (\".zip\"), removed when the session ends; Content is its path (FILESYSTEM_WRITE)."),
+		arg("remove_last", vql.TypeBool, false, "Remove that temporary file after every other one (tempfile(remove_last=))."),
+		arg("chunk_size", vql.TypeInt, false, "In FROM: one row per this many bytes of the body (default: one row)."),
 	}, httpClientCall), vql.PermNetwork)
 
 // httpFailure is a request that could not be made or completed: shown is
@@ -199,6 +203,13 @@ func doHTTP(c call, rawURL string, reqURL *string, method string, timeout float6
 		return nil, &httpFailure{shown, httpCause(err, ctx, c.ctx, limit)}
 	}
 	defer resp.Body.Close()
+	if c.args.Has("tempfile_extension") {
+		path, err := bodyToTempfile(c, resp.Body)
+		if err != nil {
+			return nil, &httpFailure{shown, httpCause(err, ctx, c.ctx, limit)}
+		}
+		return httpResult(*reqURL, method, int64(resp.StatusCode), path, responseHeaders(resp)), nil
+	}
 	content, err := io.ReadAll(io.LimitReader(resp.Body, httpMaxContent+1))
 	if err != nil {
 		return nil, &httpFailure{shown, httpCause(err, ctx, c.ctx, limit)}
@@ -209,6 +220,11 @@ func doHTTP(c call, rawURL string, reqURL *string, method string, timeout float6
 			method, shown, httpMaxContent)
 	}
 
+	return httpResult(*reqURL, method, int64(resp.StatusCode), string(content), responseHeaders(resp)), nil
+}
+
+// responseHeaders are the response's headers, the first value of each.
+func responseHeaders(resp *http.Response) *ordereddict.Dict {
 	respHeaders := ordereddict.NewDict()
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {
@@ -220,7 +236,31 @@ func doHTTP(c call, rawURL string, reqURL *string, method string, timeout float6
 			respHeaders.Set(k, v[0])
 		}
 	}
-	return httpResult(*reqURL, method, int64(resp.StatusCode), string(content), respHeaders), nil
+	return respHeaders
+}
+
+// bodyToTempfile streams a response body into a temporary file of the
+// session, as the library's artifacts download archives to glob inside:
+// the body never sits in memory, whatever its size.
+func bodyToTempfile(c call, body io.Reader) (string, error) {
+	ext := c.args.String("tempfile_extension", "")
+	if strings.ContainsAny(ext, `/\`) {
+		return "", fmt.Errorf("tempfile_extension %q holds a separator", ext)
+	}
+	if !c.scope.Require("http_client", vql.PermFilesystemWrite) {
+		return "", errors.New("writing a temporary file needs FILESYSTEM_WRITE")
+	}
+	f, err := os.CreateTemp("", "vqlq-*"+ext)
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	c.scope.AtEnd(func() { os.Remove(name) }, c.args.Bool("remove_last", false))
+	_, err = io.Copy(f, body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return name, err
 }
 
 func httpResult(u, method string, status int64, content string, headers *ordereddict.Dict) *ordereddict.Dict {

@@ -19,9 +19,25 @@ var HTTPClientPlugin = vql.PluginFunc{
 		Args:        HTTPClient.Meta.Args,
 		Permissions: HTTPClient.Meta.Permissions},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
+		size := args.Int("chunk_size", 0)
 		return func(yield func(vql.Row) bool) {
-			if row, ok := HTTPClient.Fn(ctx, scope, args).(*ordereddict.Dict); ok {
+			row, ok := HTTPClient.Fn(ctx, scope, args).(*ordereddict.Dict)
+			if !ok {
+				return
+			}
+			content, _ := row.Get("Content")
+			text, _ := content.(string)
+			if size <= 0 || int64(len(text)) <= size || args.Has("tempfile_extension") {
 				yield(row)
+				return
+			}
+			// Velociraptor's chunk_size: the body in pieces, a row each.
+			for len(text) > 0 {
+				n := min(int64(len(text)), size)
+				if !yield(row.Copy().Set("Content", text[:n])) {
+					return
+				}
+				text = text[n:]
 			}
 		}
 	},
