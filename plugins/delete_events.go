@@ -34,6 +34,10 @@ func deleteEvents(provider queues.Provider) vql.Plugin {
 			if args.Failed() {
 				return none
 			}
+			if name == "" {
+				scope.Errorf("delete_events: artifact is empty: name the queue whose events to delete")
+				return none
+			}
 			if client != "" && client != "server" {
 				scope.Errorf("delete_events: client_id %q: vqlq keeps one queue for every client's events of an artifact; use client_id='server' (or none) to delete the queue's events", client)
 				return none

@@ -43,6 +43,7 @@ func TestDeleteEvents(t *testing.T) {
 			`delete_events: client_id "C.1234": vqlq keeps one queue for every client's events`},
 		{"an INTERNAL queue", `SELECT * FROM delete_events(artifact='Server.Internal.ClientPing', really_do_it=TRUE)`, "", withoutB,
 			"delete_events: Server.Internal.ClientPing is an INTERNAL artifact: only SERVER_EVENT and CLIENT_EVENT queues keep events to delete"},
+		{"no queue", `SELECT * FROM delete_events(artifact='', really_do_it=TRUE)`, "", withoutB, "delete_events: artifact is empty: name the queue whose events to delete"},
 		{"an unknown queue", `SELECT * FROM delete_events(artifact='No.Such', really_do_it=TRUE)`, "", withoutB, "delete_events: artifact No.Such not known"},
 	}
 	for _, c := range cases {
