@@ -24,6 +24,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/vqlq/vqlq"
+	"github.com/vqlq/vqlq/internal/queuetest"
 	"github.com/vqlq/vqlq/output"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
@@ -171,16 +172,7 @@ func runQueueVQL(t *testing.T, m *queues.Manager, vars map[string]any, text stri
 
 func newManager(t *testing.T) *queues.Manager {
 	t.Helper()
-	disk, err := queues.OpenBadger(t.TempDir(), queues.SyncFlush)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := queues.New(queues.Options{Disk: disk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return m
+	return queuetest.New(t, nil).M
 }
 
 // TestMailOverSTARTTLS sends mail to a real SMTP server on loopback: the
