@@ -157,6 +157,12 @@ func (m *Manager) Close() error {
 // Repository is the artifact repository the manager serves.
 func (m *Manager) Repository() *artifacts.Repository { return m.repo }
 
+// Storage is the manager's key-value store: the data folder's own, or
+// memory when the store keeps none. The services beside the queues (the
+// fleet's clients, flows and hunts) keep their records in it, so that
+// they live and move with the data folder.
+func (m *Manager) Storage() artifacts.Storage { return m.kv }
+
 // storeKey names a queue inside a store: queues of different orgs never
 // share a key.
 func storeKey(org, queue string) string { return org + "|" + queue }
