@@ -224,3 +224,40 @@ func TestConsumersInVQL(t *testing.T) {
 		t.Fatalf("after delete: %v", rows)
 	}
 }
+
+// TestDetachedConsumerIsRefusedInAnyQuery: behind a stage that hands its
+// rows on from another goroutine or a buffer, the stage would ask for the
+// next event while the row is still on its way to the output, so the
+// consumer would be acknowledged for rows nobody has yet: the watch is
+// refused before the consumer is created, in a plain query as in a
+// forwarder's. The same watch read directly is accepted.
+func TestDetachedConsumerIsRefusedInAnyQuery(t *testing.T) {
+	watch := `{SELECT * FROM watch_monitoring(artifact='Server.Events.Receive', consumer='c', start_time=0)}`
+	cases := []struct {
+		query   string
+		refused bool
+	}{
+		{`SELECT i FROM chain(async=TRUE, a=` + watch + `) LIMIT 1`, true},
+		{`SELECT * FROM foreach(row=` + watch + `, query={SELECT i FROM scope()}, workers=2) LIMIT 1`, true},
+		{`SELECT * FROM batch(batch_size=1, query=` + watch + `) LIMIT 1`, true},
+		{`SELECT i FROM delay(delay=0.01, query=` + watch + `) LIMIT 1`, true},
+		{`SELECT * FROM foreach(row=` + watch + `, query={SELECT i FROM scope()}) LIMIT 1`, false},
+		{`SELECT i FROM chain(a=` + watch + `) LIMIT 1`, false},
+	}
+	for _, tc := range cases {
+		e := newEnv(t, map[string]string{"r.yaml": receive})
+		e.run("root", `SELECT send_event(artifact='Server.Events.Receive', row=dict(i=_value)) FROM range(end=3)`)
+		rows, logs := e.run("root", tc.query)
+		refusal := strings.Contains(strings.Join(logs, "\n"), `consumer "c" of Server.Events.Receive: `+queues.ErrDetachedConsumer.Error())
+		consumers, _ := e.run("root", `SELECT name, position FROM consumers()`)
+		if tc.refused {
+			if !refusal || len(rows) != 0 || len(consumers) != 0 {
+				t.Errorf("%s: rows %v, logs %v, consumers %v: want refused, no consumer", tc.query, rows, logs, consumers)
+			}
+			continue
+		}
+		if refusal || len(rows) != 1 || strings.Join(consumers, " ") != `{"name":"c","position":1}` {
+			t.Errorf("%s: rows %v, logs %v, consumers %v: want one row, the consumer at 1", tc.query, rows, logs, consumers)
+		}
+	}
+}

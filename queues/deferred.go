@@ -64,11 +64,13 @@ func Detached(ctx context.Context) context.Context {
 	return context.WithValue(ctx, detachedKey{}, true)
 }
 
-// ErrDetachedConsumer refuses a named consumer whose rows would reach a
-// forwarder through another goroutine: the forwarder could acknowledge
-// an event whose rows are still on their way, and a crash then would
-// lose them.
-var ErrDetachedConsumer = errors.New("a forwarder cannot acknowledge a consumer read behind chain(async=TRUE), foreach(workers=…), fifo(), delay(), batch(), diff() or generate(); read it in the forwarder's own query")
+// ErrDetachedConsumer refuses a named consumer whose rows would reach
+// their reader through another goroutine or a buffer: the consumer is
+// done with a row when the query asks for the next one, and behind such
+// a stage that is the stage asking, while the row is still on its way to
+// the output or the forwarder; a crash then would lose it. Only a
+// consumer its client acknowledges (the HTTP API's) is not refused.
+var ErrDetachedConsumer = errors.New("a named consumer cannot be acknowledged when read behind chain(async=TRUE), foreach(workers=…), fifo(), delay(), batch(), diff() or generate(): its rows could still be on their way when their events are acknowledged; read it directly in the query's FROM, and put those stages after it")
 
 type detachedKey struct{}
 

@@ -209,7 +209,7 @@ func (m *Manager) Watch(ctx context.Context, org, queue string, opts WatchOption
 	// deferred, when set, is a forwarder that acknowledges for the watcher;
 	// named, one it tells which event it hands out.
 	deferred, named := deferredOf(ctx), namer(ctx)
-	if acks && deferred != nil && isDetached(ctx) {
+	if acks && isDetached(ctx) {
 		return nil, fmt.Errorf("watch_monitoring: consumer %q of %s: %w", opts.Consumer, queue, ErrDetachedConsumer)
 	}
 	f, err := m.start(ctx, org, queue, opts)
