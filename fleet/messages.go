@@ -21,7 +21,7 @@ func messagesOf(org, user string) string { return messagePrefix + org + "/" + us
 
 // PostMessage stores a message to a user of org from principal.
 func PostMessage(kv artifacts.Storage, org, user, from string, message *ordereddict.Dict, now time.Time) error {
-	row := ordereddict.NewDict().Set("timestamp", now.UTC()).Set("from", from).Set("message", message)
+	row := ordereddict.NewDict().Set("timestamp", now.UTC()).Set("sender", from).Set("message", message)
 	data, err := value.EncodeJSON(row)
 	if err != nil {
 		return fmt.Errorf("message: %w", err)

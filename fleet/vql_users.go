@@ -307,7 +307,7 @@ func userMessages(provider queues.Provider) vql.Plugin {
 	return vql.PluginFunc{
 		Meta: vql.Info{
 			Name: "user_messages",
-			Doc:  "The messages left for this session's principal (or user=, which needs SERVER_ADMIN) in the org: {timestamp, from, message}, oldest first; clear=TRUE deletes them once read.",
+			Doc:  "The messages left for this session's principal (or user=, which needs SERVER_ADMIN) in the org: {timestamp, sender, message}, oldest first; clear=TRUE deletes them once read.",
 			Args: []vql.ArgSpec{
 				{Name: "user", Type: vql.TypeString, Doc: "Another principal's messages (needs SERVER_ADMIN)."},
 				{Name: "clear", Type: vql.TypeBool, Doc: "Delete the messages read."},
