@@ -10,6 +10,7 @@ import (
 	"github.com/vqlq/vqlq"
 	"github.com/vqlq/vqlq/fleet"
 	"github.com/vqlq/vqlq/internal/queuetest"
+	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/server"
 	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/parser"
@@ -252,4 +253,40 @@ func TestUsersAndOrgsVQL(t *testing.T) {
 		{"messages cleared", reader, `SELECT * FROM user_messages()`, `[]`, ""},
 		{"RSSFeeds' send", owner, `SELECT user_message(user=name, message=dict(title="t")) AS User FROM gui_users() WHERE name =~ "."`, `[{"User":"ops"}]`, ""},
 	})
+}
+
+// TestLabelEvents: label changes go to Server.Internal.Label, an
+// INTERNAL queue watchers see live, as Velociraptor's labeler sends them.
+func TestLabelEvents(t *testing.T) {
+	inst := queuetest.New(t, nil)
+	newRegistryOn(t, inst)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	seq, err := inst.M.Watch(ctx, "root", fleet.LabelQueue, queues.WatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 4)
+	go func() {
+		for row := range seq {
+			id, _ := row.GetString("ClientId")
+			op, _ := row.GetString("Operation")
+			l, _ := row.GetString("Label")
+			got <- id + " " + op + " " + l
+		}
+	}()
+	runCases(t, inst, []vqlCase{
+		{"set", owner, `SELECT label(client_id="C.00000000000000ab", labels="Slack").op AS L FROM scope()`, `[{"L":"set"}]`, ""},
+		{"remove", owner, `SELECT label(client_id="C.00000000000000ab", labels="slack", op="remove").op AS L FROM scope()`, `[{"L":"remove"}]`, ""},
+	})
+	for _, want := range []string{"C.00000000000000ab Add Slack", "C.00000000000000ab Remove slack"} {
+		select {
+		case g := <-got:
+			if g != want {
+				t.Errorf("event %q, want %q", g, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no event %q", want)
+		}
+	}
 }
