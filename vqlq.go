@@ -4,6 +4,7 @@
 package vqlq
 
 import (
+	"github.com/vqlq/vqlq/fleet"
 	"github.com/vqlq/vqlq/forward"
 	"github.com/vqlq/vqlq/functions"
 	"github.com/vqlq/vqlq/host"
@@ -23,8 +24,9 @@ func NewEngine() *vql.Engine {
 
 // NewQueueEngine returns NewEngine plus the event-queue plugins and
 // functions (send_event, watch_monitoring, source, alert, artifact_set, …),
-// the forwarders (elastic_upload, splunk_upload, webhook_upload)
-// and the Artifact.X plugins, all bound to the manager the provider
+// the forwarders (elastic_upload, splunk_upload, webhook_upload), the
+// fleet's clients, users and orgs (clients, client_info, label,
+// gui_users, org_create, …) and the Artifact.X plugins, all bound to the manager the provider
 // returns. The org a query works in is its session's (vql.Identity), so
 // one engine serves every org. The command, the server and the tests
 // build their engines with it.
@@ -36,7 +38,13 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	for _, p := range append(functions.QueuePlugins(manager), forward.Plugins(manager)...) {
 		e.AddPlugin(p)
 	}
+	for _, p := range fleet.Plugins(manager) {
+		e.AddPlugin(p)
+	}
 	for _, f := range functions.Queues(manager) {
+		e.AddFunction(f)
+	}
+	for _, f := range fleet.Functions(manager) {
 		e.AddFunction(f)
 	}
 	e.AddResolver(plugins.ArtifactResolver(manager))

@@ -31,7 +31,7 @@ func Queues(provider queues.Provider) []vql.Function {
 		needs(consumerDelete(provider), vql.PermReadResults),
 		serverMetadata(provider),
 		serverSetMetadata(provider),
-		orgFunction,
+		orgFunction(provider),
 		whoami,
 		mailFunction(provider),
 	}
@@ -273,9 +273,15 @@ func collect(provider queues.Provider) vql.FunctionFunc {
 
 // orgFunction tells a query which org it runs in; it is read from the
 // session, which no query can change.
-var orgFunction = fn("org", "The org this query runs in: {OrgId, Name}.", nil, func(c call) any {
-	return plugins.OrgRow(plugins.OrgOf(c.scope))
-})
+func orgFunction(provider queues.Provider) vql.FunctionFunc {
+	return fn("org", "The org this query runs in: {OrgId, Name}.", nil, func(c call) any {
+		m, err := provider()
+		if err != nil {
+			m = nil // without a store the org has no name but its id
+		}
+		return plugins.OrgRow(m, plugins.OrgOf(c.scope))
+	})
+}
 
 func newFlowID() string {
 	b := make([]byte, 8)

@@ -19,27 +19,35 @@ func orgsPlugin(provider queues.Provider) vql.Plugin {
 		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 			own := OrgOf(scope)
 			if !scope.Identity().AllOrgs {
-				return orgRows([]string{own})
+				m, err := provider()
+				if err != nil {
+					m = nil // without a store the org has no name but its id
+				}
+				return orgRows(m, []string{own})
 			}
 			return withManager(provider, scope, "orgs", func(m *queues.Manager) iter.Seq[vql.Row] {
-				return orgRows(m.Orgs())
+				return orgRows(m, m.Orgs())
 			})
 		},
 	}
 }
 
-func orgRows(ids []string) iter.Seq[vql.Row] {
+func orgRows(m *queues.Manager, ids []string) iter.Seq[vql.Row] {
 	return func(yield func(vql.Row) bool) {
 		for _, id := range ids {
-			if !yield(OrgRow(id)) {
+			if !yield(OrgRow(m, id)) {
 				return
 			}
 		}
 	}
 }
 
-// OrgRow describes an org as orgs() and org() show it. Orgs have no name
-// of their own yet: the name is the id.
-func OrgRow(id string) *ordereddict.Dict {
-	return ordereddict.NewDict().Set("OrgId", id).Set("Name", id)
+// OrgRow describes an org as orgs() and org() show it: its name is the
+// one org_create() gave it, else (or with no manager) its id.
+func OrgRow(m *queues.Manager, id string) *ordereddict.Dict {
+	name := id
+	if m != nil {
+		name = m.OrgName(id)
+	}
+	return ordereddict.NewDict().Set("OrgId", id).Set("Name", name)
 }

@@ -19,6 +19,8 @@ const (
 	fsWrite      = vql.PermFilesystemWrite
 	execve       = vql.PermExecve
 	deleteEvents = vql.PermDeleteResults
+	labelClient  = vql.PermLabelClient
+	orgAdmin     = vql.PermOrgAdmin
 )
 
 // declaredPlugins and declaredFunctions are the permissions every plugin
@@ -93,6 +95,13 @@ var declaredPlugins = map[string][]vql.Permission{
 	// Server services.
 	"delete_events": {deleteEvents},
 	"mail":          {network},
+	// The fleet (package fleet). client_delete and gui_users ask
+	// Velociraptor's SERVER_ADMIN as it does at run time; user_messages
+	// asks SERVER_ADMIN at run time for another principal's messages.
+	"clients":       {readResults},
+	"client_delete": {serverAdmin, deleteEvents},
+	"gui_users":     {serverAdmin},
+	"user_messages": {},
 	// Forwarders (package forward); naming another dead-letter queue
 	// also asks for PUBLISH at run time.
 	"elastic_upload": {network},
@@ -214,6 +223,16 @@ var declaredFunctions = map[string][]vql.Permission{
 	"mail":     {network},
 	"plist":    {fsRead},
 	"whoami":   {},
+	// The fleet (package fleet). org_create also needs a session that
+	// sees every org; user_options asks SERVER_ADMIN at run time for
+	// another user than the session's.
+	"client_info":  {readResults},
+	"label":        {labelClient},
+	"killkillkill": {machineState},
+	"user_create":  {serverAdmin},
+	"user_options": {},
+	"user_message": {},
+	"org_create":   {orgAdmin, serverAdmin},
 }
 
 // TestEveryCallDeclaresItsPermissions: every plugin and function the
