@@ -4,6 +4,7 @@
 package vqlq
 
 import (
+	"github.com/vqlq/vqlq/flows"
 	"github.com/vqlq/vqlq/forward"
 	"github.com/vqlq/vqlq/functions"
 	"github.com/vqlq/vqlq/host"
@@ -24,8 +25,9 @@ func NewEngine() *vql.Engine {
 // NewQueueEngine returns NewEngine plus the event-queue plugins and
 // functions (send_event, watch_monitoring, source, alert, artifact_set, …),
 // the forwarders (elastic_upload, splunk_upload, webhook_upload)
-// and the Artifact.X plugins, all bound to the manager the provider
-// returns. The org a query works in is its session's (vql.Identity), so
+// the flows and hunts (collect_client, flows, hunt, …, and source() over
+// a flow's results) and the Artifact.X plugins, all bound to the manager
+// the provider returns. The org a query works in is its session's (vql.Identity), so
 // one engine serves every org. The command, the server and the tests
 // build their engines with it.
 func NewQueueEngine(manager queues.Provider) *vql.Engine {
@@ -37,6 +39,15 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 		e.AddPlugin(p)
 	}
 	for _, f := range functions.Queues(manager) {
+		e.AddFunction(f)
+	}
+	// No fleet is wired in yet: the flows know the server alone, and
+	// every client id is unknown.
+	fl := flows.New(manager, nil)
+	for _, p := range fl.Plugins(plugins.SourcePlugin(manager)) {
+		e.AddPlugin(p)
+	}
+	for _, f := range fl.Functions() {
 		e.AddFunction(f)
 	}
 	e.AddResolver(plugins.ArtifactResolver(manager))
