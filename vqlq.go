@@ -5,6 +5,7 @@ package vqlq
 
 import (
 	"github.com/vqlq/vqlq/fleet"
+	"github.com/vqlq/vqlq/flows"
 	"github.com/vqlq/vqlq/forward"
 	"github.com/vqlq/vqlq/functions"
 	"github.com/vqlq/vqlq/host"
@@ -26,8 +27,10 @@ func NewEngine() *vql.Engine {
 // functions (send_event, watch_monitoring, source, alert, artifact_set, …),
 // the forwarders (elastic_upload, splunk_upload, webhook_upload), the
 // fleet's clients, users and orgs (clients, client_info, label,
-// gui_users, org_create, …) and the Artifact.X plugins, all bound to the manager the provider
-// returns. The org a query works in is its session's (vql.Identity), so
+// gui_users, org_create, …), the flows and hunts (collect_client, flows,
+// hunt, …, and source() over a flow's results) and the Artifact.X
+// plugins, all bound to the manager the provider returns. The org a
+// query works in is its session's (vql.Identity), so
 // one engine serves every org. The command, the server and the tests
 // build their engines with it.
 func NewQueueEngine(manager queues.Provider) *vql.Engine {
@@ -47,7 +50,38 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	for _, f := range fleet.Functions(manager) {
 		e.AddFunction(f)
 	}
+	fl := flows.New(manager, fleetClients{manager})
+	for _, p := range fl.Plugins(plugins.SourcePlugin(manager)) {
+		e.AddPlugin(p)
+	}
+	for _, f := range fl.Functions() {
+		e.AddFunction(f)
+	}
 	e.AddResolver(plugins.ArtifactResolver(manager))
 	e.NoteVar("OrgId", "setting OrgId does not change the org: a query runs in its session's org (see org())")
 	return e
+}
+
+// fleetClients is the fleet as the flows see it: the registry of the
+// manager's data folder, opened with the manager, and the server, which
+// is a client of every org for the collections it runs itself.
+type fleetClients struct{ provider queues.Provider }
+
+func (c fleetClients) Exists(org, id string) (bool, error) {
+	if id == flows.ServerID {
+		return true, nil
+	}
+	m, err := c.provider()
+	if err != nil {
+		return false, err
+	}
+	return fleet.Of(m).Exists(org, id)
+}
+
+func (c fleetClients) Matching(org string, include, exclude []string, os string) ([]string, error) {
+	m, err := c.provider()
+	if err != nil {
+		return nil, err
+	}
+	return fleet.Of(m).Matching(org, include, exclude, os)
 }

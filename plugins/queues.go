@@ -108,6 +108,10 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 	}
 }
 
+// SourcePlugin is source() over the event queues alone, for the hosts
+// that extend it (package flows reads flows' results through it too).
+func SourcePlugin(provider queues.Provider) vql.Plugin { return sourcePlugin(provider) }
+
 func sourcePlugin(provider queues.Provider) vql.Plugin {
 	return vql.PluginFunc{
 		Meta: vql.Info{

@@ -21,6 +21,8 @@ const (
 	deleteEvents = vql.PermDeleteResults
 	labelClient  = vql.PermLabelClient
 	orgAdmin     = vql.PermOrgAdmin
+	startHunt    = vql.PermStartHunt
+	prepare      = vql.PermPrepareResults
 )
 
 // declaredPlugins and declaredFunctions are the permissions every plugin
@@ -107,6 +109,13 @@ var declaredPlugins = map[string][]vql.Permission{
 	"elastic_upload": {network},
 	"splunk_upload":  {network},
 	"webhook_upload": {network},
+	// Flows and hunts (package flows).
+	"delete_flow":  {deleteEvents},
+	"flows":        {readResults},
+	"hunt_delete":  {serverAdmin},
+	"hunt_flows":   {readResults},
+	"hunt_results": {readResults},
+	"hunts":        {readResults},
 }
 
 var declaredFunctions = map[string][]vql.Permission{
@@ -233,6 +242,19 @@ var declaredFunctions = map[string][]vql.Permission{
 	"user_options": {},
 	"user_message": {},
 	"org_create":   {orgAdmin, serverAdmin},
+	// Flows and hunts (package flows). A flow of the server needs
+	// COLLECT_SERVER, one of a client COLLECT_CLIENT: asked at run time,
+	// by client_id, as Velociraptor does.
+	"cancel_flow":          {},
+	"collect_client":       {},
+	"get_flow":             {},
+	"create_flow_download": {prepare},
+	"create_hunt_download": {prepare},
+	"file_store":           {}, // Velociraptor's choice: a path is only named
+	"file_store_delete":    {serverAdmin},
+	"hunt":                 {startHunt},
+	"hunt_add":             {startHunt},
+	"hunt_update":          {startHunt},
 }
 
 // TestEveryCallDeclaresItsPermissions: every plugin and function the
