@@ -28,7 +28,7 @@ func All() []vql.Function {
 		// cache.go
 		LRUFn, Cache, Memoize,
 		// network.go
-		URLFn, IPFn, CIDRContains,
+		URLFn, IPFn, CIDRContains, GeoIP,
 		// grok.go
 		Grok,
 		// template.go, semver.go, sigma.go, x509.go

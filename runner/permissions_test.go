@@ -130,6 +130,7 @@ var declaredFunctions = map[string][]vql.Permission{
 	"format":                  {},
 	"generate":                {},
 	"get":                     {},
+	"geoip":                   {fsRead},
 	"get_server_monitoring":   {serverAdmin},
 	"grok":                    {},
 	"gunzip":                  {},
