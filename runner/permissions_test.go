@@ -201,6 +201,7 @@ var declaredFunctions = map[string][]vql.Permission{
 	"utf16_encode":            {},
 	"uuid":                    {},
 	"version":                 {},
+	"verify":                  {},
 	"xor":                     {},
 	// The host and server services.
 	"copy":     {fsWrite, fsRead},
