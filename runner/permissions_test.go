@@ -184,6 +184,7 @@ var declaredFunctions = map[string][]vql.Permission{
 	"similarity":              {},
 	"sleep":                   {},
 	"slice":                   {},
+	"stat":                    {fsRead},
 	"split":                   {},
 	"str":                     {},
 	"strip":                   {},
