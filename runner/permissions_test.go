@@ -205,18 +205,19 @@ var declaredFunctions = map[string][]vql.Permission{
 	"verify":                  {},
 	"xor":                     {},
 	// The host and server services.
-	"copy":     {fsWrite, fsRead},
-	"expand":   {},
-	"rm":       {fsWrite},
-	"tempdir":  {fsWrite},
-	"tempfile": {fsWrite},
-	"upload":   {fsRead},
-	"environ":  {machineState},
-	"getpid":   {},
-	"host":     {machineState}, // Velociraptor's choice: a lookup through the host's resolver
-	"mail":     {network},
-	"plist":    {fsRead},
-	"whoami":   {},
+	"copy":             {fsWrite, fsRead},
+	"expand":           {},
+	"rm":               {fsWrite},
+	"tempdir":          {fsWrite},
+	"tempfile":         {fsWrite},
+	"upload":           {fsRead},
+	"upload_directory": {fsWrite},
+	"environ":          {machineState},
+	"getpid":           {},
+	"host":             {machineState}, // Velociraptor's choice: a lookup through the host's resolver
+	"mail":             {network},
+	"plist":            {fsRead},
+	"whoami":           {},
 }
 
 // TestEveryCallDeclaresItsPermissions: every plugin and function the
