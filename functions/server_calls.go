@@ -11,10 +11,12 @@ import (
 func ServerFunctions(provider queues.Provider) []vql.Function {
 	return []vql.Function{
 		verify(provider),
+		inventoryAdd(provider),
+		inventoryGet(provider),
 	}
 }
 
 // ServerPlugins are the plugins of the same services.
 func ServerPlugins(provider queues.Provider) []vql.Plugin {
-	return []vql.Plugin{}
+	return []vql.Plugin{inventoryPlugin(provider)}
 }

@@ -52,6 +52,7 @@ var declaredPlugins = map[string][]vql.Permission{
 	"http_client":          {network},
 	"if":                   {},
 	"info":                 {machineState},
+	"inventory":            {}, // as Velociraptor: the tools' names, urls and hashes
 	"items":                {},
 	// vqlq's monitoring logs quote the parameters of the table (web hook
 	// URLs, keys), which get_server_monitoring keeps to admins: more than
@@ -140,6 +141,8 @@ var declaredFunctions = map[string][]vql.Permission{
 	"humanize":                {},
 	"if":                      {},
 	"int":                     {},
+	"inventory_add":           {serverAdmin},
+	"inventory_get":           {serverAdmin},
 	"ip":                      {},
 	"items":                   {},
 	"join":                    {},
