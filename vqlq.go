@@ -57,6 +57,12 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	for _, f := range fl.Functions() {
 		e.AddFunction(f)
 	}
+	for _, f := range functions.ServerFunctions(manager) {
+		e.AddFunction(f)
+	}
+	for _, p := range functions.ServerPlugins(manager) {
+		e.AddPlugin(p)
+	}
 	e.AddResolver(plugins.ArtifactResolver(manager))
 	e.NoteVar("OrgId", "setting OrgId does not change the org: a query runs in its session's org (see org())")
 	return e

@@ -59,6 +59,23 @@ func checkArtifact(check Checker, a *Artifact, file string, exportOf func(name s
 	if check == nil || !a.RunsOnServer() {
 		return nil
 	}
+	return checkTexts(check, a, file, exportOf)
+}
+
+// Verify runs check on every VQL text of a, whatever its type, and returns
+// each problem found (nil when there is none): *source.Error values
+// placed at their line and column in a's definition, and
+// *DefinitionError for imports of artifacts exportOf does not know. It is
+// the check a server-side artifact passes before it is accepted, for
+// callers that judge an artifact without setting it (verify()).
+func Verify(check Checker, a *Artifact, exportOf func(name string) (string, bool)) []error {
+	if err := checkTexts(check, a, "", exportOf); err != nil {
+		return leaves(err)
+	}
+	return nil
+}
+
+func checkTexts(check Checker, a *Artifact, file string, exportOf func(name string) (string, bool)) error {
 	prelude, problems := imported(a, file, exportOf)
 	type text struct {
 		vql     string

@@ -37,6 +37,10 @@ type Repository struct {
 	// check judges the VQL of definitions as they are set or loaded
 	// (see SetChecker); guarded by write.
 	check Checker
+
+	// metadata holds artifacts' Metadata when there is no storage, by
+	// metadataKey; guarded by mu.
+	metadata map[string]Metadata
 }
 
 // folderArtifact remembers which file a folder definition came from, for
@@ -222,6 +226,10 @@ func (r *Repository) Delete(org, name string) error {
 	r.mu.Lock()
 	delete(o.byName, name)
 	r.mu.Unlock()
+	// A definition set again later under this name starts untagged.
+	if _, still := r.get(org, name); !still {
+		_ = r.putMetadata(org, name, Metadata{})
+	}
 	return nil
 }
 

@@ -28,7 +28,7 @@ func All() []vql.Function {
 		// cache.go
 		LRUFn, Cache, Memoize,
 		// network.go
-		URLFn, IPFn, CIDRContains,
+		URLFn, IPFn, CIDRContains, GeoIP,
 		// grok.go
 		Grok,
 		// template.go, semver.go, sigma.go, x509.go
@@ -45,7 +45,7 @@ func All() []vql.Function {
 // Files returns the functions that read, write and remove the host's
 // files and store uploads.
 func Files() []vql.Function {
-	return []vql.Function{Tempfile, Tempdir, Copy, Rm, Expand, Upload}
+	return []vql.Function{Tempfile, Tempdir, Copy, Rm, Expand, Upload, UploadDirectory, StatFn}
 }
 
 // Register adds every built-in function, Files', and Plugins, to e.

@@ -39,6 +39,8 @@ func TestText(t *testing.T) {
 			`[{"d":{"User":"bob","Id":"7"}}]`, ""},
 		{"parse_string_with_regex one regex", `SELECT parse_string_with_regex(string="ab12", regex="(?P<L>[a-z]+)(?P<N>[0-9]+)?") AS d FROM scope()`,
 			`[{"d":{"L":"ab","N":"12"}}]`, ""},
+		{"parse_string_with_regex unnamed groups", "LET D = \"name: Custom.X\ntype: SERVER\n\"\nSELECT parse_string_with_regex(string=D, regex='''^name:\\s*(.+)''').g1 AS n, parse_string_with_regex(string=\"a=1\", regex='''(\\w)=(?P<V>\\d)''') AS d FROM scope()",
+			`[{"n":"Custom.X","d":{"g1":"a","V":"1"}}]`, ""},
 		{"parse_string_with_regex bad regex", `SELECT parse_string_with_regex(string="x", regex="(") AS d FROM scope()`, `[{"d":null}]`, "parse_string_with_regex: "},
 		{"regex_transform", `SELECT regex_transform(source="The quick brown fox", map=dict(quick="slow", ` + "`brown (fox)`" + `="red $1")) AS s FROM scope()`,
 			`[{"s":"The slow red fox"}]`, ""},

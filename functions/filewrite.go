@@ -144,15 +144,17 @@ var Copy = needs(fn("copy", "Copy the file filename names (through accessor) to 
 			return nil
 		}
 		defer r.Close()
-		if err := writeHostFile(dest, mode, appendTo, mkdirs, accessors.Reader(c.ctx, r)); err != nil {
+		if err := writeHostFile(dest, mode, perms != "", appendTo, mkdirs, accessors.Reader(c.ctx, r)); err != nil {
 			c.scope.Errorf("copy: %v", err)
 			return nil
 		}
 		return dest
 	}), vql.PermFilesystemWrite, vql.PermFilesystemRead)
 
-// writeHostFile writes what r reads to path.
-func writeHostFile(path string, mode fs.FileMode, appendTo, mkdirs bool, r io.Reader) error {
+// writeHostFile writes what r reads to path. A mode the query gave
+// (exact) is set as given: the umask must not narrow it, and vqlq runs
+// with 077 once a data folder is open.
+func writeHostFile(path string, mode fs.FileMode, exact, appendTo, mkdirs bool, r io.Reader) error {
 	if mkdirs {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
@@ -165,6 +167,12 @@ func writeHostFile(path string, mode fs.FileMode, appendTo, mkdirs bool, r io.Re
 	f, err := os.OpenFile(path, flags, mode)
 	if err != nil {
 		return err
+	}
+	if exact {
+		if err := f.Chmod(mode); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	_, err = io.Copy(f, r)
 	if cerr := f.Close(); err == nil {

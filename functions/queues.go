@@ -148,39 +148,6 @@ func alert(provider queues.Provider) vql.FunctionFunc {
 	}
 }
 
-func artifactSet(provider queues.Provider) vql.FunctionFunc {
-	return fn("artifact_set", "Add or replace an artifact from its YAML definition; it is stored and its queues exist at once.",
-		[]vql.ArgSpec{arg("definition", vql.TypeString, true, "The artifact's YAML.")},
-		func(c call) any {
-			text := c.args.String("definition", "")
-			if c.args.Failed() {
-				return nil
-			}
-			m := manager(provider, c.scope, "artifact_set")
-			if m == nil {
-				return nil
-			}
-			// The new definition's type decides the permission, and so
-			// does the type of the artifact it replaces: a client
-			// artifact's writer may not overwrite a server artifact.
-			parsed, _ := artifacts.Parse([]byte(text), "")
-			if !mayWrite(c.scope, "artifact_set", parsed) {
-				return nil
-			}
-			if parsed != nil {
-				if old, ok := m.Repository().Get(plugins.OrgOf(c.scope), parsed.Name); ok && !mayWrite(c.scope, "artifact_set", old) {
-					return nil
-				}
-			}
-			a, err := m.SetArtifact(c.ctx, plugins.OrgOf(c.scope), text, plugins.SenderOf(c.scope).Principal)
-			if err != nil {
-				c.scope.Errorf("artifact_set: %v", err)
-				return nil
-			}
-			return plugins.ArtifactRow(a)
-		})
-}
-
 func artifactDelete(provider queues.Provider) vql.FunctionFunc {
 	return fn("artifact_delete", "Remove an artifact added at run time; its queues close.",
 		[]vql.ArgSpec{arg("name", vql.TypeString, true, "The artifact's name.")},

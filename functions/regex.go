@@ -1,6 +1,7 @@
 package functions
 
 import (
+	"fmt"
 	"regexp"
 
 	"github.com/Velocidex/ordereddict"
@@ -17,7 +18,7 @@ func compileAll(c call, patterns []string) ([]*regexp.Regexp, bool) {
 }
 
 // ParseStringWithRegex extracts named groups into a dict.
-var ParseStringWithRegex = fn("parse_string_with_regex", "A dict of the named groups (?P<name>…) every regex matches in string.",
+var ParseStringWithRegex = fn("parse_string_with_regex", "A dict of the groups every regex matches in string: a named group (?P<name>…) by its name, another as g1, g2, … by its number (Velociraptor's names).",
 	[]vql.ArgSpec{
 		arg("string", vql.TypeString, true, "The string to parse."),
 		arg("regex", vql.TypeList, true, "A regex or a list of them; each one's named groups become members."),
@@ -37,15 +38,19 @@ var ParseStringWithRegex = fn("parse_string_with_regex", "A dict of the named gr
 		return out
 	})
 
-// namedGroups sets each named group of a match (loc from
-// FindStringSubmatchIndex) in out.
+// namedGroups sets each group of a match (loc from
+// FindStringSubmatchIndex) in out, an unnamed one as gN: artifacts read
+// `parse_string_with_regex(regex='^name:\s*(.+)', …).g1`.
 func namedGroups(re *regexp.Regexp, loc []int, s string, out *ordereddict.Dict) {
 	if loc == nil {
 		return
 	}
 	for i, name := range re.SubexpNames() {
-		if name == "" || i == 0 {
+		if i == 0 {
 			continue
+		}
+		if name == "" {
+			name = fmt.Sprintf("g%d", i)
 		}
 		if loc[2*i] >= 0 {
 			out.Set(name, s[loc[2*i]:loc[2*i+1]])

@@ -270,6 +270,27 @@ func ArtifactRow(a *artifacts.Artifact) *ordereddict.Dict {
 		Set("built_in", a.BuiltIn)
 }
 
+// ArtifactRowIn is ArtifactRow with what org records about the artifact
+// beside its definition (its tags), under metadata as in Velociraptor's
+// rows; an artifact with none has no metadata column.
+func ArtifactRowIn(repo *artifacts.Repository, org string, a *artifacts.Artifact) *ordereddict.Dict {
+	row := ArtifactRow(a)
+	if md, ok := repo.Metadata(org, a.Name); ok {
+		d := ordereddict.NewDict()
+		if len(md.Tags) > 0 {
+			d.Set("tags", texts(md.Tags))
+		}
+		if md.Hidden {
+			d.Set("hidden", true)
+		}
+		if md.Basic {
+			d.Set("basic", true)
+		}
+		row.Set("metadata", d)
+	}
+	return row
+}
+
 // texts is a list of strings as VQL sees it, never NULL.
 func texts(list []string) []any {
 	out := make([]any, len(list))
@@ -344,7 +365,7 @@ func artifactDefinitions(provider queues.Provider) vql.Plugin {
 				}
 				return func(yield func(vql.Row) bool) {
 					for _, a := range list {
-						if !yield(ArtifactRow(a)) {
+						if !yield(ArtifactRowIn(repo, org, a)) {
 							return
 						}
 					}

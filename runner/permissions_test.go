@@ -56,6 +56,7 @@ var declaredPlugins = map[string][]vql.Permission{
 	"http_client":          {network},
 	"if":                   {},
 	"info":                 {machineState},
+	"inventory":            {}, // as Velociraptor: the tools' names, urls and hashes
 	"items":                {},
 	// vqlq's monitoring logs quote the parameters of the table (web hook
 	// URLs, keys), which get_server_monitoring keeps to admins: more than
@@ -148,6 +149,7 @@ var declaredFunctions = map[string][]vql.Permission{
 	"format":                  {},
 	"generate":                {},
 	"get":                     {},
+	"geoip":                   {fsRead},
 	"get_server_monitoring":   {serverAdmin},
 	"grok":                    {},
 	"gunzip":                  {},
@@ -157,6 +159,8 @@ var declaredFunctions = map[string][]vql.Permission{
 	"humanize":                {},
 	"if":                      {},
 	"int":                     {},
+	"inventory_add":           {serverAdmin},
+	"inventory_get":           {serverAdmin},
 	"ip":                      {},
 	"items":                   {},
 	"join":                    {},
@@ -201,6 +205,7 @@ var declaredFunctions = map[string][]vql.Permission{
 	"similarity":              {},
 	"sleep":                   {},
 	"slice":                   {},
+	"stat":                    {fsRead},
 	"split":                   {},
 	"str":                     {},
 	"strip":                   {},
@@ -218,20 +223,22 @@ var declaredFunctions = map[string][]vql.Permission{
 	"utf16_encode":            {},
 	"uuid":                    {},
 	"version":                 {},
+	"verify":                  {},
 	"xor":                     {},
 	// The host and server services.
-	"copy":     {fsWrite, fsRead},
-	"expand":   {},
-	"rm":       {fsWrite},
-	"tempdir":  {fsWrite},
-	"tempfile": {fsWrite},
-	"upload":   {fsRead},
-	"environ":  {machineState},
-	"getpid":   {},
-	"host":     {machineState}, // Velociraptor's choice: a lookup through the host's resolver
-	"mail":     {network},
-	"plist":    {fsRead},
-	"whoami":   {},
+	"copy":             {fsWrite, fsRead},
+	"expand":           {},
+	"rm":               {fsWrite},
+	"tempdir":          {fsWrite},
+	"tempfile":         {fsWrite},
+	"upload":           {fsRead},
+	"upload_directory": {fsWrite},
+	"environ":          {machineState},
+	"getpid":           {},
+	"host":             {machineState}, // Velociraptor's choice: a lookup through the host's resolver
+	"mail":             {network},
+	"plist":            {fsRead},
+	"whoami":           {},
 	// The fleet (package fleet). org_create also needs a session that
 	// sees every org; user_options asks SERVER_ADMIN at run time for
 	// another user than the session's.
