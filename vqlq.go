@@ -23,8 +23,8 @@ func NewEngine() *vql.Engine {
 
 // NewQueueEngine returns NewEngine plus the event-queue plugins and
 // functions (send_event, watch_monitoring, source, alert, artifact_set, …),
-// the forwarders (elastic_upload, splunk_upload, webhook_upload)
-// and the Artifact.X plugins, all bound to the manager the provider
+// the forwarders (elastic_upload, splunk_upload, webhook_upload,
+// logscale_upload, adx_upload), upload_gcs and the Artifact.X plugins, all bound to the manager the provider
 // returns. The org a query works in is its session's (vql.Identity), so
 // one engine serves every org. The command, the server and the tests
 // build their engines with it.
@@ -36,7 +36,7 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	for _, p := range append(functions.QueuePlugins(manager), forward.Plugins(manager)...) {
 		e.AddPlugin(p)
 	}
-	for _, f := range functions.Queues(manager) {
+	for _, f := range append(functions.Queues(manager), forward.Functions()...) {
 		e.AddFunction(f)
 	}
 	e.AddResolver(plugins.ArtifactResolver(manager))

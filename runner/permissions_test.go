@@ -95,9 +95,11 @@ var declaredPlugins = map[string][]vql.Permission{
 	"mail":          {network},
 	// Forwarders (package forward); naming another dead-letter queue
 	// also asks for PUBLISH at run time.
-	"elastic_upload": {network},
-	"splunk_upload":  {network},
-	"webhook_upload": {network},
+	"elastic_upload":  {network},
+	"splunk_upload":   {network},
+	"webhook_upload":  {network},
+	"logscale_upload": {network},
+	"adx_upload":      {network},
 }
 
 var declaredFunctions = map[string][]vql.Permission{
@@ -212,8 +214,11 @@ var declaredFunctions = map[string][]vql.Permission{
 	"getpid":   {},
 	"host":     {machineState}, // Velociraptor's choice: a lookup through the host's resolver
 	"mail":     {network},
-	"plist":    {fsRead},
-	"whoami":   {},
+	// Velociraptor declares FILESYSTEM_READ only; vqlq's sends the file
+	// out, so it asks NETWORK too.
+	"upload_gcs": {network, fsRead},
+	"plist":      {fsRead},
+	"whoami":     {},
 }
 
 // TestEveryCallDeclaresItsPermissions: every plugin and function the
