@@ -184,7 +184,10 @@ func (a *adx) prepare(d *document) error {
 		}
 		meta.Set(k, s)
 	}
+	// Timestamp and timestamp stay in RawData, as Velociraptor keeps
+	// them; _timestamp is the artifact's column for this one.
 	meta.Set("Timestamp", pick(d.row, "Timestamp", "timestamp", "_timestamp"))
+	drop["_timestamp"] = true
 	for _, item := range d.row.Items() {
 		if !drop[item.Key] {
 			raw.Set(item.Key, item.Value)
