@@ -347,8 +347,19 @@ func tokenError(err error) error {
 		if i := strings.IndexAny(text, "\r\n"); i >= 0 {
 			text = text[:i]
 		}
-		if re.ErrorCode != "" {
-			return fmt.Errorf("HTTP %d: %s: %s", re.Response.StatusCode, re.ErrorCode, text)
+		code := re.ErrorCode
+		if code == "" {
+			// Not every flow parses the body (the JWT one does not).
+			var body struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if json.Unmarshal(re.Body, &body) == nil && body.Error != "" {
+				code, text = body.Error, body.Description
+			}
+		}
+		if code != "" {
+			return fmt.Errorf("HTTP %d: %s: %s", re.Response.StatusCode, code, text)
 		}
 		return fmt.Errorf("HTTP %d: %s", re.Response.StatusCode, strings.TrimSpace(string(re.Body)))
 	}

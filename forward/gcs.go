@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"hash"
@@ -98,6 +100,9 @@ func gcsCall(ctx context.Context, scope *vql.Scope, args *vql.Args) (*ordereddic
 		return nil, fmt.Errorf("endpoint %q: want https:// and a host", endpoint)
 	}
 	conf, err := google.JWTConfigFromJSON([]byte(creds), gcsScope)
+	if err == nil {
+		err = checkKey(conf.Email, conf.PrivateKey)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
@@ -138,6 +143,24 @@ func gcsCall(ctx context.Context, scope *vql.Scope, args *vql.Args) (*ordereddic
 	return ordereddict.NewDict().Set("Path", name).Set("Size", up.sent).Set("StoredSize", up.sent).
 		Set("sha256", hex.EncodeToString(up.sha.Sum(nil))).Set("md5", hex.EncodeToString(sum)).
 		Set("StoredName", "gs://"+bucket+"/"+name).Set("Accessor", acc), nil
+}
+
+// checkKey refuses a key before anything is sent: the token source
+// would only find out at its first request.
+func checkKey(email string, key []byte) error {
+	if email == "" {
+		return errors.New("the key has no client_email")
+	}
+	block, _ := pem.Decode(key)
+	if block == nil {
+		return errors.New("the key's private_key is not PEM")
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+		if _, err1 := x509.ParsePKCS1PrivateKey(block.Bytes); err1 != nil {
+			return fmt.Errorf("the key's private_key: %w", err)
+		}
+	}
+	return nil
 }
 
 // gcsObject is the part of the object resource the upload checks.
