@@ -15,6 +15,24 @@
 // Beside them, upload_gcs stores one file in a Google Cloud Storage
 // bucket: a function, as Velociraptor's, that returns once the bucket
 // holds the whole file.
+//
+// What the cloud sinks do and do not do, against Velociraptor's:
+//   - logscale_upload posts to the structured ingest endpoint with
+//     Velociraptor's arguments and payload; the ClientHostname tag
+//     Velociraptor adds from its client records is not sent (vqlq has no
+//     clients yet), ClientId is.
+//   - adx_upload uses Kusto's streaming ingestion only. Velociraptor's
+//     managed client falls back to queued ingestion (a blob in the
+//     cluster's staging storage announced on its ingestion queue), which
+//     is not implemented: the table needs its streaming ingestion policy,
+//     and a cluster that refuses streaming is retried, never
+//     dead-lettered. The token comes from the service principal's client
+//     credentials (or token=); secret= reads a server_metadata() entry,
+//     as vqlq has no secrets service.
+//   - upload_gcs authenticates with a service-account JSON key only (no
+//     application default credentials, no metadata server) and uses the
+//     resumable upload; project= is required, as Velociraptor's, but an
+//     upload needs only the bucket.
 package forward
 
 import (

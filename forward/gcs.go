@@ -59,6 +59,10 @@ func uploadGCS() vql.Function {
 				scope.Errorf("upload_gcs: %v", err)
 				return nil
 			}
+			if row == nil {
+				// Refused already, with the reason logged.
+				return nil
+			}
 			return row
 		},
 	}
