@@ -25,12 +25,13 @@ func NewEngine() *vql.Engine {
 
 // NewQueueEngine returns NewEngine plus the event-queue plugins and
 // functions (send_event, watch_monitoring, source, alert, artifact_set, …),
-// the forwarders (elastic_upload, splunk_upload, webhook_upload), the
-// fleet's clients, users and orgs (clients, client_info, label,
-// gui_users, org_create, …), the flows and hunts (collect_client, flows,
-// hunt, …, and source() over a flow's results) and the Artifact.X
-// plugins, all bound to the manager the provider returns. The org a
-// query works in is its session's (vql.Identity), so
+// the forwarders (elastic_upload, splunk_upload, webhook_upload,
+// logscale_upload, adx_upload) and upload_gcs, the fleet's clients, users
+// and orgs (clients, client_info, label, gui_users, org_create, …), the
+// flows and hunts (collect_client, flows, hunt, …, and source() over a
+// flow's results) and the Artifact.X plugins, all bound to the manager
+// the provider returns. The org a query works in is its session's
+// (vql.Identity), so
 // one engine serves every org. The command, the server and the tests
 // build their engines with it.
 func NewQueueEngine(manager queues.Provider) *vql.Engine {
@@ -44,7 +45,7 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	for _, p := range fleet.Plugins(manager) {
 		e.AddPlugin(p)
 	}
-	for _, f := range functions.Queues(manager) {
+	for _, f := range append(functions.Queues(manager), forward.Functions()...) {
 		e.AddFunction(f)
 	}
 	for _, f := range fleet.Functions(manager) {

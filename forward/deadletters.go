@@ -16,8 +16,8 @@ const DeadLetters = "Server.Forward.DeadLetters"
 // stay Velociraptor's.
 const deadLettersDefinition = `name: ` + DeadLetters + `
 description: |
-  Documents a forwarder (elastic_upload, splunk_upload, webhook_upload)
-  could not deliver because the sink rejected them for good (a mapping
+  Documents a forwarder (elastic_upload, splunk_upload, webhook_upload,
+  logscale_upload, adx_upload) could not deliver because the sink rejected them for good (a mapping
   error, a 4xx), one event per document: sink (the forwarder and where
   it sends), id (the document id), queue and seq (the event it was made
   from), status (HTTP or per-document status; 0 when the forwarder gave

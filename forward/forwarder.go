@@ -1,6 +1,7 @@
 // Package forward holds the forwarders: plugins that send the rows of a
 // query to a remote sink (Elasticsearch or OpenSearch, Splunk's HTTP
-// Event Collector, a webhook) and, when the query reads a named consumer
+// Event Collector, a webhook, LogScale's structured ingest, Azure Data
+// Explorer's streaming ingestion) and, when the query reads a named consumer
 // (watch_monitoring(consumer=…)), acknowledge an event only once the sink
 // has accepted every document made from it. A document the sink may yet
 // take (a refused connection, a 429, a 5xx, a per-document 429) is sent
@@ -10,6 +11,28 @@
 // stopped at any point resumes, with the same consumer, after the last
 // batch the sink accepted, and the documents of the batch it was sending
 // keep their ids, so the sink overwrites them instead of holding two.
+//
+// Beside them, upload_gcs stores one file in a Google Cloud Storage
+// bucket: a function, as Velociraptor's, that returns once the bucket
+// holds the whole file.
+//
+// What the cloud sinks do and do not do, against Velociraptor's:
+//   - logscale_upload posts to the structured ingest endpoint with
+//     Velociraptor's arguments and payload; the ClientHostname tag
+//     Velociraptor adds from its client records is not sent (vqlq has no
+//     clients yet), ClientId is.
+//   - adx_upload uses Kusto's streaming ingestion only. Velociraptor's
+//     managed client falls back to queued ingestion (a blob in the
+//     cluster's staging storage announced on its ingestion queue), which
+//     is not implemented: the table needs its streaming ingestion policy,
+//     and a cluster that refuses streaming is retried, never
+//     dead-lettered. The token comes from the service principal's client
+//     credentials (or token=); secret= reads a server_metadata() entry,
+//     as vqlq has no secrets service.
+//   - upload_gcs authenticates with a service-account JSON key only (no
+//     application default credentials, no metadata server) and uses the
+//     resumable upload; project= is required, as Velociraptor's, but an
+//     upload needs only the bucket.
 package forward
 
 import (
@@ -88,9 +111,14 @@ type options struct {
 	wait        time.Duration // flush interval
 	retryWait   time.Duration // first backoff
 	maxWait     time.Duration // backoff cap
-	maxRetries  int           // 0: for ever
+	maxRetries  int           // failed sends before a document is given up; <0: for ever
 	deadLetters string
 	idColumn    string
+	// statsInterval, when set, logs the forwarder's counts this often
+	// (Velociraptor's logscale_upload(stats_interval=)).
+	statsInterval time.Duration
+	// debug logs every batch delivered.
+	debug bool
 }
 
 // forwarder is one running forwarder plugin.
@@ -138,6 +166,12 @@ func (f *forwarder) run(query any) iter.Seq[vql.Row] {
 		}()
 		timer := time.NewTimer(f.opts.wait)
 		defer timer.Stop()
+		var statsTick <-chan time.Time // nil: never
+		if f.opts.statsInterval > 0 {
+			t := time.NewTicker(f.opts.statsInterval)
+			defer t.Stop()
+			statsTick = t.C
+		}
 		var batch []*document
 		var last queues.Origin
 		repeat := 0 // rows of the last origin so far
@@ -155,6 +189,9 @@ func (f *forwarder) run(query any) iter.Seq[vql.Row] {
 			timer.Reset(f.opts.wait)
 			if n == 0 {
 				return true
+			}
+			if f.opts.debug {
+				f.scope.Log(vql.LevelDebug, "%s: %s delivered", f.opts.name, count(n))
 			}
 			return yield(f.report(n))
 		}
@@ -181,6 +218,9 @@ func (f *forwarder) run(query any) iter.Seq[vql.Row] {
 				if !flush() {
 					return
 				}
+			case <-statsTick:
+				st := f.stats.Snapshot()
+				f.scope.Log(vql.LevelInfo, "%s: %d forwarded, %d retries, %d dead letters", f.opts.name, st.Forwarded, st.Retries, st.DeadLetters)
 			case <-f.ctx.Done():
 				return
 			}
@@ -324,7 +364,7 @@ func (f *forwarder) again(docs []*document) ([]*document, error) {
 	var keep []*document
 	for _, d := range docs {
 		d.attempts++
-		if f.opts.maxRetries > 0 && d.attempts > f.opts.maxRetries {
+		if f.opts.maxRetries >= 0 && d.attempts > f.opts.maxRetries {
 			if err := f.deadLetter(d, 0, fmt.Sprintf("gave up after %d attempts: %s", d.attempts, d.lastError)); err != nil {
 				return nil, err
 			}

@@ -3,6 +3,7 @@ package forward_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -15,13 +16,16 @@ import (
 
 // TestLibraryForwardersLoad: in the forwarder artifacts of Velociraptor's
 // library (read from it at test time), the check that decides whether an
-// artifact loads finds nothing wrong with their elastic_upload() and
-// splunk_upload() calls: every argument they pass is one vqlq's take.
+// artifact loads finds nothing wrong with their elastic_upload(),
+// splunk_upload(), logscale_upload(), adx_upload() and upload_gcs() calls:
+// every argument they pass is one vqlq's take.
 // What else keeps them from loading (vocabulary of clients and flows
 // vqlq lacks) is logged.
 func TestLibraryForwardersLoad(t *testing.T) {
 	defs := t.TempDir()
-	for _, rel := range []string{"artifacts/Elastic/Events/Upload.yaml", "artifacts/Splunk/Flows/Upload.yaml"} {
+	files := []string{"artifacts/Elastic/Events/Upload.yaml", "artifacts/Splunk/Flows/Upload.yaml",
+		"artifacts/LogScale/Events/Clients.yaml", "artifacts/ADX/Flows/Upload.yaml", "artifacts/Server/Utils/BackupGCS.yaml"}
+	for _, rel := range files {
 		p, tried, ok := sharedfolder.Velociraptor(rel)
 		if !ok {
 			t.Skipf("%s not found; looked in %s (set VQLQ_VELOCIRAPTOR_DIR)", rel, strings.Join(tried, ", "))
@@ -30,7 +34,7 @@ func TestLibraryForwardersLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(defs, filepath.Base(filepath.Dir(filepath.Dir(p)))+".yaml"), text, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(defs, strings.ReplaceAll(strings.TrimPrefix(rel, "artifacts/"), "/", "_")), text, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -40,13 +44,14 @@ func TestLibraryForwardersLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if report.Files != 2 {
-		t.Fatalf("%d files read, want 2", report.Files)
+	if report.Files != len(files) {
+		t.Fatalf("%d files read, want %d", report.Files, len(files))
 	}
+	ours := regexp.MustCompile(`\b(elastic_upload|splunk_upload|logscale_upload|adx_upload|upload_gcs)\b`)
 	for _, s := range report.Skipped {
 		for _, p := range s.Problems {
 			msg := p.Error()
-			if strings.Contains(msg, "elastic_upload") || strings.Contains(msg, "splunk_upload") {
+			if ours.MatchString(msg) {
 				t.Errorf("%s", msg)
 			} else {
 				t.Logf("not ours: %s", msg)

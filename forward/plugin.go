@@ -19,7 +19,14 @@ import (
 // Plugins returns the forwarders, bound to the manager the provider
 // returns (their dead letters go to its queues).
 func Plugins(provider queues.Provider) []vql.Plugin {
-	return []vql.Plugin{elasticUpload(provider), splunkUpload(provider), webhookUpload(provider)}
+	return []vql.Plugin{elasticUpload(provider), splunkUpload(provider), webhookUpload(provider),
+		logscaleUpload(provider), adxUpload(provider)}
+}
+
+// Functions returns the uploads to cloud storage: one file a call, no
+// queue behind them.
+func Functions() []vql.Function {
+	return []vql.Function{uploadGCS()}
 }
 
 // commonArgs are the arguments every forwarder takes, after its own.
@@ -36,14 +43,45 @@ var commonArgs = []vql.ArgSpec{
 	{Name: "id_column", Type: vql.TypeString, Doc: "The column that holds a document's id (default _id); rows without it are named <queue>:<seq> after their event."},
 }
 
-// withCommon is a forwarder's own arguments followed by the common ones.
+// withCommon is a forwarder's own arguments followed by the common ones
+// it does not declare itself (logscale_upload's max_retries is
+// Velociraptor's, with another default and meaning).
 func withCommon(own ...vql.ArgSpec) []vql.ArgSpec {
-	return append(own, commonArgs...)
+	mine := map[string]bool{}
+	for _, a := range own {
+		mine[a.Name] = true
+	}
+	for _, a := range commonArgs {
+		if !mine[a.Name] {
+			own = append(own, a)
+		}
+	}
+	return own
+}
+
+// tuner is a sink whose plugin takes some common settings under
+// Velociraptor's names for it (event_batch_size for chunk_size, …): tune
+// reads them over the common ones before they are checked, max_retries
+// included (its meaning is then the plugin's).
+type tuner interface {
+	tune(args *vql.Args, o *options) error
+}
+
+// commonRetries reads max_retries as the common argument means it: 0 is
+// for ever.
+func commonRetries(o *options) error {
+	switch {
+	case o.maxRetries < 0:
+		return fmt.Errorf("max_retries must be 0 (for ever) or more, not %d", o.maxRetries)
+	case o.maxRetries == 0:
+		o.maxRetries = -1
+	}
+	return nil
 }
 
 // start reads the common arguments and sets up a forwarder for sink; it
 // logs why not and returns nil when it cannot run.
-func start(ctx context.Context, scope *vql.Scope, args *vql.Args, provider queues.Provider, name, target string) *forwarder {
+func start(ctx context.Context, scope *vql.Scope, args *vql.Args, provider queues.Provider, name, target string, s sink) *forwarder {
 	o := options{
 		name:        name,
 		chunk:       int(args.Int("chunk_size", 500)),
@@ -53,6 +91,16 @@ func start(ctx context.Context, scope *vql.Scope, args *vql.Args, provider queue
 		maxRetries:  int(args.Int("max_retries", 0)),
 		deadLetters: args.String("dead_letter", ""),
 		idColumn:    args.String("id_column", "_id"),
+	}
+	var err error
+	if t, ok := s.(tuner); ok {
+		err = t.tune(args, &o)
+	} else {
+		err = commonRetries(&o)
+	}
+	if err != nil {
+		scope.Errorf("%s: %v", name, err)
+		return nil
 	}
 	if args.Failed() {
 		return nil
@@ -67,8 +115,8 @@ func start(ctx context.Context, scope *vql.Scope, args *vql.Args, provider queue
 	case o.retryWait <= 0 || o.maxWait <= 0:
 		scope.Errorf("%s: retry_wait and max_wait must be more than 0 seconds", name)
 		return nil
-	case o.maxRetries < 0:
-		scope.Errorf("%s: max_retries must be 0 (for ever) or more, not %d", name, o.maxRetries)
+	case o.statsInterval < 0:
+		scope.Errorf("%s: stats_interval must be 0 (none) or more seconds", name)
 		return nil
 	}
 	if o.deadLetters == "" {
@@ -88,7 +136,7 @@ func start(ctx context.Context, scope *vql.Scope, args *vql.Args, provider queue
 		scope.Errorf("%s: dead-letter queue: %v", name, err)
 		return nil
 	}
-	return &forwarder{ctx: ctx, scope: scope, m: m, opts: o, org: org, from: from,
+	return &forwarder{ctx: ctx, scope: scope, m: m, sink: s, opts: o, org: org, from: from,
 		stats: queues.NewForwardStats(name + " " + target)}
 }
 
@@ -170,11 +218,10 @@ func forwarderPlugin(provider queues.Provider, info vql.Info, setup func(scope *
 			if !ok || args.Failed() {
 				return none
 			}
-			f := start(ctx, scope, args, provider, info.Name, target)
+			f := start(ctx, scope, args, provider, info.Name, target, s)
 			if f == nil {
 				return none
 			}
-			f.sink = s
 			return f.run(query)
 		},
 	}

@@ -107,9 +107,11 @@ var declaredPlugins = map[string][]vql.Permission{
 	"user_messages": {},
 	// Forwarders (package forward); naming another dead-letter queue
 	// also asks for PUBLISH at run time.
-	"elastic_upload": {network},
-	"splunk_upload":  {network},
-	"webhook_upload": {network},
+	"elastic_upload":  {network},
+	"splunk_upload":   {network},
+	"webhook_upload":  {network},
+	"logscale_upload": {network},
+	"adx_upload":      {network},
 	// Flows and hunts (package flows).
 	"delete_flow":  {deleteEvents},
 	"flows":        {readResults},
@@ -237,8 +239,11 @@ var declaredFunctions = map[string][]vql.Permission{
 	"getpid":           {},
 	"host":             {machineState}, // Velociraptor's choice: a lookup through the host's resolver
 	"mail":             {network},
-	"plist":            {fsRead},
-	"whoami":           {},
+	// Velociraptor declares FILESYSTEM_READ only; vqlq's sends the file
+	// out, so it asks NETWORK too.
+	"upload_gcs": {network, fsRead},
+	"plist":      {fsRead},
+	"whoami":     {},
 	// The fleet (package fleet). org_create also needs a session that
 	// sees every org; user_options asks SERVER_ADMIN at run time for
 	// another user than the session's.
