@@ -13,6 +13,7 @@ func ServerFunctions(provider queues.Provider) []vql.Function {
 		verify(provider),
 		inventoryAdd(provider),
 		inventoryGet(provider),
+		repackFunction(provider),
 	}
 }
 

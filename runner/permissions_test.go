@@ -226,6 +226,7 @@ var declaredFunctions = map[string][]vql.Permission{
 	"uuid":                    {},
 	"version":                 {},
 	"verify":                  {},
+	"repack":                  {collect, fsWrite},
 	"xor":                     {},
 	// The host and server services.
 	"copy":             {fsWrite, fsRead},

@@ -38,6 +38,7 @@ Usage:
   vqlq token list [--format F]  the org's tokens: name, role, queues, created, last used, expiry
   vqlq token revoke N           revoke a token: refused at once, its open streams end
   vqlq help [NAME]              list plugins and functions, or describe one
+  vqlq config show              the configuration repack() embedded in this binary
   vqlq --version                version, commit and Go release of this build
 
 Flags (before or after the command):
@@ -72,13 +73,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdToken(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		return cmdHelp(args[1:], stdout, stderr)
+	case "config":
+		return cmdConfig(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "vqlq: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
 }
 
 // commands are the subcommands run dispatches.
-var commands = []string{"query", "run", "serve", "token", "help", "version"}
+var commands = []string{"query", "run", "serve", "token", "help", "version", "config"}
 
 // commandFirst moves flags written before the subcommand after it
 // (`vqlq --format table query …` is `vqlq query --format table …`), as
