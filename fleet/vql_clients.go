@@ -150,7 +150,7 @@ func labelFunction(provider queues.Provider) vql.Function {
 	return vql.FunctionFunc{
 		Meta: vql.Info{
 			Name: "label",
-			Doc:  "Set (op='set', the default), remove (op='remove') or check (op='check') labels of a client; returns {client_id, labels, op}, or FALSE when a checked label is missing.",
+			Doc:  "Set (op='set', the default), remove (op='remove') or check (op='check') labels of a client; returns {ClientId, Labels, Op}, or FALSE when a checked label is missing.",
 			Args: []vql.ArgSpec{
 				{Name: "client_id", Type: vql.TypeString, Required: true, Doc: "The client."},
 				{Name: "labels", Type: vql.TypeList, Required: true, Doc: "The labels (a string is one)."},
@@ -211,7 +211,7 @@ func labelFunction(provider queues.Provider) vql.Function {
 					}
 				}
 			}
-			return ordereddict.NewDict().Set("client_id", id).Set("labels", list).Set("op", op)
+			return ordereddict.NewDict().Set("ClientId", id).Set("Labels", list).Set("Op", op)
 		},
 	}
 }

@@ -120,9 +120,9 @@ func TestClientsVQL(t *testing.T) {
 			`SELECT client_id, timestamp(epoch=last_seen_at) AS LastSeen FROM clients() WHERE LastSeen > timestamp(epoch=0) AND client_id = "C.0000000000000001"`,
 			`[{"client_id":"C.0000000000000001","LastSeen":"2026-11-02T11:00:00Z"}]`, ""},
 		{"label set", owner, `SELECT label(client_id="C.00000000000000ab", labels=["Slack", "x"], op="set") AS L FROM scope()`,
-			`[{"L":{"client_id":"C.00000000000000ab","labels":["Slack","x"],"op":"set"}}]`, ""},
-		{"label check set", owner, `SELECT label(client_id="C.00000000000000ab", labels="slack", op="check").op AS L FROM scope()`, `[{"L":"check"}]`, ""},
-		{"label remove", owner, `SELECT label(client_id="C.00000000000000ab", labels="x", op="remove").op AS L FROM scope()`, `[{"L":"remove"}]`, ""},
+			`[{"L":{"ClientId":"C.00000000000000ab","Labels":["Slack","x"],"Op":"set"}}]`, ""},
+		{"label check set", owner, `SELECT label(client_id="C.00000000000000ab", labels="slack", op="check").Op AS L FROM scope()`, `[{"L":"check"}]`, ""},
+		{"label remove", owner, `SELECT label(client_id="C.00000000000000ab", labels="x", op="remove").Op AS L FROM scope()`, `[{"L":"remove"}]`, ""},
 		{"label check removed", owner, `SELECT label(client_id="C.00000000000000ab", labels="x", op="check") AS L FROM scope()`, `[{"L":false}]`, ""},
 		{"labels shown", owner, `SELECT labels FROM clients(search="label:slack")`, `[{"labels":["Slack"]}]`, ""},
 		{"label bad op", owner, `SELECT label(client_id="C.00000000000000ab", labels="x", op="add") AS L FROM scope()`, `[{"L":null}]`, "use set, remove or check"},
@@ -276,8 +276,8 @@ func TestLabelEvents(t *testing.T) {
 		}
 	}()
 	runCases(t, inst, []vqlCase{
-		{"set", owner, `SELECT label(client_id="C.00000000000000ab", labels="Slack").op AS L FROM scope()`, `[{"L":"set"}]`, ""},
-		{"remove", owner, `SELECT label(client_id="C.00000000000000ab", labels="slack", op="remove").op AS L FROM scope()`, `[{"L":"remove"}]`, ""},
+		{"set", owner, `SELECT label(client_id="C.00000000000000ab", labels="Slack").Op AS L FROM scope()`, `[{"L":"set"}]`, ""},
+		{"remove", owner, `SELECT label(client_id="C.00000000000000ab", labels="slack", op="remove").Op AS L FROM scope()`, `[{"L":"remove"}]`, ""},
 	})
 	for _, want := range []string{"C.00000000000000ab Add Slack", "C.00000000000000ab Remove slack"} {
 		select {

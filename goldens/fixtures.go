@@ -8,6 +8,7 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
+	"github.com/vqlq/vqlq/fleet"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/runner"
 	"github.com/vqlq/vqlq/vql"
@@ -24,6 +25,9 @@ import (
 //     line as the golden runner's logger writes it
 //     ("Velociraptor: LEVEL:text\n"); before each query the runner logs
 //     "Running query <text>", and so does Run.
+//   - the client of Velociraptor's test data store, C.4f5e52adf0a337a9, a
+//     Windows machine with no labels, is enrolled in the fleet's registry
+//     (the labels file lists and labels it).
 //
 // The golden runner also freezes Velociraptor's clock at 1590938885
 // (2020-05-31T15:28:05Z); no qualifying query prints a time that depends
@@ -54,8 +58,15 @@ func NewFixture(dir string, params map[string]string) *Fixture {
 	for k, v := range params {
 		f.session.Scope().Set(k, v)
 	}
+	if m, err := f.backend.Manager(); err == nil {
+		// A failure shows as the labels file's queries failing.
+		_ = fleet.Of(m).Put(queues.DefaultOrg, fleet.Client{ClientID: TestClientID, System: "windows"})
+	}
 	return f
 }
+
+// TestClientID is the client of Velociraptor's test data store.
+const TestClientID = "C.4f5e52adf0a337a9"
 
 // Engine is the fixture's engine, for the check that decides which files
 // qualify.
