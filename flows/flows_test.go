@@ -386,6 +386,7 @@ func TestErrorsNameWhatIsMissing(t *testing.T) {
 		{"unknown hunt update", "SELECT hunt_update(hunt_id='H.NOPE', stop=TRUE) FROM scope()", "hunt H.NOPE is not known"},
 		{"bad hunt state", "SELECT hunt_update(hunt_id='H.NOPE', state='DONE') FROM scope()", `state: "DONE" is not RUNNING, PAUSED or STOPPED`},
 		{"expired hunt", "SELECT hunt(artifacts='Custom.Client.Info', expires=now() - 10) FROM scope()", "is in the past"},
+		{"start an expired hunt", "SELECT hunt_update(hunt_id=hunt(artifacts='Custom.Client.Info', pause=TRUE).hunt_id, start=TRUE, expires=now() - 5) FROM scope()", "which is past; give a later expires= to start it"},
 		{"hunt_add unknown client", "SELECT hunt_add(hunt_id=hunt(artifacts='Custom.Client.Info', pause=TRUE).hunt_id, client_id='C.9') FROM scope()", "client C.9 is not known"},
 		{"outside the file store", "SELECT file_store(path='/clients/../../x') FROM scope()", "leaves the file store"},
 		{"delete outside", "SELECT file_store_delete(path='../uploads') FROM scope()", "leaves the file store"},

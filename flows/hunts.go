@@ -259,6 +259,14 @@ func (s *Service) updateHunt(scope *vql.Scope, m *queues.Manager, org, id string
 			return nil, fmt.Errorf("hunt %s is stopped; a stopped hunt does not start again", id)
 		}
 		started = c.state == HuntRunning
+		expires := h.Expires
+		if !c.expires.IsZero() {
+			expires = micros(c.expires)
+		}
+		if started && expires <= micros(s.now()) {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("hunt %s expires at %s, which is past; give a later expires= to start it", id, time.UnixMicro(expires).UTC().Format(time.RFC3339))
+		}
 		h.State = c.state
 		if started && h.StartTime == 0 {
 			h.StartTime = micros(s.now())

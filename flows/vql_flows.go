@@ -135,6 +135,7 @@ func (s *Service) collectClient() vql.Function {
 				c.errorf("%v", err)
 				return nil
 			}
+			c.audit("collect_client", "client_id", client, "flow_id", f.SessionID, "artifacts", names, "org_id", org)
 			return dictOf("flow_id", f.SessionID, "request", toDict(f.Request))
 		})
 }

@@ -80,6 +80,7 @@ func (s *Service) huntFunction() vql.Function {
 						return first
 					}
 				}
+				c.audit("hunt", "hunt_id", h.HuntID, "artifacts", names, "org_id", org)
 				if first == nil {
 					first = toDict(h)
 				}
@@ -193,6 +194,7 @@ func (s *Service) huntAdd() vql.Function {
 				c.errorf("%v", err)
 				return nil
 			}
+			c.audit("hunt_add", "hunt_id", hunt, "client_id", client, "flow_id", id)
 			return dictOf("HuntId", hunt, "ClientId", client, "FlowId", id)
 		})
 }
@@ -239,6 +241,7 @@ func (s *Service) huntUpdate() vql.Function {
 				c.errorf("%v", err)
 				return nil
 			}
+			c.audit("hunt_update", "hunt_id", id, "state", h.State)
 			return toDict(h)
 		})
 }
