@@ -150,13 +150,13 @@ func newRegistryOn(t *testing.T, inst *queuetest.Instance) (*queuetest.Instance,
 func TestClientDeleteAndKillVQL(t *testing.T) {
 	inst := queuetest.New(t, nil)
 	_, reg := newRegistryOn(t, inst)
-	id := "C.0000000000000002"
+	id, org := "C.0000000000000002", owner.Org
 	runCases(t, inst, []vqlCase{
 		{"kill", owner, `SELECT killkillkill(client_id="` + id + `") AS K FROM scope()`, `[{"K":"` + id + `"}]`, ""},
 		{"kill unknown", owner, `SELECT killkillkill(client_id="C.ffffffffffffffff") AS K FROM scope()`, `[{"K":null}]`, "no such client"},
 		{"dry run", owner, `SELECT * FROM client_delete(client_id="` + id + `")`,
-			`[{"client_id":"` + id + `","type":"client","vfs_path":"clients/root/` + id + `","error":null},` +
-				`{"client_id":"` + id + `","type":"kill_request","vfs_path":"client-kills/root/` + id + `","error":null}]`, "dry run"},
+			`[{"client_id":"` + id + `","type":"client","vfs_path":"clients/` + org + `/` + id + `","error":null},` +
+				`{"client_id":"` + id + `","type":"kill_request","vfs_path":"client-kills/` + org + `/` + id + `","error":null}]`, "dry run"},
 		{"still there", owner, `SELECT client_id FROM clients(client_id="` + id + `")`, `[{"client_id":"` + id + `"}]`, ""},
 		{"really", owner, `SELECT type FROM client_delete(client_id="` + id + `", really_do_it=TRUE)`, `[{"type":"client"},{"type":"kill_request"}]`, ""},
 		{"gone", owner, `SELECT client_id FROM clients(client_id="` + id + `")`, `[]`, ""},

@@ -229,7 +229,8 @@ func TestDeleteFlowDryRunThenReally(t *testing.T) {
 	v := newEnv(t, nil)
 	f := v.serverFlow("collect_client(client_id='server', artifacts='Custom.Server.Numbers')")
 	dir := filepath.Join(v.inst.Dir, flows.FileStoreDir, "root", "clients", "server", "collections", f)
-	want := `[{"Type":"Result","P":"/Custom.Server.Numbers.jsonl","Error":""},{"Type":"Result","P":"/Custom.Server.Numbers/Doubled.jsonl","Error":""},{"Type":"Log","P":"/logs.jsonl","Error":""},{"Type":"CollectionContext","P":"flows/root/server/` + f + `","Error":""}]`
+	org := "root"
+	want := `[{"Type":"Result","P":"/Custom.Server.Numbers.jsonl","Error":""},{"Type":"Result","P":"/Custom.Server.Numbers/Doubled.jsonl","Error":""},{"Type":"Log","P":"/logs.jsonl","Error":""},{"Type":"CollectionContext","P":"flows/` + org + `/server/` + f + `","Error":""}]`
 	query := "SELECT Type, regex_replace(source=Data.VFSPath, re='^/clients/server/collections/" + f + "', replace='') AS P, Error FROM delete_flow(client_id='server', flow_id='" + f + "'"
 	if got := v.value(query + ")"); got != want {
 		t.Errorf("dry run\n got: %s\nwant: %s", got, want)
