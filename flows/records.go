@@ -1,16 +1,19 @@
 package flows
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"regexp"
 	"strings"
 
 	"github.com/Velocidex/ordereddict"
 
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/vql"
 	"github.com/vqlq/vqlq/vql/value"
 )
 
@@ -190,4 +193,16 @@ func toDict(v any) *ordereddict.Dict {
 		return dict
 	}
 	return ordereddict.NewDict()
+}
+
+// recordRows yields each record as its row (toDict), until the query
+// stops: flows() and hunts() list their records so.
+func recordRows[T any](ctx context.Context, list []T) iter.Seq[vql.Row] {
+	return func(yield func(vql.Row) bool) {
+		for _, r := range list {
+			if ctx.Err() != nil || !yield(toDict(r)) {
+				return
+			}
+		}
+	}
 }

@@ -217,13 +217,7 @@ func (s *Service) flowsPlugin() vql.Plugin {
 					return none
 				}
 			}
-			return func(yield func(vql.Row) bool) {
-				for _, f := range list {
-					if c.ctx.Err() != nil || !yield(toDict(f)) {
-						return
-					}
-				}
-			}
+			return recordRows(c.ctx, list)
 		})
 }
 

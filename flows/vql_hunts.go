@@ -113,13 +113,7 @@ func (s *Service) huntsPlugin() vql.Plugin {
 					return none
 				}
 			}
-			return func(yield func(vql.Row) bool) {
-				for _, h := range list {
-					if c.ctx.Err() != nil || !yield(toDict(h)) {
-						return
-					}
-				}
-			}
+			return recordRows(c.ctx, list)
 		})
 }
 
