@@ -54,9 +54,9 @@ func (s *Service) createHunt(scope *vql.Scope, m *queues.Manager, hr huntRequest
 	} else {
 		h.StartTime = micros(now)
 	}
-	s.mu.Lock()
+	recordsMu.Lock()
 	err := putJSON(m.Storage(), huntKey(hr.org, id), h)
-	s.mu.Unlock()
+	recordsMu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -179,8 +179,8 @@ func (s *Service) scheduleOn(scope *vql.Scope, m *queues.Manager, org, huntID, c
 
 // addEntry records a client's flow in a hunt and counts it.
 func (s *Service) addEntry(m *queues.Manager, org, huntID, client, flow string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	recordsMu.Lock()
+	defer recordsMu.Unlock()
 	var h Hunt
 	if err := getJSON(m.Storage(), huntKey(org, huntID), &h); err != nil {
 		return err
@@ -211,10 +211,10 @@ func (s *Service) addToHunt(scope *vql.Scope, m *queues.Manager, org, huntID, cl
 		if err != nil {
 			return "", err
 		}
-		s.mu.Lock()
+		recordsMu.Lock()
 		f.HuntID = huntID
 		err = s.save(m, org, f)
-		s.mu.Unlock()
+		recordsMu.Unlock()
 		if err != nil {
 			return "", err
 		}
@@ -246,16 +246,16 @@ type huntChange struct {
 // updateHunt changes a hunt; a paused hunt that starts is scheduled on
 // the clients it matches.
 func (s *Service) updateHunt(scope *vql.Scope, m *queues.Manager, org, id string, c huntChange) (*Hunt, error) {
-	s.mu.Lock()
+	recordsMu.Lock()
 	h, err := s.Hunt(m, org, id)
 	if err != nil {
-		s.mu.Unlock()
+		recordsMu.Unlock()
 		return nil, err
 	}
 	started := false
 	if c.state != "" && c.state != h.State {
 		if h.State == HuntStopped && c.state == HuntRunning {
-			s.mu.Unlock()
+			recordsMu.Unlock()
 			return nil, fmt.Errorf("hunt %s is stopped; a stopped hunt does not start again", id)
 		}
 		started = c.state == HuntRunning
@@ -264,7 +264,7 @@ func (s *Service) updateHunt(scope *vql.Scope, m *queues.Manager, org, id string
 			expires = micros(c.expires)
 		}
 		if started && expires <= micros(s.now()) {
-			s.mu.Unlock()
+			recordsMu.Unlock()
 			return nil, fmt.Errorf("hunt %s expires at %s, which is past; give a later expires= to start it", id, time.UnixMicro(expires).UTC().Format(time.RFC3339))
 		}
 		h.State = c.state
@@ -285,7 +285,7 @@ func (s *Service) updateHunt(scope *vql.Scope, m *queues.Manager, org, id string
 	}
 	h.Tags = slices.DeleteFunc(orNone(h.Tags), func(t string) bool { return slices.Contains(c.delTags, t) })
 	err = putJSON(m.Storage(), huntKey(org, id), h)
-	s.mu.Unlock()
+	recordsMu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -326,9 +326,9 @@ func (s *Service) deleteHunt(m *queues.Manager, store FileStore, hasStore bool, 
 	}
 	var herr error
 	if really {
-		s.mu.Lock()
+		recordsMu.Lock()
 		herr = m.Storage().Delete(huntKey(org, id))
-		s.mu.Unlock()
+		recordsMu.Unlock()
 	}
 	msg := ""
 	if herr != nil {

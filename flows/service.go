@@ -22,17 +22,24 @@ import (
 // no timeout: Velociraptor's ten minutes.
 const DefaultTimeout = 10 * time.Minute
 
-// Service keeps the flows and hunts of every org of one manager. It is
-// one per engine: it knows which server flows run now, to cancel them.
+// Service keeps the flows and hunts of every org of one manager, for one
+// engine.
 type Service struct {
 	provider queues.Provider
 	clients  Clients
-
-	mu      sync.Mutex // serialises changes of records
-	running map[string]*runningFlow
-	wg      sync.WaitGroup
-	now     func() time.Time
+	wg       sync.WaitGroup // this service's server flows
+	now      func() time.Time
 }
+
+// recordsMu serialises changes of flow and hunt records in the process,
+// whichever engine makes them; it guards running too.
+var recordsMu sync.Mutex
+
+// running are the server flows running in this process, by runKey. A data
+// folder is open in one process at a time (the store locks it), so a
+// server flow recorded RUNNING that is not here was cut short by a
+// process that stopped.
+var running = map[string]*runningFlow{}
 
 // runningFlow is a server flow running in this process.
 type runningFlow struct {
@@ -40,13 +47,17 @@ type runningFlow struct {
 	cancelBy string
 }
 
+// StoppedStatus is the status of a server flow found RUNNING that no
+// process runs: the process that ran it stopped first.
+const StoppedStatus = "the server stopped while the flow ran"
+
 // New returns the service over the manager the provider gives; clients
 // nil knows only the server (every client id is then unknown).
 func New(provider queues.Provider, clients Clients) *Service {
 	if clients == nil {
 		clients = serverOnly{}
 	}
-	return &Service{provider: provider, clients: clients, running: map[string]*runningFlow{}, now: time.Now}
+	return &Service{provider: provider, clients: clients, now: time.Now}
 }
 
 // Wait returns when the server flows running now have ended.
@@ -170,12 +181,30 @@ func (s *Service) startFlow(scope *vql.Scope, m *queues.Manager, r request) (*Fl
 	if r.client == ServerID {
 		f.State, f.StartTime, f.ActiveTime = StateRunning, micros(now), micros(now)
 	}
-	if err := s.save(m, r.org, f); err != nil {
+	if r.client != ServerID {
+		return f, s.save(m, r.org, f)
+	}
+	// Registered before it is recorded RUNNING, so that no reader takes
+	// it for one a stopped process left.
+	timeout := DefaultTimeout
+	if r.timeout > 0 {
+		timeout = time.Duration(r.timeout) * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	key := runKey(r.org, f.ClientID, f.SessionID)
+	run := &runningFlow{cancel: cancel}
+	recordsMu.Lock()
+	running[key] = run
+	err = s.save(m, r.org, f)
+	if err != nil {
+		delete(running, key)
+	}
+	recordsMu.Unlock()
+	if err != nil {
+		cancel()
 		return nil, err
 	}
-	if r.client == ServerID {
-		s.runServer(scope, m, store, r, f, arts)
-	}
+	s.runServer(ctx, run, timeout, scope, m, store, r, f, arts)
 	return f, nil
 }
 
@@ -198,7 +227,28 @@ func (s *Service) Flow(m *queues.Manager, org, client, flow string) (*Flow, erro
 		}
 		return nil, err
 	}
+	s.settle(m, org, &f)
 	return &f, nil
+}
+
+// settle records as ERROR a server flow recorded RUNNING that no process
+// runs (see running).
+func (s *Service) settle(m *queues.Manager, org string, f *Flow) {
+	if f.ClientID != ServerID || f.State != StateRunning {
+		return
+	}
+	recordsMu.Lock()
+	defer recordsMu.Unlock()
+	if _, ok := running[runKey(org, f.ClientID, f.SessionID)]; ok {
+		return
+	}
+	var now Flow
+	if getJSON(m.Storage(), flowKey(org, f.ClientID, f.SessionID), &now) == nil && now.State != StateRunning {
+		*f = now // it ended meanwhile
+		return
+	}
+	f.State, f.Status = StateError, StoppedStatus
+	_ = s.save(m, org, f)
 }
 
 // Flows lists a client's flows, newest first.
@@ -214,6 +264,9 @@ func (s *Service) Flows(m *queues.Manager, org, client string) ([]*Flow, error) 
 		}
 		return nil
 	})
+	for _, f := range out {
+		s.settle(m, org, f)
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CreateTime > out[j].CreateTime })
 	return out, err
 }
@@ -222,23 +275,14 @@ func (s *Service) Flows(m *queues.Manager, org, client string) ([]*Flow, error) 
 // session of its own that acts for the caller, and stores each source's
 // rows in the file store; the record follows its state, and
 // System.Flow.Completion is sent when it ends.
-func (s *Service) runServer(scope *vql.Scope, m *queues.Manager, store FileStore, r request, f *Flow, arts []*artifacts.Artifact) {
-	timeout := DefaultTimeout
-	if r.timeout > 0 {
-		timeout = time.Duration(r.timeout) * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+func (s *Service) runServer(ctx context.Context, run *runningFlow, timeout time.Duration, scope *vql.Scope, m *queues.Manager, store FileStore, r request, f *Flow, arts []*artifacts.Artifact) {
 	key := runKey(r.org, f.ClientID, f.SessionID)
-	run := &runningFlow{cancel: cancel}
-	s.mu.Lock()
-	s.running[key] = run
-	s.mu.Unlock()
 	id := scope.Identity()
 	engine, uploadDir := scope.Engine(), scope.UploadDir()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer cancel()
+		defer run.cancel()
 		var mu sync.Mutex
 		var firstError string
 		logs, logErr := store.create(r.org, logsPath(f.ClientID, f.SessionID))
@@ -267,10 +311,9 @@ func (s *Service) runServer(scope *vql.Scope, m *queues.Manager, store FileStore
 			failure = firstError
 		}
 		mu.Unlock()
-		s.mu.Lock()
-		delete(s.running, key)
+		recordsMu.Lock()
 		cancelBy := run.cancelBy
-		s.mu.Unlock()
+		recordsMu.Unlock()
 		end := s.now()
 		f.TotalCollectedRows, f.ArtifactsWithResults = total, withResults
 		f.ActiveTime, f.ExecutionDuration = micros(end), end.Sub(start).Nanoseconds()
@@ -283,12 +326,13 @@ func (s *Service) runServer(scope *vql.Scope, m *queues.Manager, store FileStore
 		case failure != "":
 			f.State, f.Status = StateError, failure
 		}
-		s.mu.Lock()
+		recordsMu.Lock()
 		// A flow deleted while it ran stays deleted.
-		if _, err := s.Flow(m, r.org, f.ClientID, f.SessionID); err == nil {
+		if _, found, err := m.Storage().Get(flowKey(r.org, f.ClientID, f.SessionID)); err == nil && found {
 			_ = s.save(m, r.org, f)
 		}
-		s.mu.Unlock()
+		delete(running, key)
+		recordsMu.Unlock()
 		_, _ = m.Send(context.Background(), r.org, queues.FlowCompletionQueue, ordereddict.NewDict().
 			Set("Timestamp", end.Unix()).Set("Flow", toDict(f)).Set("FlowId", f.SessionID).Set("ClientId", f.ClientID),
 			queues.Sender{Principal: ServerID, Internal: true})
@@ -348,9 +392,9 @@ func (s *Service) Cancel(m *queues.Manager, org, client, flow, principal string)
 	if err != nil {
 		return false, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if run, ok := s.running[runKey(org, client, flow)]; ok {
+	recordsMu.Lock()
+	defer recordsMu.Unlock()
+	if run, ok := running[runKey(org, client, flow)]; ok {
 		if run.cancelBy == "" {
 			run.cancelBy = principal
 		}
@@ -399,8 +443,8 @@ func (s *Service) DeleteFlow(m *queues.Manager, store FileStore, hasStore bool, 
 		row("CollectionContext", key, nil)
 		return rows, nil
 	}
-	s.mu.Lock()
-	if run, ok := s.running[runKey(org, client, flow)]; ok {
+	recordsMu.Lock()
+	if run, ok := running[runKey(org, client, flow)]; ok {
 		run.cancel()
 	}
 	err = m.Storage().Delete(key)
@@ -410,7 +454,7 @@ func (s *Service) DeleteFlow(m *queues.Manager, store FileStore, hasStore bool, 
 			err = m.Storage().Delete(huntFlowKey(org, f.HuntID, client))
 		}
 	}
-	s.mu.Unlock()
+	recordsMu.Unlock()
 	row("CollectionContext", key, err)
 	if err != nil {
 		return rows, nil
