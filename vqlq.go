@@ -46,6 +46,7 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 		e.AddPlugin(p)
 	}
 	e.AddResolver(plugins.ArtifactResolver(manager))
+	e.SetVar("config", configVar())
 	e.NoteVar("OrgId", "setting OrgId does not change the org: a query runs in its session's org (see org())")
 	return e
 }

@@ -92,8 +92,11 @@ var declaredPlugins = map[string][]vql.Permission{
 	"write_csv":    {fsWrite},
 	"write_jsonl":  {fsWrite},
 	// Server services.
-	"delete_events": {deleteEvents},
-	"mail":          {network},
+	"delete_events":   {deleteEvents},
+	"mail":            {network},
+	"notebook_delete": {serverAdmin},
+	"timeline":        {readResults},
+	"timelines":       {readResults},
 	// Forwarders (package forward); naming another dead-letter queue
 	// also asks for PUBLISH at run time.
 	"elastic_upload": {network},
@@ -194,6 +197,8 @@ var declaredFunctions = map[string][]vql.Permission{
 	"substr":                  {},
 	"sum":                     {},
 	"template":                {},
+	"timeline_add":            {readResults},
+	"timeline_delete":         {vql.PermNotebookEditor},
 	"timestamp":               {},
 	"timestamp_format":        {},
 	"to_dict":                 {},
