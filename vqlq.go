@@ -4,6 +4,8 @@
 package vqlq
 
 import (
+	"github.com/vqlq/vqlq/fleet"
+	"github.com/vqlq/vqlq/flows"
 	"github.com/vqlq/vqlq/forward"
 	"github.com/vqlq/vqlq/functions"
 	"github.com/vqlq/vqlq/host"
@@ -23,9 +25,13 @@ func NewEngine() *vql.Engine {
 
 // NewQueueEngine returns NewEngine plus the event-queue plugins and
 // functions (send_event, watch_monitoring, source, alert, artifact_set, …),
-// the forwarders (elastic_upload, splunk_upload, webhook_upload)
-// and the Artifact.X plugins, all bound to the manager the provider
-// returns. The org a query works in is its session's (vql.Identity), so
+// the forwarders (elastic_upload, splunk_upload, webhook_upload,
+// logscale_upload, adx_upload) and upload_gcs, the fleet's clients, users
+// and orgs (clients, client_info, label, gui_users, org_create, …), the
+// flows and hunts (collect_client, flows, hunt, …, and source() over a
+// flow's results) and the Artifact.X plugins, all bound to the manager
+// the provider returns. The org a query works in is its session's
+// (vql.Identity), so
 // one engine serves every org. The command, the server and the tests
 // build their engines with it.
 func NewQueueEngine(manager queues.Provider) *vql.Engine {
@@ -36,7 +42,20 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	for _, p := range append(functions.QueuePlugins(manager), forward.Plugins(manager)...) {
 		e.AddPlugin(p)
 	}
-	for _, f := range functions.Queues(manager) {
+	for _, p := range fleet.Plugins(manager) {
+		e.AddPlugin(p)
+	}
+	for _, f := range append(functions.Queues(manager), forward.Functions()...) {
+		e.AddFunction(f)
+	}
+	for _, f := range fleet.Functions(manager) {
+		e.AddFunction(f)
+	}
+	fl := flows.New(manager, fleetClients{manager})
+	for _, p := range fl.Plugins(plugins.SourcePlugin(manager)) {
+		e.AddPlugin(p)
+	}
+	for _, f := range fl.Functions() {
 		e.AddFunction(f)
 	}
 	for _, f := range functions.ServerFunctions(manager) {
@@ -49,4 +68,28 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 	e.SetVar("config", configVar())
 	e.NoteVar("OrgId", "setting OrgId does not change the org: a query runs in its session's org (see org())")
 	return e
+}
+
+// fleetClients is the fleet as the flows see it: the registry of the
+// manager's data folder, opened with the manager, and the server, which
+// is a client of every org for the collections it runs itself.
+type fleetClients struct{ provider queues.Provider }
+
+func (c fleetClients) Exists(org, id string) (bool, error) {
+	if id == flows.ServerID {
+		return true, nil
+	}
+	m, err := c.provider()
+	if err != nil {
+		return false, err
+	}
+	return fleet.Of(m).Exists(org, id)
+}
+
+func (c fleetClients) Matching(org string, include, exclude []string, os string) ([]string, error) {
+	m, err := c.provider()
+	if err != nil {
+		return nil, err
+	}
+	return fleet.Of(m).Matching(org, include, exclude, os)
 }
