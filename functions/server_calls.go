@@ -14,10 +14,12 @@ func ServerFunctions(provider queues.Provider) []vql.Function {
 		inventoryAdd(provider),
 		inventoryGet(provider),
 		repackFunction(provider),
+		timelineAdd(provider),
+		timelineDelete(provider),
 	}
 }
 
 // ServerPlugins are the plugins of the same services.
 func ServerPlugins(provider queues.Provider) []vql.Plugin {
-	return []vql.Plugin{inventoryPlugin(provider)}
+	return []vql.Plugin{inventoryPlugin(provider), timelinePlugin(provider), timelinesPlugin(provider), notebookDelete(provider)}
 }

@@ -101,10 +101,13 @@ var declaredPlugins = map[string][]vql.Permission{
 	// The fleet (package fleet). client_delete and gui_users ask
 	// Velociraptor's SERVER_ADMIN as it does at run time; user_messages
 	// asks SERVER_ADMIN at run time for another principal's messages.
-	"clients":       {readResults},
-	"client_delete": {serverAdmin, deleteEvents},
-	"gui_users":     {serverAdmin},
-	"user_messages": {},
+	"clients":         {readResults},
+	"client_delete":   {serverAdmin, deleteEvents},
+	"gui_users":       {serverAdmin},
+	"user_messages":   {},
+	"notebook_delete": {serverAdmin},
+	"timeline":        {readResults},
+	"timelines":       {readResults},
 	// Forwarders (package forward); naming another dead-letter queue
 	// also asks for PUBLISH at run time.
 	"elastic_upload":  {network},
@@ -214,6 +217,8 @@ var declaredFunctions = map[string][]vql.Permission{
 	"substr":                  {},
 	"sum":                     {},
 	"template":                {},
+	"timeline_add":            {readResults},
+	"timeline_delete":         {vql.PermNotebookEditor},
 	"timestamp":               {},
 	"timestamp_format":        {},
 	"to_dict":                 {},
