@@ -368,3 +368,22 @@ func TestCloudForwarderArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestLogScaleStatsAndDebug: stats_interval logs the counts while the
+// forwarder runs; debug logs each batch.
+func TestLogScaleStatsAndDebug(t *testing.T) {
+	e := newEnv(t)
+	ls := &logscaleServer{token: "ingest-1"}
+	srv := newSinkServer(t, ls)
+	srv.up()
+	e.send(0, 3, nil)
+	r := e.start(owner, `SELECT * FROM logscale_upload(query={SELECT * FROM watch_monitoring(artifact='Server.Events.Receive', consumer='ls', start_time=0)},
+		apibaseurl='`+srv.url()+`/api', ingest_token='ingest-1', batching_timeout_ms=20, stats_interval=1, debug=TRUE)`)
+	waitFor(t, "the counts logged", r, func() bool {
+		return strings.Contains(r.log(), "INFO:logscale_upload: 3 forwarded, 0 retries, 0 dead letters")
+	})
+	_, logs := r.stop()
+	if log := strings.Join(logs, "\n"); !strings.Contains(log, "DEBUG:logscale_upload: 3 documents delivered") {
+		t.Errorf("no batch in the debug log:\n%s", log)
+	}
+}
