@@ -40,7 +40,10 @@ type Accessor struct {
 	Doc  string
 	// Host marks accessors that read the host's files: a session needs
 	// FILESYSTEM_READ to use them.
-	Host    bool
+	Host bool
+	// Needs are permissions the session must hold besides (fs, the file
+	// store's accessor, needs READ_RESULTS).
+	Needs   []vql.Permission
 	Open    func(ctx context.Context, scope *vql.Scope, path any) (io.ReadCloser, error)
 	Stat    func(ctx context.Context, scope *vql.Scope, path any) (*FileInfo, error)
 	ReadDir func(ctx context.Context, scope *vql.Scope, path any) ([]*FileInfo, error)
@@ -49,6 +52,11 @@ type Accessor struct {
 var registry = map[string]Accessor{}
 
 func register(a Accessor) { registry[a.Name] = a }
+
+// Register adds an accessor another package provides (the file store's
+// fs). It is called from package init only: the registry is read without
+// a lock afterwards.
+func Register(a Accessor) { register(a) }
 
 func init() {
 	register(Accessor{Name: "data", Doc: "The filename is the data itself (a string); nothing is opened.",
@@ -68,10 +76,11 @@ func init() {
 // Permissions are what a session must hold to read through the accessor,
 // on top of the calling function's own, as help() shows them.
 func (a Accessor) Permissions() []vql.Permission {
+	var out []vql.Permission
 	if a.Host {
-		return []vql.Permission{vql.PermFilesystemRead}
+		out = append(out, vql.PermFilesystemRead)
 	}
-	return nil
+	return append(out, a.Needs...)
 }
 
 // Default is the accessor used when a call names none, as in Velociraptor.
@@ -103,6 +112,14 @@ func Get(scope *vql.Scope, callee, name string) (Accessor, error) {
 			return Accessor{}, fmt.Errorf("%s accessor: %w", name, errNoScope)
 		}
 		if !scope.Require(callee, vql.PermFilesystemRead) {
+			return Accessor{}, ErrDenied
+		}
+	}
+	for _, p := range a.Needs {
+		if scope == nil {
+			return Accessor{}, fmt.Errorf("%s accessor: %w", name, errNoScope)
+		}
+		if !scope.Require(callee, p) {
 			return Accessor{}, ErrDenied
 		}
 	}

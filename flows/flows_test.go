@@ -429,3 +429,54 @@ func TestReaderIsRefused(t *testing.T) {
 		t.Errorf("the refused calls changed the flows: %s", got)
 	}
 }
+
+// TestFsAccessorReadsTheOrgsFileStore walks and reads a flow's results
+// through accessor="fs", as Server.Utils.DeleteMonitoringData walks the
+// file store, and deletes one by the OSPath glob() gave.
+func TestFsAccessorReadsTheOrgsFileStore(t *testing.T) {
+	v := newEnv(t, nil)
+	f := v.serverFlow("collect_client(client_id='server', artifacts='Custom.Server.Numbers', env=dict(Count=2))")
+	dir := "/clients/server/collections/" + f
+	for _, tc := range []struct{ name, query, want string }{
+		{"glob", "SELECT OSPath.Basename AS B, IsDir, if(condition=IsDir, then=NULL, else=Size) AS Size FROM glob(globs='/clients/*/collections/*/**', accessor='fs')",
+			`[{"B":"Custom.Server.Numbers","IsDir":true,"Size":null},{"B":"Doubled.jsonl","IsDir":false,"Size":16},{"B":"Custom.Server.Numbers.jsonl","IsDir":false,"Size":16},{"B":"logs.jsonl","IsDir":false,"Size":0}]`},
+		{"glob with a root", "SELECT OSPath FROM glob(globs='*.jsonl', root='" + dir + "', accessor='fs') WHERE Name =~ 'Numbers'",
+			`[{"OSPath":"` + dir + `/Custom.Server.Numbers.jsonl"}]`},
+		{"read_file", "SELECT read_file(filename='" + dir + "/Custom.Server.Numbers.jsonl', accessor='fs') AS D FROM scope()",
+			`[{"D":"{\"N\":0}\n{\"N\":1}\n"}]`},
+		{"parse_jsonl", "SELECT N FROM parse_jsonl(filename='" + dir + "/Custom.Server.Numbers.jsonl', accessor='fs')",
+			`[{"N":0},{"N":1}]`},
+		{"nothing stored yet", "SELECT * FROM glob(globs='/clients/C.none/**', accessor='fs')", `[]`},
+		{"delete by the OSPath glob gives", "SELECT file_store_delete(path=OSPath) AS D FROM glob(globs='" + dir + "/logs.jsonl', accessor='fs')",
+			`[{"D":"` + dir + `/logs.jsonl"}]`},
+		{"gone", "SELECT Name FROM glob(globs='" + dir + "/logs.jsonl', accessor='fs')", `[]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := v.value(tc.query); got != tc.want {
+				t.Errorf("%s\n got: %s\nwant: %s", tc.query, got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name  string
+		id    vql.Identity
+		query string
+		log   string
+	}{
+		{"outside the file store", admin, "SELECT read_file(filename='/../uploads/x', accessor='fs') FROM scope()", "leaves the file store"},
+		{"a missing file is named by its store path", admin, "SELECT read_file(filename='/clients/x.json', accessor='fs') FROM scope()", "fs: /clients/x.json: no such file"},
+		{"needs READ_RESULTS", vql.Identity{Principal: "p", Granted: []vql.Permission{vql.PermFilesystemRead}},
+			"SELECT * FROM glob(globs='/**', accessor='fs')", "lacks READ_RESULTS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, logs := v.run(tc.id, tc.query)
+			if !hasLog(logs, tc.log) {
+				t.Errorf("%s: no log holds %q; rows %s, logs %q", tc.query, tc.log, got, logs)
+			}
+		})
+	}
+	other := vql.Identity{Org: "o2", Principal: "admin", All: true}
+	if got, _ := v.run(other, "SELECT Name FROM glob(globs='/**', accessor='fs')"); got != `[]` {
+		t.Errorf("another org sees %s", got)
+	}
+}
