@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -118,6 +119,30 @@ func pipeFull(t *testing.T, r *os.File) bool {
 	return int(held) > int(size)-4096
 }
 
+// blockedInPipeWrite reports whether a thread of process pid sleeps in
+// the kernel's pipe write, as /proc/<pid>/task/*/wchan names it. Where
+// wchan is hidden (it reads "0"), a full pipe that stays full for a
+// while stands in.
+func blockedInPipeWrite(pid int) bool {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+	hidden := true
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil || string(b) == "0" || len(b) == 0 {
+			continue
+		}
+		hidden = false
+		if strings.Contains(string(b), "pipe_write") {
+			return true
+		}
+	}
+	if hidden {
+		time.Sleep(200 * time.Millisecond)
+		return true
+	}
+	return false
+}
+
 // A signal stops the command even when nobody reads its output, which
 // blocks its writes: it exits, saying why, instead of ignoring the signal.
 func TestSigtermStopsQueryWhoseOutputIsNotRead(t *testing.T) {
@@ -141,9 +166,12 @@ func TestSigtermStopsQueryWhoseOutputIsNotRead(t *testing.T) {
 		}
 	})
 	deadline := time.Now().Add(stopGuard)
-	for !pipeFull(t, r) {
+	// A full pipe alone is not enough: the writer may be between two
+	// writes, and then the signal ends the statement before it writes
+	// again, which is the other (tested above) path.
+	for !pipeFull(t, r) || !blockedInPipeWrite(cmd.Process.Pid) {
 		if time.Now().After(deadline) {
-			t.Fatal("the output pipe never filled")
+			t.Fatal("the output pipe never filled with vqlq blocked writing it")
 		}
 		sleepBriefly()
 	}
