@@ -58,10 +58,12 @@ func ParseSyncMode(s string) (SyncMode, error) {
 //	e <queue> 0 <seq:8>       event: <unix nanos:8><data>
 //	c <queue> 0 <consumer>    consumer cursor: <next seq:8>
 //	k <key>                   key-value data (artifacts, alert windows)
+//	p <queue> 0 <producer>    a producer's last stored sequence: <seq:8>
 const (
-	prefixEvent  = 'e'
-	prefixCursor = 'c'
-	prefixKV     = 'k'
+	prefixEvent    = 'e'
+	prefixCursor   = 'c'
+	prefixKV       = 'k'
+	prefixProduced = 'p'
 )
 
 func eventPrefix(queue string) []byte {
@@ -126,6 +128,10 @@ type diskQueue struct {
 	lastTime    time.Time
 	notify      chan struct{}
 	tail        tailRing // the most recent committed events
+	// produced holds the last producer sequence stored (or in flight) of
+	// each producer that appended since the queue was loaded; others are
+	// read from disk on first use.
+	produced map[string]uint64
 }
 
 // tailRing holds the last tailSize events of a queue, and at most
@@ -204,6 +210,13 @@ type appendReq struct {
 	events []Event
 	err    error
 	done   chan struct{}
+
+	// producer and seqs are set for AppendProduced: data[i] is the
+	// producer's event seqs[i], and mark the producer's last sequence
+	// once this request is stored.
+	producer string
+	seqs     []uint64
+	mark     uint64
 }
 
 // lockFile names the process holding the data folder.
@@ -513,6 +526,97 @@ func (s *BadgerStore) state(queue string) (*diskQueue, error) {
 	return q, nil
 }
 
+// AppendProduced implements Store. The events a producer sent before
+// (sequence not above its mark) are dropped under the lock that assigns
+// sequence numbers, and the new mark is written in the same transaction as
+// the events: a crash leaves both or neither.
+func (s *BadgerStore) AppendProduced(ctx context.Context, queue, producer string, seqs []uint64, data [][]byte) ([]Event, error) {
+	if err := checkProduced(producer, seqs, data); err != nil {
+		return nil, err
+	}
+	if err := s.admitProduced(data); err != nil {
+		return nil, err
+	}
+	wait, err := s.startAppend(ctx, &appendReq{queue: queue, data: data, producer: producer, seqs: seqs, done: make(chan struct{})})
+	if err != nil {
+		return nil, err
+	}
+	return wait()
+}
+
+// admitProduced refuses a producer's batch that could not be written in
+// one badger transaction (the mark must commit with its events).
+func (s *BadgerStore) admitProduced(data [][]byte) error {
+	var size int64
+	for _, d := range data {
+		size += int64(len(d)) + entryOverhead
+	}
+	var limit, count int64
+	err := s.withDB(false, func(db *badger.DB) error {
+		limit, count = db.MaxBatchSize()/2, db.MaxBatchCount()/2
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if size > limit || int64(len(data))+1 > count {
+		return fmt.Errorf("%w: %d events of %d bytes in one batch; the store takes at most %d bytes or %d events from a producer at once",
+			ErrBatchTooLarge, len(data), size, limit, count)
+	}
+	return nil
+}
+
+// entryOverhead is what a stored event costs beyond its data in a badger
+// transaction: its key (queue and sequence), time, and badger's own
+// bookkeeping, generously.
+const entryOverhead = 128
+
+func producedKey(queue, producer string) []byte {
+	return []byte(string(prefixProduced) + queue + "\x00" + producer)
+}
+
+// Produced implements Store.
+func (s *BadgerStore) Produced(queue, producer string) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, err := s.state(queue)
+	if err != nil {
+		return 0, err
+	}
+	return s.producedLocked(q, queue, producer)
+}
+
+// producedLocked returns a producer's mark in a loaded queue. s.mu is held.
+func (s *BadgerStore) producedLocked(q *diskQueue, queue, producer string) (uint64, error) {
+	if mark, ok := q.produced[producer]; ok {
+		return mark, nil
+	}
+	var mark uint64
+	err := s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(producedKey(queue, producer))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) == 8 {
+				mark = binary.BigEndian.Uint64(v)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	if q.produced == nil {
+		q.produced = map[string]uint64{}
+	}
+	q.produced[producer] = mark
+	return mark, nil
+}
+
 // Append implements Store. Below the free-space watermark it refuses
 // with a *DiskFullError (errors.Is ErrDiskFull).
 func (s *BadgerStore) Append(ctx context.Context, queue string, data [][]byte) ([]Event, error) {
@@ -536,7 +640,20 @@ func (s *BadgerStore) StartAppend(ctx context.Context, queue string, data [][]by
 			return nil, err
 		}
 	}
-	req := &appendReq{queue: queue, data: data, done: make(chan struct{})}
+	return s.startAppend(ctx, &appendReq{queue: queue, data: data, done: make(chan struct{})})
+}
+
+// startAppend hands a request to the committer.
+func (s *BadgerStore) startAppend(ctx context.Context, req *appendReq) (wait func() ([]Event, error), err error) {
+	if s.space != nil && req.producer != "" {
+		n := 0
+		for _, d := range req.data {
+			n += len(d)
+		}
+		if err := s.space.admit(n); err != nil {
+			return nil, err
+		}
+	}
 	s.sendMu.RLock()
 	if s.closed {
 		s.sendMu.RUnlock()
@@ -589,6 +706,11 @@ func (s *BadgerStore) commit(group []*appendReq) {
 			t = q.lastTime
 		}
 		q.lastTime = t
+		if r.producer != "" {
+			if r.err = s.dropProduced(q, r); r.err != nil {
+				continue
+			}
+		}
 		r.events = make([]Event, len(r.data))
 		for i, d := range r.data {
 			q.assigned++
@@ -627,6 +749,26 @@ func (s *BadgerStore) commit(group []*appendReq) {
 	}
 }
 
+// dropProduced removes from a producer's request the events already stored
+// or in flight, and advances the producer's mark past the rest. s.mu is
+// held.
+func (s *BadgerStore) dropProduced(q *diskQueue, r *appendReq) error {
+	mark, err := s.producedLocked(q, r.queue, r.producer)
+	if err != nil {
+		return err
+	}
+	kept := r.data[:0:0]
+	for i, seq := range r.seqs {
+		if seq > mark {
+			kept = append(kept, r.data[i])
+			mark = seq
+		}
+	}
+	r.data, r.mark = kept, mark
+	q.produced[r.producer] = mark
+	return nil
+}
+
 // publish makes a group's events visible to readers: it advances the
 // queues' committed bounds, keeps the events in the in-memory tail and
 // wakes the followers. Callers hold s.mu.
@@ -654,15 +796,37 @@ func (s *BadgerStore) write(group []*appendReq) error {
 }
 
 // writeGroup writes a group's events in as few transactions as badger
-// allows.
+// allows. A producer's request goes whole into one transaction with its
+// mark: when it might not fit beside what the transaction holds, that is
+// committed first (admitProduced made sure it fits alone).
 func writeGroup(db *badger.DB, group []*appendReq) error {
 	txn := db.NewTransaction(true)
 	defer func() { txn.Discard() }()
+	var size, count int64
 	for _, r := range group {
 		if r.err != nil {
 			continue
 		}
+		if r.producer != "" {
+			var need int64
+			for _, ev := range r.events {
+				need += int64(len(ev.Data)) + entryOverhead
+			}
+			if count > 0 && (size+need > db.MaxBatchSize()/2 || count+int64(len(r.events))+1 > db.MaxBatchCount()/2) {
+				if err := txn.Commit(); err != nil {
+					return err
+				}
+				txn = db.NewTransaction(true)
+				size, count = 0, 0
+			}
+			if err := txn.Set(producedKey(r.queue, r.producer), binary.BigEndian.AppendUint64(nil, r.mark)); err != nil {
+				return err
+			}
+			count++
+		}
 		for _, ev := range r.events {
+			size += int64(len(ev.Data)) + entryOverhead
+			count++
 			val := make([]byte, 8, 8+len(ev.Data))
 			binary.BigEndian.PutUint64(val, uint64(ev.Time.UnixNano()))
 			val = append(val, ev.Data...)

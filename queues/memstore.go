@@ -19,6 +19,7 @@ type MemoryStore struct {
 	mu       sync.Mutex
 	queues   map[string]*ring
 	cursors  map[string]uint64
+	produced map[string]uint64 // queue NUL producer → last sequence
 	closed   bool
 }
 
@@ -60,7 +61,7 @@ func NewMemoryStoreWith(opts MemoryOptions) *MemoryStore {
 	if opts.Bytes <= 0 {
 		opts.Bytes = DefaultMemoryBytes
 	}
-	return &MemoryStore{capacity: opts.Events, maxBytes: opts.Bytes, queues: map[string]*ring{}, cursors: map[string]uint64{}}
+	return &MemoryStore{capacity: opts.Events, maxBytes: opts.Bytes, queues: map[string]*ring{}, cursors: map[string]uint64{}, produced: map[string]uint64{}}
 }
 
 func (m *MemoryStore) queue(name string) *ring {
@@ -79,6 +80,44 @@ func (m *MemoryStore) Append(ctx context.Context, queue string, data [][]byte) (
 	if m.closed {
 		return nil, ErrClosed
 	}
+	return m.appendLocked(queue, data), nil
+}
+
+// AppendProduced implements Store.
+func (m *MemoryStore) AppendProduced(ctx context.Context, queue, producer string, seqs []uint64, data [][]byte) ([]Event, error) {
+	if err := checkProduced(producer, seqs, data); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	key := queue + "\x00" + producer
+	mark := m.produced[key]
+	var kept [][]byte
+	for i, seq := range seqs {
+		if seq > mark {
+			kept = append(kept, data[i])
+			mark = seq
+		}
+	}
+	m.produced[key] = mark
+	if len(kept) == 0 {
+		return nil, nil
+	}
+	return m.appendLocked(queue, kept), nil
+}
+
+// Produced implements Store.
+func (m *MemoryStore) Produced(queue, producer string) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.produced[queue+"\x00"+producer], nil
+}
+
+// appendLocked appends events; m.mu is held.
+func (m *MemoryStore) appendLocked(queue string, data [][]byte) []Event {
 	q := m.queue(queue)
 	now := time.Now()
 	out := make([]Event, len(data))
@@ -106,7 +145,7 @@ func (m *MemoryStore) Append(ctx context.Context, queue string, data [][]byte) (
 	}
 	close(q.notify)
 	q.notify = make(chan struct{})
-	return out, nil
+	return out
 }
 
 // dropFirst forgets the oldest event held, releasing its data.

@@ -3,6 +3,8 @@ package queues
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -40,6 +42,16 @@ type Store interface {
 	// Notify returns a channel closed by the next Append to queue. Take it
 	// before reading, then wait on it, and no event is missed.
 	Notify(queue string) <-chan struct{}
+	// AppendProduced is Append for events their producer numbers (a
+	// client's rows, seqs[i] the number of data[i], increasing): an event
+	// whose number is not above the last one stored for (queue, producer)
+	// is dropped, and the new last number is stored atomically with the
+	// events, so that a producer retrying a batch it got no answer for
+	// never duplicates an event. It returns the events stored now.
+	AppendProduced(ctx context.Context, queue, producer string, seqs []uint64, data [][]byte) ([]Event, error)
+	// Produced returns the last number stored for (queue, producer), 0
+	// when it has stored none.
+	Produced(queue, producer string) (uint64, error)
 	// Cursor returns the next position stored for a named consumer.
 	Cursor(queue, consumer string) (next uint64, ok bool, err error)
 	// SetCursor stores a named consumer's next position.
@@ -68,3 +80,23 @@ type Features struct {
 
 // ErrClosed is returned by a store used after Close.
 var ErrClosed = errors.New("queue store is closed")
+
+// ErrBatchTooLarge is returned for a producer's batch a store cannot
+// take atomically; the producer should send it in smaller parts.
+var ErrBatchTooLarge = errors.New("batch too large")
+
+// checkProduced validates the arguments of AppendProduced.
+func checkProduced(producer string, seqs []uint64, data [][]byte) error {
+	if producer == "" || strings.ContainsRune(producer, 0) {
+		return fmt.Errorf("append: producer %q: must be non-empty, without NUL", producer)
+	}
+	if len(seqs) != len(data) {
+		return fmt.Errorf("append: %d sequence numbers for %d events", len(seqs), len(data))
+	}
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] <= seqs[i-1] {
+			return fmt.Errorf("append: producer %s: sequence numbers must increase (%d after %d)", producer, seqs[i], seqs[i-1])
+		}
+	}
+	return nil
+}

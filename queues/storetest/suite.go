@@ -36,6 +36,9 @@ func Run(t *testing.T, open Opener) {
 		{"Bounded", testBounded},
 		{"LargeEvents", testLargeEvents},
 		{"Closed", testClosed},
+		{"Produced", testProduced},
+		{"ProducedConcurrentRetries", testProducedConcurrentRetries},
+		{"ProducedTooLarge", testProducedTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
