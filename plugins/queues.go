@@ -68,11 +68,13 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 				{Name: "artifact", Type: vql.TypeString, Required: true, Doc: "The queue (artifact name, or Artifact/Source)."},
 				{Name: "start_time", Type: vql.TypeAny, Doc: "Replay stored events since this time first (epoch, RFC 3339 or timestamp)."},
 				{Name: "consumer", Type: vql.TypeString, Doc: "A durable position: resume after the last event a watcher of this name acknowledged (rows then carry _seq)."},
+				{Name: "client_id", Type: vql.TypeString, Doc: "Of a CLIENT_EVENT queue, only the rows this client sent (their ClientId)."},
 			},
 		},
 		Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 			name := args.String("artifact", "")
 			consumer := args.String("consumer", "")
+			client := args.String("client_id", "")
 			if args.Failed() {
 				return none
 			}
@@ -102,9 +104,27 @@ func watchMonitoring(provider queues.Provider) vql.Plugin {
 					scope.Errorf("%v", err)
 					return none
 				}
+				if client != "" {
+					seq = ofClient(seq, client)
+				}
 				return yieldDicts(seq)
 			})
 		},
+	}
+}
+
+// ofClient keeps the rows one client sent. A consumer's position still
+// moves over the others: it is done with them.
+func ofClient(rows iter.Seq[*ordereddict.Dict], client string) iter.Seq[*ordereddict.Dict] {
+	return func(yield func(*ordereddict.Dict) bool) {
+		for d := range rows {
+			if id, _ := d.GetString("ClientId"); id != client {
+				continue
+			}
+			if !yield(d) {
+				return
+			}
+		}
 	}
 }
 

@@ -33,9 +33,19 @@ func (s *BadgerStore) DeleteRange(ctx context.Context, queue string, start, end 
 	if err != nil || from >= to {
 		return 0, err
 	}
+	return s.DeleteSeqs(ctx, queue, from, to)
+}
+
+// DeleteSeqs removes the events of queue at positions [from, to): a
+// producer's local buffer (package client) drops what its server has
+// acknowledged this way.
+func (s *BadgerStore) DeleteSeqs(ctx context.Context, queue string, from, to uint64) (int, error) {
+	if from >= to {
+		return 0, nil
+	}
 	removed := 0
 	prefix := eventPrefix(queue)
-	err = s.withDB(true, func(db *badger.DB) error {
+	err := s.withDB(true, func(db *badger.DB) error {
 		for next := from; next < to; {
 			if err := ctx.Err(); err != nil {
 				return err
