@@ -30,6 +30,9 @@ type Client struct {
 	LastSeen     time.Time `json:"last_seen,omitzero"`
 	LastIP       string    `json:"last_ip,omitempty"`
 	Labels       []string  `json:"labels,omitempty"`
+	// KeyHash is the SHA-256 (hex) of the credential the client made for
+	// itself when it enrolled; the secret itself is only on the client.
+	KeyHash string `json:"key_hash,omitempty"`
 
 	Connected bool `json:"-"`
 }

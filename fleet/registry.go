@@ -24,6 +24,10 @@ type Registry struct {
 
 	mu        sync.Mutex // serialises read-modify-write of records
 	connected map[string]bool
+	// changed holds, per org/client, a channel closed at the next change
+	// of its record (labels, deletion): a connected client's stream waits
+	// on it to send a new assignment, or to end.
+	changed map[string]chan struct{}
 }
 
 // ErrNoClient is returned for a client id the org has no record of.
@@ -34,7 +38,7 @@ const clientPrefix = "clients/"
 // New returns a registry over kv. Callers that share a data folder should
 // share its registry: use Of.
 func New(kv artifacts.Storage) *Registry {
-	return &Registry{kv: kv, now: time.Now, connected: map[string]bool{}}
+	return &Registry{kv: kv, now: time.Now, connected: map[string]bool{}, changed: map[string]chan struct{}{}}
 }
 
 var registries sync.Map // artifacts.Storage → *Registry
@@ -112,6 +116,9 @@ func (r *Registry) Enroll(org string, c Client) (*Client, error) {
 	if found {
 		c.FirstSeen = old.FirstSeen
 		c.Labels = old.Labels
+		if c.KeyHash == "" {
+			c.KeyHash = old.KeyHash
+		}
 	}
 	if c.FirstSeen.IsZero() {
 		c.FirstSeen = now
@@ -228,6 +235,7 @@ func (r *Registry) Delete(org, id string) (deleted bool, err error) {
 	}
 	_ = r.kv.Delete(killKey(org, id))
 	delete(r.connected, org+"/"+id)
+	r.signal(org, id)
 	return true, nil
 }
 
@@ -277,6 +285,7 @@ func (r *Registry) change(org, id string, fn func(c *Client)) (*Client, error) {
 	if err := r.write(org, c); err != nil {
 		return nil, err
 	}
+	r.signal(org, id)
 	return c, nil
 }
 
@@ -290,4 +299,81 @@ func (r *Registry) SetConnected(org, id string, connected bool) {
 	} else {
 		delete(r.connected, org+"/"+id)
 	}
+}
+
+// Changed returns a channel closed at the next change of a client's
+// record (its labels, its deletion). Take it before reading the record.
+func (r *Registry) Changed(org, id string) <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch, ok := r.changed[org+"/"+id]
+	if !ok {
+		ch = make(chan struct{})
+		r.changed[org+"/"+id] = ch
+	}
+	return ch
+}
+
+// signal wakes the waiters on a client's record. r.mu is held.
+func (r *Registry) signal(org, id string) {
+	if ch, ok := r.changed[org+"/"+id]; ok {
+		close(ch)
+		delete(r.changed, org+"/"+id)
+	}
+}
+
+// ErrConnected is returned by Connect for a client that is connected
+// already: two processes claim one id (a cloned machine).
+var ErrConnected = errors.New("client is connected already")
+
+// Connect marks a client connected, unless it is already: the caller
+// holds the connection until it calls the returned release.
+func (r *Registry) Connect(org, id string) (release func(), err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key := org + "/" + id
+	if r.connected[key] {
+		return nil, fmt.Errorf("%w: %s in org %s", ErrConnected, id, org)
+	}
+	r.connected[key] = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			r.mu.Lock()
+			delete(r.connected, key)
+			r.mu.Unlock()
+		})
+	}, nil
+}
+
+// Touch records that a client was seen now, from addr.
+func (r *Registry) Touch(org, id, addr string) (*Client, error) {
+	return r.changeQuietly(org, id, func(c *Client) {
+		c.LastSeen = r.now().UTC()
+		if addr != "" {
+			c.LastIP = addr
+		}
+	})
+}
+
+// changeQuietly is change without waking the record's waiters: last seen
+// changes on every ping and says nothing a stream must act on.
+func (r *Registry) changeQuietly(org, id string, fn func(c *Client)) (*Client, error) {
+	if err := checkOrg(org); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, found, err := r.read(org, id)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w %s in org %s", ErrNoClient, id, org)
+	}
+	fn(c)
+	if err := r.write(org, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -508,7 +508,7 @@ func TestAPIRefusesMetricsToken(t *testing.T) {
 	}
 	// The error for an unknown role names the metrics role.
 	if _, err := server.IssueToken(context.Background(), e.m, e.kv, server.Token{Name: "x", Role: "metric", Org: "root"}, "test"); err == nil ||
-		!strings.Contains(err.Error(), "reader, publisher, admin or metrics") {
+		!strings.Contains(err.Error(), "reader, publisher, admin, metrics or enroll") {
 		t.Errorf("role metric: %v", err)
 	}
 }

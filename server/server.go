@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/clientapi"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	// before it sends a comment line (default DefaultKeepAlive): proxies
 	// and load balancers cut connections that carry nothing for a while.
 	KeepAlive time.Duration
+	// Clients is the client event table the client endpoints serve
+	// (package clienttable); nil serves every client an empty table.
+	Clients ClientTables
 }
 
 // DefaultKeepAlive keeps idle SSE streams under the 15 s after which
@@ -112,6 +116,7 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /api/v1/orgs/{org}/tokens", s.auth(s.handleCreateToken))
 	s.mux.HandleFunc("GET /api/v1/orgs/{org}/tokens", s.auth(s.handleListTokens))
 	s.mux.HandleFunc("DELETE /api/v1/orgs/{org}/tokens/{name}", s.auth(s.handleRevokeToken))
+	s.clientRoutes()
 	newDebugAuth(s).routes(s.mux) // /debug/… and /metrics, with their own login
 	return s
 }
@@ -265,6 +270,10 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, c *caller))
 		if c.token != nil {
 			if c.token.Org != org {
 				s.refuseAs(w, r, c, http.StatusForbidden, reasonWrongOrg, "token %s is not valid in org %s", c.token.Name, org)
+				return
+			}
+			if c.token.Role == RoleEnroll && r.URL.Path != clientapi.EnrollPath(org) {
+				s.refuseAs(w, r, c, http.StatusForbidden, reasonForbidden, "token %s has the enroll role: it may only enroll clients", c.token.Name)
 				return
 			}
 			if c.token.Role == RoleMetrics {

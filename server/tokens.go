@@ -33,6 +33,9 @@ const (
 	// RoleMetrics may read /metrics (its org's, every org's in root) and
 	// nothing else: every API endpoint and the debug page refuse it.
 	RoleMetrics = "metrics"
+	// RoleEnroll may enroll clients (vqlq client --enroll-token) and do
+	// nothing else; an enrolled client then uses its own credential.
+	RoleEnroll = "enroll"
 )
 
 // Presets are the permissions each role stands for, in Velociraptor's
@@ -47,6 +50,7 @@ var Presets = map[string][]vql.Permission{
 	RolePublisher: {vql.PermPublish},
 	RoleAdmin:     vql.AllPermissions,
 	RoleMetrics:   {},
+	RoleEnroll:    {},
 }
 
 // PermissionSet is what the token holds: its stored set, or, for a token
@@ -204,9 +208,9 @@ func IssueToken(ctx context.Context, m *queues.Manager, kv artifacts.Storage, t 
 // checkToken validates a new token, before the store is looked at.
 func checkToken(m *queues.Manager, t Token) error {
 	switch t.Role {
-	case RoleReader, RolePublisher, RoleAdmin, RoleMetrics:
+	case RoleReader, RolePublisher, RoleAdmin, RoleMetrics, RoleEnroll:
 	default:
-		return fmt.Errorf("role must be reader, publisher, admin or metrics, not %q", t.Role)
+		return fmt.Errorf("role must be reader, publisher, admin, metrics or enroll, not %q", t.Role)
 	}
 	if err := CheckTokenName(t.Name); err != nil {
 		return err
@@ -221,6 +225,8 @@ func checkToken(m *queues.Manager, t Token) error {
 		switch t.Role {
 		case RoleAdmin:
 			return fmt.Errorf("--permission: an admin token holds every permission already")
+		case RoleEnroll:
+			return fmt.Errorf("--permission: an enroll token may only enroll clients")
 		case RoleMetrics:
 			return fmt.Errorf("--permission: a metrics token may only read /metrics; use a reader or publisher token with the permissions it needs")
 		}

@@ -146,7 +146,7 @@ func TestTokenCreateRefusals(t *testing.T) {
 		{"one of two queues unknown", server.Token{Name: "p2", Role: server.RolePublisher, Org: "root", Queues: []string{"Server.Events.Receive", "Custom.Nope/Src"}}, "--queue Custom.Nope/Src: there is no such queue in org root"},
 		{"internal queue", server.Token{Name: "p2", Role: server.RolePublisher, Org: "root", Queues: []string{"Server.Internal.Label"}}, "--queue Server.Internal.Label: cannot send to Server.Internal.Label: it is an INTERNAL artifact; a token may only send to SERVER_EVENT queues"},
 		{"publisher without queue", server.Token{Name: "p2", Role: server.RolePublisher, Org: "root"}, "a publisher token needs at least one --queue"},
-		{"bad role", server.Token{Name: "x", Role: "root", Org: "root"}, `role must be reader, publisher, admin or metrics, not "root"`},
+		{"bad role", server.Token{Name: "x", Role: "root", Org: "root"}, `role must be reader, publisher, admin, metrics or enroll, not "root"`},
 		{"expiry in the past", server.Token{Name: "x", Role: server.RoleReader, Org: "root", Expires: time.Now().Add(-time.Second)}, "--expires must be in the future"},
 		{"publisher of a known queue", server.Token{Name: "p2", Role: server.RolePublisher, Org: "root", Queues: []string{"Server.Events.Other"}}, ""},
 	}

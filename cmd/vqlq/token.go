@@ -111,7 +111,7 @@ func tokenFlags(name string, stderr io.Writer) (*flag.FlagSet, *runner.StoreFlag
 func cmdTokenCreate(args []string, stdout, stderr io.Writer) int {
 	fs, flags := tokenFlags("create", stderr)
 	name := fs.String("name", "", "the token's name, unique in its org (it appears as _Source and in audit logs)")
-	role := fs.String("role", "", "reader, publisher, admin or metrics")
+	role := fs.String("role", "", "reader, publisher, admin, metrics or enroll")
 	expires := fs.Duration("expires", 0, "how long the token works (a Go duration such as 720h; default: no expiry)")
 	var queues, permissions multiFlag
 	fs.Var(&queues, "queue", "a queue a publisher may send to (repeatable)")
