@@ -33,7 +33,10 @@ Usage:
   vqlq serve [--listen ADDR] [--tls-cert FILE --tls-key FILE]
                                 the event server: HTTP API (HTTPS with the TLS flags),
                                 server monitoring, debug page
-  vqlq token create --name N --role reader|publisher|admin|metrics [--queue Q …] [--expires 720h]
+  vqlq client --server URL [--enroll-token T] [--ca-cert FILE]
+                                run on an endpoint: the server's CLIENT_EVENT artifacts,
+                                their rows buffered on disk until the server stores them
+  vqlq token create --name N --role reader|publisher|admin|metrics|enroll [--queue Q …] [--expires 720h]
                                 make an API token (printed once; N unique in the org)
   vqlq token list [--format F]  the org's tokens: name, role, queues, created, last used, expiry
   vqlq token revoke N           revoke a token: refused at once, its open streams end
@@ -71,6 +74,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdServe(args[1:], stdout, stderr)
 	case "token":
 		return cmdToken(args[1:], stdout, stderr)
+	case "client":
+		return cmdClient(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		return cmdHelp(args[1:], stdout, stderr)
 	case "config":
@@ -81,7 +86,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // commands are the subcommands run dispatches.
-var commands = []string{"query", "run", "serve", "token", "help", "version", "config"}
+var commands = []string{"query", "run", "serve", "token", "client", "help", "version", "config"}
 
 // commandFirst moves flags written before the subcommand after it
 // (`vqlq --format table query …` is `vqlq query --format table …`), as

@@ -1,0 +1,264 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vqlq/vqlq/clientapi"
+)
+
+// Batch bounds: a busy client sends up to this much per request; an idle
+// one sends each row as soon as it is buffered.
+const (
+	batchRows  = 2000
+	batchBytes = 4 << 20
+)
+
+// sendLoop delivers the buffer to the server, in order, for as long as
+// the client runs: a batch is sent again until an answer covers it.
+func (c *Client) sendLoop(ctx context.Context, stop context.CancelCauseFunc) {
+	retry := backoff{min: 250 * time.Millisecond, max: 10 * time.Second}
+	for ctx.Err() == nil {
+		wake := c.buf.notify()
+		rows, size, err := c.buf.batch(ctx, batchRows, batchBytes)
+		if err != nil {
+			c.logf("reading the buffer: %v", err)
+			sleep(ctx, retry.next())
+			continue
+		}
+		if len(rows) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			continue
+		}
+		ack, err := c.post(ctx, rows)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if revoked(err) {
+				stop(ErrRevoked)
+				return
+			}
+			d := retry.next()
+			if retry.d == retry.max || retry.d == retry.min {
+				c.logf("sending %d rows: %v; %d bytes buffered; retrying every %v at most", len(rows), err, c.buf.stats().PendingBytes, d)
+			}
+			sleep(ctx, d)
+			continue
+		}
+		retry.reset()
+		if err := c.buf.ack(ctx, ack.Through, size); err != nil {
+			c.logf("dropping acknowledged rows from the buffer: %v", err)
+		}
+	}
+}
+
+func (c *Client) post(ctx context.Context, rows []clientapi.Row) (clientapi.Ack, error) {
+	body, err := json.Marshal(clientapi.Batch{Rows: rows})
+	if err != nil {
+		return clientapi.Ack{}, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, err := c.request(rctx, "POST", "events", bytes.NewReader(body))
+	if err != nil {
+		return clientapi.Ack{}, err
+	}
+	var ack clientapi.Ack
+	err = c.do(req, &ack)
+	if err == nil && ack.Through < rows[len(rows)-1].Seq {
+		err = errors.New("server acknowledged less than it was sent")
+	}
+	return ack, err
+}
+
+// streamLoop keeps the client's stream open: tables as they change, kill
+// requests; it reconnects with backoff.
+func (c *Client) streamLoop(ctx context.Context, stop context.CancelCauseFunc) {
+	retry := backoff{min: 500 * time.Millisecond, max: 30 * time.Second}
+	for ctx.Err() == nil {
+		began := time.Now()
+		err := c.stream(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case errors.Is(err, ErrKilled):
+			stop(ErrKilled)
+			return
+		case revoked(err):
+			stop(ErrRevoked)
+			return
+		}
+		if time.Since(began) > time.Minute {
+			retry.reset()
+		}
+		d := retry.next()
+		var he *httpError
+		if errors.As(err, &he) && he.status == http.StatusConflict {
+			d = max(d, 10*time.Second)
+		}
+		c.logf("connection to the server: %v; reconnecting in %v", err, d)
+		sleep(ctx, d)
+	}
+}
+
+// stream holds one connection until it ends.
+func (c *Client) stream(ctx context.Context) error {
+	req, err := c.request(ctx, "GET", "stream", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e clientapi.Error
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return &httpError{status: resp.StatusCode, msg: e.Error}
+	}
+	c.sendInfo(ctx)
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	for sc.Scan() {
+		var m clientapi.Message
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return err
+		}
+		switch m.Type {
+		case clientapi.MessageTable:
+			if m.Table != nil {
+				c.saveTable(*m.Table)
+				c.run.apply(ctx, *m.Table)
+			}
+		case clientapi.MessageKill:
+			return ErrKilled
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	// The server ends the stream of a deleted client: find out whether
+	// that is why.
+	if err := c.ping(ctx); revoked(err) {
+		return err
+	}
+	return errors.New("the server ended the connection")
+}
+
+// pingLoop pings (Server.Internal.ClientPing) and sends the host's info
+// again every InfoEvery.
+func (c *Client) pingLoop(ctx context.Context, stop context.CancelCauseFunc) {
+	t := time.NewTicker(c.opts.PingEvery)
+	defer t.Stop()
+	lastInfo := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := c.ping(ctx); revoked(err) {
+			stop(ErrRevoked)
+			return
+		}
+		if time.Since(lastInfo) >= c.opts.InfoEvery {
+			c.sendInfo(ctx)
+			lastInfo = time.Now()
+		}
+	}
+}
+
+func (c *Client) ping(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := c.request(rctx, "POST", "ping", bytes.NewReader([]byte("{}")))
+	if err != nil {
+		return err
+	}
+	return c.do(req, nil)
+}
+
+func (c *Client) sendInfo(ctx context.Context) {
+	body, _ := json.Marshal(c.info())
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := c.request(rctx, "POST", "info", bytes.NewReader(body))
+	if err == nil {
+		err = c.do(req, nil)
+	}
+	if err != nil && ctx.Err() == nil {
+		c.logf("sending host info: %v", err)
+	}
+}
+
+// statusLoop reports the state of each artifact the client runs when it
+// changes, and at least every minute.
+func (c *Client) statusLoop(ctx context.Context, stop context.CancelCauseFunc) {
+	var last []byte
+	lastSent := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.run.changed():
+		case <-time.After(time.Minute):
+		}
+		st := c.run.statuses()
+		body, _ := json.Marshal(st)
+		if bytes.Equal(body, last) && time.Since(lastSent) < time.Minute {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		req, err := c.request(rctx, "POST", "status", bytes.NewReader(body))
+		if err == nil {
+			err = c.do(req, nil)
+		}
+		cancel()
+		if err == nil {
+			last, lastSent = body, time.Now()
+		}
+	}
+}
+
+const tableFile = "table.json"
+
+// saveTable keeps the last table received, so that a restart while the
+// server is away runs it again.
+func (c *Client) saveTable(t clientapi.Table) {
+	b, _ := json.Marshal(t)
+	tmp := filepath.Join(c.opts.Dir, tableFile+".new")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		c.logf("keeping the table: %v", err)
+		return
+	}
+	if err := os.Rename(tmp, filepath.Join(c.opts.Dir, tableFile)); err != nil {
+		c.logf("keeping the table: %v", err)
+	}
+}
+
+func (c *Client) loadTable() (clientapi.Table, bool) {
+	b, err := os.ReadFile(filepath.Join(c.opts.Dir, tableFile))
+	if err != nil {
+		return clientapi.Table{}, false
+	}
+	var t clientapi.Table
+	if err := json.Unmarshal(b, &t); err != nil {
+		c.logf("%s: %v (ignored; the server sends the table again)", tableFile, err)
+		return clientapi.Table{}, false
+	}
+	return t, true
+}
