@@ -4,6 +4,7 @@
 package vqlq
 
 import (
+	"github.com/vqlq/vqlq/clienttable"
 	"github.com/vqlq/vqlq/fleet"
 	"github.com/vqlq/vqlq/flows"
 	"github.com/vqlq/vqlq/forward"
@@ -28,6 +29,8 @@ func NewEngine() *vql.Engine {
 // the forwarders (elastic_upload, splunk_upload, webhook_upload,
 // logscale_upload, adx_upload) and upload_gcs, the fleet's clients, users
 // and orgs (clients, client_info, label, gui_users, org_create, …), the
+// client event table (add_client_monitoring, get_client_monitoring,
+// client_monitoring_logs, …), the
 // flows and hunts (collect_client, flows, hunt, …, and source() over a
 // flow's results) and the Artifact.X plugins, all bound to the manager
 // the provider returns. The org a query works in is its session's
@@ -49,6 +52,12 @@ func NewQueueEngine(manager queues.Provider) *vql.Engine {
 		e.AddFunction(f)
 	}
 	for _, f := range fleet.Functions(manager) {
+		e.AddFunction(f)
+	}
+	for _, p := range clienttable.Plugins(manager) {
+		e.AddPlugin(p)
+	}
+	for _, f := range clienttable.Functions(manager) {
 		e.AddFunction(f)
 	}
 	fl := flows.New(manager, fleetClients{manager})

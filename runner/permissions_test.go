@@ -9,20 +9,21 @@ import (
 )
 
 const (
-	readResults  = vql.PermReadResults
-	publish      = vql.PermPublish
-	network      = vql.PermNetwork
-	machineState = vql.PermMachineState
-	serverAdmin  = vql.PermServerAdmin
-	collect      = vql.PermCollectServer
-	fsRead       = vql.PermFilesystemRead
-	fsWrite      = vql.PermFilesystemWrite
-	execve       = vql.PermExecve
-	deleteEvents = vql.PermDeleteResults
-	labelClient  = vql.PermLabelClient
-	orgAdmin     = vql.PermOrgAdmin
-	startHunt    = vql.PermStartHunt
-	prepare      = vql.PermPrepareResults
+	readResults   = vql.PermReadResults
+	publish       = vql.PermPublish
+	network       = vql.PermNetwork
+	machineState  = vql.PermMachineState
+	serverAdmin   = vql.PermServerAdmin
+	collect       = vql.PermCollectServer
+	fsRead        = vql.PermFilesystemRead
+	fsWrite       = vql.PermFilesystemWrite
+	execve        = vql.PermExecve
+	deleteEvents  = vql.PermDeleteResults
+	labelClient   = vql.PermLabelClient
+	orgAdmin      = vql.PermOrgAdmin
+	startHunt     = vql.PermStartHunt
+	prepare       = vql.PermPrepareResults
+	collectClient = vql.PermCollectClient
 )
 
 // declaredPlugins and declaredFunctions are the permissions every plugin
@@ -101,13 +102,16 @@ var declaredPlugins = map[string][]vql.Permission{
 	// The fleet (package fleet). client_delete and gui_users ask
 	// Velociraptor's SERVER_ADMIN as it does at run time; user_messages
 	// asks SERVER_ADMIN at run time for another principal's messages.
-	"clients":         {readResults},
-	"client_delete":   {serverAdmin, deleteEvents},
-	"gui_users":       {serverAdmin},
-	"user_messages":   {},
-	"notebook_delete": {serverAdmin},
-	"timeline":        {readResults},
-	"timelines":       {readResults},
+	"clients": {readResults},
+	// The client event table (package clienttable), as Velociraptor:
+	// reading it is READ_RESULTS, changing it COLLECT_CLIENT.
+	"client_monitoring_logs": {readResults},
+	"client_delete":          {serverAdmin, deleteEvents},
+	"gui_users":              {serverAdmin},
+	"user_messages":          {},
+	"notebook_delete":        {serverAdmin},
+	"timeline":               {readResults},
+	"timelines":              {readResults},
 	// Forwarders (package forward); naming another dead-letter queue
 	// also asks for PUBLISH at run time.
 	"elastic_upload":  {network},
@@ -128,6 +132,9 @@ var declaredFunctions = map[string][]vql.Permission{
 	// Velociraptor asks COLLECT_SERVER; vqlq's monitoring runs as the
 	// server with every permission, so adding to it is an admin's act.
 	"add_server_monitoring":   {serverAdmin},
+	"add_client_monitoring":   {collectClient},
+	"rm_client_monitoring":    {collectClient},
+	"get_client_monitoring":   {readResults},
 	"alert":                   {publish},
 	"all":                     {},
 	"any":                     {},

@@ -23,10 +23,11 @@ import (
 	"github.com/vqlq/vqlq/internal/flood"
 )
 
-// relaunch starts `vqlq serve` again on p's data and definitions folders.
-func relaunch(t *testing.T, p *serveProc) *serveProc {
+// relaunch starts `vqlq serve` again on p's data and definitions folders,
+// with extra flags.
+func relaunch(t *testing.T, p *serveProc, extra ...string) *serveProc {
 	q := &serveProc{data: p.data, defs: p.defs}
-	q.cmd = exec.Command(vqlqBin, "serve", "--listen", "127.0.0.1:0", "--data-dir", q.data, "--definitions", q.defs)
+	q.cmd = exec.Command(vqlqBin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", q.data, "--definitions", q.defs}, extra...)...)
 	stdout, _ := q.cmd.StdoutPipe()
 	q.cmd.Stderr = os.Stderr
 	if err := q.cmd.Start(); err != nil {

@@ -40,6 +40,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	var monitor multiFlag
 	fs.Var(&monitor, "monitor", "add a SERVER_EVENT artifact to the monitoring table (repeatable)")
+	var clientMonitor multiFlag
+	fs.Var(&clientMonitor, "client-monitor", "add a CLIENT_EVENT artifact to the client event table, for every client (repeatable)")
 	if code, ok := parseCommandFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -73,6 +75,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		Deny:           flags.Deny,
 		UploadDir:      filepath.Join(flags.DataDir, runner.UploadsDir),
 	})
+	if err := addClientMonitoring(m, flags.Org, clientMonitor); err != nil {
+		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
+		b.Close()
+		return exitUsage
+	}
 	mon, err := startMonitoring(b, m, kv, monitor)
 	if err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
