@@ -384,4 +384,3 @@ func (s *Server) handleClientStatus(w http.ResponseWriter, r *http.Request, cc *
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"client_id": cc.id})
 }
-
