@@ -12,7 +12,7 @@ import "github.com/vqlq/vqlq/vql"
 
 // Plugins returns the host plugins.
 func Plugins() []vql.Plugin {
-	return []vql.Plugin{Info, Pslist, Netstat, Connections, Users, Interfaces, EnvironPlugin, Execve, SQLite, PlistPlugin, WatchSyslog}
+	return []vql.Plugin{Info, Pslist, Netstat, Connections, Users, Interfaces, EnvironPlugin, Execve, SQLite, PlistPlugin, WatchSyslog, WatchJournald, WatchFiles}
 }
 
 // Functions returns the host functions.

@@ -38,7 +38,7 @@ var WatchSyslog = vql.PluginFunc{
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
 		return func(yield func(vql.Row) bool) {
 			acc := args.String("accessor", "")
-			names, ok := hostPaths(scope, args.Value("filename"))
+			names, ok := hostPaths(scope, "watch_syslog", "filename", args.Value("filename"))
 			if args.Failed() || !ok || !hostAccessor(scope, "watch_syslog", acc) {
 				return
 			}
@@ -80,9 +80,9 @@ func hostAccessor(scope *vql.Scope, call, acc string) bool {
 	return false
 }
 
-// hostPaths reads the filename argument: one path or pathspec, or a list
+// hostPaths reads call's argument arg: one path or pathspec, or a list
 // of them, as the host names them.
-func hostPaths(scope *vql.Scope, v any) ([]string, bool) {
+func hostPaths(scope *vql.Scope, call, arg string, v any) ([]string, bool) {
 	list, isList := v.([]any)
 	if !isList {
 		list = []any{v}
@@ -92,7 +92,7 @@ func hostPaths(scope *vql.Scope, v any) ([]string, bool) {
 		if item == nil {
 			continue
 		}
-		p, ok := accessors.PathValue(scope, "watch_syslog", "filename", item)
+		p, ok := accessors.PathValue(scope, call, arg, item)
 		if !ok {
 			return nil, false
 		}

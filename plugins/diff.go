@@ -12,25 +12,37 @@ import (
 	"github.com/vqlq/vqlq/vql/value"
 )
 
+// defaultDiffPeriod is Velociraptor's period when none (or 0) is given.
+const defaultDiffPeriod = 60.0
+
 // Diff runs a query every period seconds and yields what changed since
 // the run before: new rows (by key) with Diff "added", vanished ones with
-// Diff "removed". The first run's rows are all "added". Without a period
-// the query runs once.
+// Diff "removed". As in Velociraptor, the first run is the baseline and
+// yields nothing, so that an event artifact watching pslist() reports the
+// processes that start, not every one running when it starts; a row
+// without the key column is left out. Unlike Velociraptor, the baseline
+// is taken at once rather than one period later, so a change in the
+// first period is not missed. initial=TRUE also yields the first run's
+// rows, as "added".
 var Diff = vql.PluginFunc{
 	Meta: vql.Info{
 		Name: "diff",
-		Doc:  "Rows added or removed (column Diff) between runs of query every period seconds, matched by key.",
+		Doc:  "Rows added or removed (column Diff) between runs of query every period seconds, matched by key; the first run is the baseline.",
 		Args: []vql.ArgSpec{
 			{Name: "query", Type: vql.TypeQuery, Required: true, Doc: "The query to run repeatedly."},
 			{Name: "key", Type: vql.TypeString, Required: true, Doc: "The column that identifies a row."},
-			{Name: "period", Type: vql.TypeFloat, Doc: "Seconds between runs (default: run once)."},
+			{Name: "period", Type: vql.TypeFloat, Doc: "Seconds between runs (default 60)."},
+			{Name: "initial", Type: vql.TypeBool, Doc: "Also yield the first run's rows as added (vqlq's addition; default: the first run is only the baseline)."},
 		},
 	},
 	Fn: func(ctx context.Context, scope *vql.Scope, args *vql.Args) iter.Seq[vql.Row] {
-		key, secs := args.String("key", ""), args.Float("period", 0)
+		key, secs, initial := args.String("key", ""), args.Float("period", 0), args.Bool("initial", false)
 		query, _ := args.Get("query")
 		if args.Failed() {
 			return none
+		}
+		if secs == 0 {
+			secs = defaultDiffPeriod
 		}
 		period, err := value.Seconds(secs)
 		if err != nil || period < 0 {
@@ -43,7 +55,10 @@ var Diff = vql.PluginFunc{
 				cur := ordereddict.NewDict()
 				// A run's rows wait for the next run to be compared.
 				for row := range scope.RowsOf(queues.Detached(ctx), query) {
-					k, _ := value.Member(row, key)
+					k, ok := value.Member(row, key)
+					if !ok {
+						continue
+					}
 					text, _ := value.EncodeJSON(scope.Materialize(ctx, k))
 					cur.Set(string(text), row)
 				}
@@ -51,6 +66,9 @@ var Diff = vql.PluginFunc{
 					return
 				}
 				for _, item := range cur.Items() {
+					if prev == nil && !initial {
+						break
+					}
 					if _, seen := prevGet(prev, item.Key); !seen && !yield(withColumn(item.Value, "Diff", "added")) {
 						return
 					}
@@ -63,9 +81,6 @@ var Diff = vql.PluginFunc{
 					}
 				}
 				prev = cur
-				if period == 0 {
-					return
-				}
 				t := time.NewTimer(period)
 				select {
 				case <-t.C:

@@ -25,10 +25,15 @@ func TestRowStreams(t *testing.T) {
 		{"delay keeps rows and order", `SELECT _value FROM delay(query={SELECT * FROM range(end=3)}, delay=0.01)`, `[{"_value":0},{"_value":1},{"_value":2}]`, ""},
 		{"delay stops with LIMIT", `SELECT 1 AS x FROM delay(query={SELECT * FROM clock(period=0.001)}, delay=0) LIMIT 2`, `[{"x":1},{"x":1}]`, ""},
 		{"delay negative", `SELECT * FROM delay(query={SELECT * FROM range(end=1)}, delay=-1)`, `[]`, "delay: delay must be a non-negative number of seconds"},
-		{"diff once marks everything added", `SELECT * FROM diff(query={SELECT _value AS K FROM range(end=2)}, key="K")`, `[{"K":0,"Diff":"added"},{"K":1,"Diff":"added"}]`, ""},
+		{"diff initial marks the first run added", `SELECT * FROM diff(query={SELECT _value AS K FROM range(end=2)}, key="K", initial=TRUE) LIMIT 2`, `[{"K":0,"Diff":"added"},{"K":1,"Diff":"added"}]`, ""},
+		// The first run (K 1, 2) is the baseline, as in Velociraptor;
+		// each later run adds one key and removes one.
 		{"diff between runs",
 			`LET Run <= dict(n=0) LET Q = SELECT * FROM foreach(row={SELECT set(item=Run, field="n", value=Run.n + 1).n AS N FROM scope()}, query={SELECT _value AS K FROM range(start=N, end=N + 2)}) SELECT K, Diff FROM diff(query=Q, key="K", period=0.01) LIMIT 4`,
-			`[{"K":1,"Diff":"added"},{"K":2,"Diff":"added"},{"K":3,"Diff":"added"},{"K":1,"Diff":"removed"}]`, ""},
+			`[{"K":3,"Diff":"added"},{"K":1,"Diff":"removed"},{"K":4,"Diff":"added"},{"K":2,"Diff":"removed"}]`, ""},
+		{"diff leaves out rows without the key",
+			`LET Run <= dict(n=0) LET Q = SELECT * FROM foreach(row={SELECT set(item=Run, field="n", value=Run.n + 1).n AS N FROM scope()}, query={SELECT * FROM chain(a={SELECT N AS K FROM scope()}, b={SELECT N AS Other FROM scope()})}) SELECT * FROM diff(query=Q, key="K", period=0.01) LIMIT 2`,
+			`[{"K":2,"Diff":"added"},{"K":1,"Diff":"removed"}]`, ""},
 		{"fifo keeps the last rows of its query",
 			`LET F = SELECT _value FROM fifo(query={SELECT * FROM range(end=5)}, max_rows=3) SELECT * FROM foreach(row={SELECT * FROM clock(period=0.001)}, query={SELECT F._value AS v FROM scope() WHERE F._value[0] = 2}) LIMIT 1`,
 			`[{"v":[2,3,4]}]`, ""},
