@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vqlq/vqlq/artifacts"
+	"github.com/vqlq/vqlq/clienttable"
 	"github.com/vqlq/vqlq/internal/private"
 	"github.com/vqlq/vqlq/runner"
 	"github.com/vqlq/vqlq/server"
@@ -74,6 +75,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		MaxQueryMemory: flags.QueryMemory.Budget(),
 		Deny:           flags.Deny,
 		UploadDir:      filepath.Join(flags.DataDir, runner.UploadsDir),
+		Clients:        clienttable.Served{S: clienttable.Of(m), M: m},
 	})
 	if err := addClientMonitoring(m, flags.Org, clientMonitor); err != nil {
 		fmt.Fprintf(stderr, "vqlq serve: %v\n", err)
