@@ -38,6 +38,14 @@ sources:
   - query: SELECT count() AS N FROM clock(period=0.02)
 `
 
+// logger logs a numbered ERROR line per tick: errors are reported at
+// once, so its lines reach the server in many reports.
+const logger = `name: Test.Client.Logs
+type: CLIENT_EVENT
+sources:
+  - query: SELECT log(message='line %v', args=count(), level='ERROR') AS L FROM clock(period=0.05)
+`
+
 const other = `name: Test.Client.Other
 type: CLIENT_EVENT
 sources:
@@ -53,6 +61,7 @@ type fixedTable struct {
 	params  string
 	changed chan struct{}
 	reports map[string][]clientapi.Status
+	logs    map[string][]string // every message reported, by artifact
 }
 
 func (f *fixedTable) Table(org string, labels []string) (clientapi.Table, []string, error) {
@@ -81,6 +90,9 @@ func (f *fixedTable) Report(org, id string, st []clientapi.Status) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reports[id] = st
+	for _, x := range st {
+		f.logs[x.Artifact] = append(f.logs[x.Artifact], x.Messages...)
+	}
 }
 
 func (f *fixedTable) set(params string, names ...string) {
@@ -101,8 +113,8 @@ type env struct {
 }
 
 func newEnv(t *testing.T) *env {
-	srv := queuetest.New(t, map[string]string{"n.yaml": numbers, "o.yaml": other})
-	table := &fixedTable{m: srv.M, names: []string{"Test.Client.Numbers"}, params: `{"Every":"0.01"}`, changed: make(chan struct{}), reports: map[string][]clientapi.Status{}}
+	srv := queuetest.New(t, map[string]string{"n.yaml": numbers, "o.yaml": other, "l.yaml": logger})
+	table := &fixedTable{m: srv.M, names: []string{"Test.Client.Numbers"}, params: `{"Every":"0.01"}`, changed: make(chan struct{}), reports: map[string][]clientapi.Status{}, logs: map[string][]string{}}
 	s := server.New(server.Options{Manager: srv.M, KV: srv.Disk, Engine: vqlq.NewQueueEngine(srv.Provider()), Clients: table, KeepAlive: 200 * time.Millisecond})
 	h := httptest.NewServer(s.Handler())
 	t.Cleanup(h.Close)
@@ -229,6 +241,28 @@ func TestTableChangesReachTheClient(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if after := len(e.rows("Test.Client.Numbers")); after != before {
 		t.Errorf("Test.Client.Numbers still runs: %d rows, then %d", before, after)
+	}
+}
+
+// A query's messages reach the server once each: a report brings only
+// those the server does not have yet.
+func TestReportsBringEachMessageOnce(t *testing.T) {
+	e := newEnv(t)
+	e.table.set("", "Test.Client.Logs")
+	c, _ := e.newClient(t.TempDir(), e.enroll)
+	start(t, c)
+	var logs []string
+	waitFor(t, "30 lines in at least 3 reports", func() bool {
+		e.table.mu.Lock()
+		defer e.table.mu.Unlock()
+		logs = append([]string(nil), e.table.logs["Test.Client.Logs"]...)
+		return len(logs) >= 30
+	})
+	for i, m := range logs {
+		want := fmt.Sprintf(" line %d", i+1)
+		if !strings.HasSuffix(m, want) {
+			t.Fatalf("message %d is %q; want one ending %q (each line once, in order)", i, m, want)
+		}
 	}
 }
 

@@ -217,7 +217,7 @@ func (c *Client) statusLoop(ctx context.Context, stop context.CancelCauseFunc) {
 		case <-c.run.changed():
 		case <-time.After(time.Minute):
 		}
-		st := c.run.statuses()
+		st, sent := c.run.statuses()
 		body, _ := json.Marshal(st)
 		if bytes.Equal(body, last) && time.Since(lastSent) < time.Minute {
 			continue
@@ -229,7 +229,13 @@ func (c *Client) statusLoop(ctx context.Context, stop context.CancelCauseFunc) {
 		}
 		cancel()
 		if err == nil {
+			sent()
 			last, lastSent = body, time.Now()
+		}
+		// A query that logs errors in a loop must not make the client
+		// post a report for each.
+		if !sleep(ctx, time.Second) {
+			return
 		}
 	}
 }

@@ -25,8 +25,10 @@ const (
 	StateError      = "error"
 )
 
-// keptMessages is how many of its last messages each artifact reports.
-const keptMessages = 20
+// keptMessages is how many messages each artifact keeps until the server
+// has them (the server keeps as many); beyond that the oldest go, and the
+// next report says how many.
+const keptMessages = 100
 
 // runner starts and stops the table's artifacts on the client.
 type runner struct {
@@ -50,7 +52,9 @@ type job struct {
 	state    string
 	err      string
 	since    time.Time
-	messages []string
+	messages []string // the last keptMessages
+	noted    uint64   // messages noted since the job started
+	reported uint64   // of those, how many the server has
 }
 
 func newRunner(c *Client) *runner {
@@ -221,6 +225,7 @@ func (r *runner) runOnce(ctx context.Context, j *job, a *artifacts.Artifact, src
 			errMu.Lock()
 			lastErr = m.Text
 			errMu.Unlock()
+			r.signal() // errors are reported at once, not with the next minute's report
 		}
 	}})
 	defer sess.Close()
@@ -276,13 +281,17 @@ func (j *job) note(text string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.messages = append(j.messages, time.Now().UTC().Format(time.RFC3339)+" "+text)
+	j.noted++
 	if len(j.messages) > keptMessages {
 		j.messages = j.messages[len(j.messages)-keptMessages:]
 	}
 }
 
-// statuses is what the client reports of its jobs, by name.
-func (r *runner) statuses() []clientapi.Status {
+// statuses is what the client reports of its jobs, by name: each job's
+// state and the messages the server does not have yet (the server keeps
+// the log, so a message sent twice would be listed twice). Call sent once
+// the server has taken the report.
+func (r *runner) statuses() (st []clientapi.Status, sent func()) {
 	r.mu.Lock()
 	jobs := make([]*job, 0, len(r.running))
 	for _, j := range r.running {
@@ -291,11 +300,26 @@ func (r *runner) statuses() []clientapi.Status {
 	r.mu.Unlock()
 	sort.Slice(jobs, func(a, b int) bool { return jobs[a].name < jobs[b].name })
 	out := make([]clientapi.Status, 0, len(jobs))
-	for _, j := range jobs {
+	upto := make([]uint64, len(jobs))
+	for i, j := range jobs {
 		j.mu.Lock()
-		out = append(out, clientapi.Status{Artifact: j.name, State: j.state, Error: j.err, Time: j.since.UTC(),
-			Messages: append([]string(nil), j.messages...)})
+		unsent := j.noted - j.reported
+		kept := min(unsent, uint64(len(j.messages)))
+		var msgs []string
+		if lost := unsent - kept; lost > 0 {
+			msgs = append(msgs, fmt.Sprintf("%s (%d earlier messages were not reported: more than %d between two reports)",
+				time.Now().UTC().Format(time.RFC3339), lost, keptMessages))
+		}
+		msgs = append(msgs, j.messages[len(j.messages)-int(kept):]...)
+		out = append(out, clientapi.Status{Artifact: j.name, State: j.state, Error: j.err, Time: j.since.UTC(), Messages: msgs})
+		upto[i] = j.noted
 		j.mu.Unlock()
 	}
-	return out
+	return out, func() {
+		for i, j := range jobs {
+			j.mu.Lock()
+			j.reported = max(j.reported, upto[i])
+			j.mu.Unlock()
+		}
+	}
 }
