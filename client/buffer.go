@@ -190,6 +190,7 @@ func (b *buffer) notify() <-chan struct{} { return b.store.Notify(outbox) }
 
 // Stats are the buffer's figures, as the client reports them.
 type Stats struct {
+	PendingRows  uint64 // rows the server has not acknowledged
 	PendingBytes int64
 	MaxBytes     int64
 	Paused       int
@@ -199,5 +200,9 @@ type Stats struct {
 func (b *buffer) stats() Stats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return Stats{PendingBytes: b.pending, MaxBytes: b.max, Paused: b.paused, Pauses: b.pauses}
+	st := Stats{PendingBytes: b.pending, MaxBytes: b.max, Paused: b.paused, Pauses: b.pauses}
+	if _, last, err := b.store.Bounds(outbox); err == nil && last >= b.next {
+		st.PendingRows = last - b.next + 1
+	}
+	return st
 }

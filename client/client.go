@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vqlq/vqlq/clientapi"
@@ -65,6 +66,10 @@ type Client struct {
 	http *http.Client
 	buf  *buffer
 	run  *runner
+
+	// dropped counts buffered rows the server refused for good (see
+	// dropRefused).
+	dropped atomic.Int64
 
 	logMu sync.Mutex
 }
@@ -154,6 +159,10 @@ func (c *Client) Run(ctx context.Context) error {
 	<-ctx.Done()
 	c.run.stopAll()
 	wg.Wait()
+	// Say what is left for the next start: a user stopping a client (and
+	// a test) can tell that nothing it buffered was lost.
+	st := c.buf.stats()
+	c.logf("stopped; %d rows (%d bytes) wait for the server, kept in %s; %d rows refused by the server and dropped", st.PendingRows, st.PendingBytes, c.opts.Dir, c.dropped.Load())
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}

@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -263,6 +265,81 @@ func TestReportsBringEachMessageOnce(t *testing.T) {
 		if !strings.HasSuffix(m, want) {
 			t.Fatalf("message %d is %q; want one ending %q (each line once, in order)", i, m, want)
 		}
+	}
+}
+
+// lockedLog is a client's log, read by the test while the client writes.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Rows the server will never take (their artifact left the table while
+// the client could not hear it, and the server's grace is over — the
+// fixed table has none) do not hold up the rows behind them: the client
+// drops them, says how many, and delivers the rest.
+func TestRefusedRowsAreDroppedNotStuck(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	away := false
+	real := e.http.Config.Handler
+	e.http.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		a := away
+		mu.Unlock()
+		if a {
+			http.Error(w, "away", http.StatusBadGateway)
+			return
+		}
+		real.ServeHTTP(w, r)
+	})
+	inst := queuetest.New(t, nil)
+	log := &lockedLog{}
+	c, err := client.New(context.Background(), client.Options{Server: e.http.URL, EnrollToken: e.enroll, Dir: t.TempDir(),
+		Manager: inst.M, Engine: vqlq.NewQueueEngine(inst.Provider()), Buffer: inst.Disk, Log: log, PingEvery: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel, done := start(t, c)
+	waitFor(t, "rows", func() bool { return len(e.rows("Test.Client.Numbers")) >= 5 })
+	mu.Lock()
+	away = true
+	mu.Unlock()
+	time.Sleep(500 * time.Millisecond) // rows of Numbers pile up in the buffer
+	e.table.set("", "Test.Client.Other")
+	held := len(e.rows("Test.Client.Numbers"))
+	mu.Lock()
+	away = false
+	mu.Unlock()
+	waitFor(t, "rows of the new artifact", func() bool { return len(e.rows("Test.Client.Other")) > 0 })
+	if n := len(e.rows("Test.Client.Numbers")); n != held {
+		t.Errorf("Test.Client.Numbers got %d rows after it left the table, had %d: the server took refused rows", n, held)
+	}
+	cancel()
+	<-done
+	dropped := 0
+	for _, m := range regexp.MustCompile(`dropped (\d+) buffered rows of Test.Client.Numbers: the server refuses them`).FindAllStringSubmatch(log.String(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		dropped += n
+	}
+	if dropped == 0 {
+		t.Fatalf("no drop logged:\n%s", log)
+	}
+	stopped := regexp.MustCompile(`stopped; 0 rows \(0 bytes\) wait for the server, kept in .*; (\d+) rows refused by the server and dropped`).FindStringSubmatch(log.String())
+	if stopped == nil || stopped[1] != strconv.Itoa(dropped) {
+		t.Errorf("the stop line does not count the %d dropped rows:\n%s", dropped, log)
 	}
 }
 

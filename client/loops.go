@@ -50,6 +50,14 @@ func (c *Client) sendLoop(ctx context.Context, stop context.CancelCauseFunc) {
 				stop(ErrRevoked)
 				return
 			}
+			if refused(err) {
+				if kept, ok := c.dropRefused(ctx, rows, size); ok {
+					if kept > 0 {
+						retry.reset()
+					}
+					continue
+				}
+			}
 			d := retry.next()
 			if retry.d == retry.max || retry.d == retry.min {
 				c.logf("sending %d rows: %v; %d bytes buffered; retrying every %v at most", len(rows), err, c.buf.stats().PendingBytes, d)
@@ -62,6 +70,58 @@ func (c *Client) sendLoop(ctx context.Context, stop context.CancelCauseFunc) {
 			c.logf("dropping acknowledged rows from the buffer: %v", err)
 		}
 	}
+}
+
+// refused reports whether the server refused a batch for what it holds
+// (403: a queue the client may not send to), not for being away.
+func refused(err error) bool {
+	var he *httpError
+	return errors.As(err, &he) && he.status == http.StatusForbidden
+}
+
+// dropRefused handles a batch the server refused: rows of artifacts that
+// are no longer in the client's table (removed longer ago than the
+// server's grace, or no longer for the client's labels) will never be
+// taken, and would hold up every row behind them. They are dropped from
+// the buffer, counted and logged; the rest of the batch is sent again.
+// It returns how many rows remain to send, and false when no row of the
+// batch is of such an artifact (the refusal is for something else).
+func (c *Client) dropRefused(ctx context.Context, rows []clientapi.Row, size int64) (int, bool) {
+	var drop, keep []clientapi.Row
+	for _, r := range rows {
+		if c.run.inTable(r.Queue) {
+			keep = append(keep, r)
+		} else {
+			drop = append(drop, r)
+		}
+	}
+	if len(drop) == 0 {
+		return len(keep), false
+	}
+	counts := map[string]int{}
+	for _, r := range drop {
+		counts[r.Queue]++
+	}
+	for q, n := range counts {
+		c.logf("dropped %d buffered rows of %s: the server refuses them, the artifact is no longer in this client's table", n, q)
+	}
+	c.dropped.Add(int64(len(drop)))
+	if len(keep) == 0 {
+		if err := c.buf.ack(ctx, rows[len(rows)-1].Seq, size); err != nil {
+			c.logf("dropping rows from the buffer: %v", err)
+		}
+		return 0, true
+	}
+	// What is kept goes now; the answer covers the dropped rows too.
+	ack, err := c.post(ctx, keep)
+	if err != nil {
+		return len(keep), false
+	}
+	through := max(ack.Through, rows[len(rows)-1].Seq)
+	if err := c.buf.ack(ctx, through, size); err != nil {
+		c.logf("dropping acknowledged rows from the buffer: %v", err)
+	}
+	return len(keep), true
 }
 
 func (c *Client) post(ctx context.Context, rows []clientapi.Row) (clientapi.Ack, error) {

@@ -36,6 +36,7 @@ type runner struct {
 
 	mu      sync.Mutex
 	running map[string]*job // by artifact name
+	table   map[string]bool // the artifacts of the table applied last
 	version string
 	change  chan struct{}
 	wg      sync.WaitGroup
@@ -91,6 +92,10 @@ func (r *runner) apply(ctx context.Context, t clientapi.Table) {
 		}
 	}
 	r.version = t.Version
+	r.table = map[string]bool{}
+	for n := range want {
+		r.table[n] = true
+	}
 	r.mu.Unlock()
 	for _, j := range stop {
 		j.cancel()
@@ -113,6 +118,16 @@ func (r *runner) apply(ctx context.Context, t clientapi.Table) {
 		r.start(ctx, a)
 	}
 	r.signal()
+}
+
+// inTable reports whether a queue (Artifact or Artifact/Source) is of an
+// artifact of the table applied last.
+func (r *runner) inTable(queue string) bool {
+	name, _, _ := strings.Cut(queue, "/")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Before any table is known, nothing is judged out of it.
+	return r.table == nil || r.table[name]
 }
 
 func jobKey(a clientapi.Artifact) string {

@@ -538,3 +538,44 @@ func TestReportAndLogs(t *testing.T) {
 		t.Error("no time on a report without one")
 	}
 }
+
+// The queues a client may send to are those of its table and, for
+// RemovedGrace, those of artifacts that left the table: rows collected
+// before the change reached a client still come in. Adding the artifact
+// again ends its grace; the grace survives a restart.
+func TestServedQueuesKeepRecentlyRemoved(t *testing.T) {
+	inst := queuetest.New(t, defs)
+	queuesOf := func(labels ...string) []string {
+		t.Helper()
+		_, q, err := clienttable.Served{S: clienttable.Of(inst.M), M: inst.M}.Table("root", labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	s := clienttable.Of(inst.M)
+	mustAdd(t, s, "root", clienttable.Entry{Artifact: "Custom.Proc", Label: "Web"})
+	mustAdd(t, s, "root", clienttable.Entry{Artifact: "Custom.Auth"})
+	steps := []struct {
+		name   string
+		do     func()
+		labels []string
+		want   string
+	}{
+		{"in the table", func() {}, []string{"web"}, "[Custom.Auth Custom.Proc]"},
+		{"other label", func() {}, nil, "[Custom.Auth]"},
+		{"Auth removed", func() { s.Remove("root", "Custom.Auth", "") }, nil, "[Custom.Auth]"},
+		{"grace kept over a restart", func() { inst.Restart(); s = clienttable.Of(inst.M) }, nil, "[Custom.Auth]"},
+		{"Proc removed from one label, still in none", func() { s.Remove("root", "Custom.Proc", "web") }, nil, "[Custom.Auth Custom.Proc]"},
+		{"Auth added again", func() { mustAdd(t, s, "root", clienttable.Entry{Artifact: "Custom.Auth"}) }, nil, "[Custom.Auth Custom.Proc]"},
+	}
+	for _, st := range steps {
+		st.do()
+		if got := fmt.Sprint(queuesOf(st.labels...)); got != st.want {
+			t.Errorf("%s: queues %s, want %s", st.name, got, st.want)
+		}
+	}
+	if r, _ := s.RecentlyRemoved("root"); fmt.Sprint(r) != "[Custom.Proc]" {
+		t.Errorf("RecentlyRemoved = %v, want [Custom.Proc] (Auth is back in the table)", r)
+	}
+}

@@ -1,6 +1,7 @@
 package clienttable
 
 import (
+	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/clientapi"
 	"github.com/vqlq/vqlq/queues"
 	"github.com/vqlq/vqlq/vql/value"
@@ -31,6 +32,16 @@ func (v Served) Table(org string, labels []string) (clientapi.Table, []string, e
 		}
 		t.Artifacts = append(t.Artifacts, entry)
 		if def, ok := v.M.Repository().Get(org, as.Artifact); ok {
+			queueNames = append(queueNames, def.QueueNames()...)
+		}
+	}
+	// Rows collected before an artifact left the table still come in.
+	removed, err := v.S.RecentlyRemoved(org)
+	if err != nil {
+		return clientapi.Table{}, nil, err
+	}
+	for _, name := range removed {
+		if def, ok := v.M.Repository().Get(org, name); ok && def.Type == artifacts.TypeClientEvent {
 			queueNames = append(queueNames, def.QueueNames()...)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/Velocidex/ordereddict"
 
@@ -44,6 +45,49 @@ type Service struct {
 type table struct {
 	version int64 // counts the changes, as get_client_monitoring shows
 	entries map[entryKey]*Entry
+	// removed is when each artifact no longer in the table left it: see
+	// RemovedGrace.
+	removed map[string]time.Time
+}
+
+// hasArtifact reports whether an entry of any label names the artifact.
+func (t *table) hasArtifact(name string) bool {
+	for k := range t.entries {
+		if k.artifact == name {
+			return true
+		}
+	}
+	return false
+}
+
+// RemovedGrace is how long after an artifact left the table the server
+// still takes its rows from clients: the rows a client collected while the
+// artifact was in its table (during an outage, say, or in the seconds the
+// change takes to reach it) are delivered, not refused. After that a
+// client's remaining rows of it are refused, and the client drops them,
+// counted and logged.
+const RemovedGrace = 24 * time.Hour
+
+// RecentlyRemoved returns the artifacts that left an org's table (every
+// label's entry) less than RemovedGrace ago.
+func (s *Service) RecentlyRemoved(org string) ([]string, error) {
+	if err := queues.CheckOrg(org); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, err := s.tableLocked(org)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for name, at := range t.removed {
+		if time.Since(at) < RemovedGrace {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // entryKey identifies an entry: one artifact per label group.
@@ -119,12 +163,17 @@ func (s *Service) AddBy(ctx context.Context, org, principal string, e Entry) err
 	old, existed := t.entries[k]
 	t.entries[k] = &e
 	t.version++
+	removedAt, wasRemoved := t.removed[e.Artifact]
+	delete(t.removed, e.Artifact)
 	if err := s.saveLocked(org, t); err != nil {
 		t.version--
 		if existed {
 			t.entries[k] = old
 		} else {
 			delete(t.entries, k)
+		}
+		if wasRemoved {
+			t.removed[e.Artifact] = removedAt
 		}
 		s.mu.Unlock()
 		return err
@@ -164,9 +213,16 @@ func (s *Service) RemoveBy(ctx context.Context, org, principal, artifact, label 
 	}
 	delete(t.entries, k)
 	t.version++
+	gone := !t.hasArtifact(artifact)
+	if gone {
+		t.removed[artifact] = time.Now().UTC()
+	}
 	if err := s.saveLocked(org, t); err != nil {
 		t.version--
 		t.entries[k] = old
+		if gone {
+			delete(t.removed, artifact)
+		}
 		s.mu.Unlock()
 		return false, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/Velocidex/ordereddict"
 
@@ -17,8 +18,9 @@ const tablePrefix = "client-monitoring/"
 
 // storedTable is a table as kept in the store (JSON).
 type storedTable struct {
-	Version int64         `json:"version"`
-	Entries []storedEntry `json:"entries"`
+	Version int64                `json:"version"`
+	Entries []storedEntry        `json:"entries"`
+	Removed map[string]time.Time `json:"removed,omitempty"`
 }
 
 type storedEntry struct {
@@ -33,7 +35,7 @@ func (s *Service) tableLocked(org string) (*table, error) {
 	if t, ok := s.tables[org]; ok {
 		return t, nil
 	}
-	t := &table{entries: map[entryKey]*Entry{}}
+	t := &table{entries: map[entryKey]*Entry{}, removed: map[string]time.Time{}}
 	b, found, err := s.kv.Get(tablePrefix + org)
 	if err != nil {
 		return nil, fmt.Errorf("client monitoring: reading the table of org %s: %w", org, err)
@@ -44,6 +46,9 @@ func (s *Service) tableLocked(org string) (*table, error) {
 			return nil, fmt.Errorf("client monitoring: reading the table of org %s (%s%s): %w", org, tablePrefix, org, err)
 		}
 		t.version = st.Version
+		for name, at := range st.Removed {
+			t.removed[name] = at
+		}
 		for _, se := range st.Entries {
 			e := &Entry{Artifact: se.Artifact, Label: se.Label}
 			if len(se.Parameters) > 0 && string(se.Parameters) != "null" {
@@ -64,7 +69,12 @@ func (s *Service) tableLocked(org string) (*table, error) {
 // saveLocked stores an org's table; an empty table keeps its version, so
 // that get_client_monitoring's version never goes back. s.mu is held.
 func (s *Service) saveLocked(org string, t *table) error {
-	st := storedTable{Version: t.version, Entries: make([]storedEntry, 0, len(t.entries))}
+	st := storedTable{Version: t.version, Entries: make([]storedEntry, 0, len(t.entries)), Removed: map[string]time.Time{}}
+	for name, at := range t.removed {
+		if time.Since(at) < RemovedGrace { // older ones are forgotten
+			st.Removed[name] = at
+		}
+	}
 	for _, e := range t.entries {
 		se := storedEntry{Artifact: e.Artifact, Label: e.Label}
 		if e.Parameters != nil {
