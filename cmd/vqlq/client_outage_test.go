@@ -240,4 +240,3 @@ func TestClientsLoseNothingThroughOutages(t *testing.T) {
 	}
 	t.Logf("%d rows; by client %v; processes %v", len(rows), countBy(rows), runs)
 }
-
