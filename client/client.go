@@ -141,7 +141,12 @@ func (c *Client) Run(ctx context.Context) error {
 		if errors.As(err, &he) && he.status >= 400 && he.status < 500 {
 			return err // a wrong token or id: retrying will not help
 		}
-		c.logf("%v; retrying", err)
+		var unknownCA x509.UnknownAuthorityError
+		if errors.As(err, &unknownCA) {
+			c.logf("%v; retrying (the server's certificate is not one this machine trusts: give --ca-cert with it, or with its CA)", err)
+		} else {
+			c.logf("%v; retrying", err)
+		}
 		if !sleep(ctx, 5*time.Second) {
 			return ctx.Err()
 		}

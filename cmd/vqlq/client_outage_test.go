@@ -30,14 +30,14 @@ type clientProc struct {
 	out *syncBuffer // stdout and stderr
 }
 
-func startClient(t *testing.T, dir, url, enrollToken string) *clientProc {
+func startClient(t *testing.T, dir, url, enrollToken string, extra ...string) *clientProc {
 	t.Helper()
 	c := &clientProc{dir: dir, out: &syncBuffer{}}
 	args := []string{"client", "--data-dir", dir, "--server", url, "--ping", "500ms"}
 	if enrollToken != "" {
 		args = append(args, "--enroll-token", enrollToken)
 	}
-	c.cmd = exec.Command(vqlqBin, args...)
+	c.cmd = exec.Command(vqlqBin, append(args, extra...)...)
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -239,4 +239,44 @@ func TestClientsLoseNothingThroughOutages(t *testing.T) {
 		}
 	}
 	t.Logf("%d rows; by client %v; processes %v", len(rows), countBy(rows), runs)
+}
+
+// Against a server that serves TLS the client talks TLS: with --ca-cert
+// naming the server's (self-signed) certificate it enrolls and delivers;
+// without it, it refuses the server's certificate and sends nothing.
+func TestClientOverTLS(t *testing.T) {
+	certFile, keyFile, _ := selfSigned(t)
+	srv := startServe(t, map[string]string{"seq.yaml": seqDef}, "--tls-cert", certFile, "--tls-key", keyFile, "--client-monitor", "Test.Client.Seq")
+	if !strings.HasPrefix(srv.url, "https://") {
+		t.Fatalf("serve listens on %s", srv.url)
+	}
+	enroll := srv.token(t, "--name", "enroller", "--role", "enroll")
+
+	untrusting := startClient(t, t.TempDir(), srv.url, enroll)
+	trusting := startClient(t, t.TempDir(), srv.url, enroll, "--ca-cert", certFile)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(seqRows(t, srv.data)) < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no rows over TLS: %s", trusting.out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for !strings.Contains(untrusting.out.String(), "certificate signed by unknown authority; retrying (the server's certificate is not one this machine trusts: give --ca-cert") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the client without --ca-cert did not say why it cannot enroll: %s", untrusting.out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	m := clientIDLine.FindStringSubmatch(trusting.out.String())
+	if m == nil {
+		t.Fatalf("no client id: %s", trusting.out)
+	}
+	for _, r := range seqRows(t, srv.data) {
+		if r.ClientId != m[1] {
+			t.Fatalf("a row of %s; only %s could enroll", r.ClientId, m[1])
+		}
+	}
+	if strings.Contains(untrusting.out.String(), "enrolled as") {
+		t.Errorf("the untrusting client enrolled: %s", untrusting.out)
+	}
 }
