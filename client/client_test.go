@@ -106,7 +106,7 @@ func (f *fixedTable) set(params string, names ...string) {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *queuetest.Instance
 	table  *fixedTable
 	http   *httptest.Server
@@ -114,7 +114,7 @@ type env struct {
 	admin  string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	srv := queuetest.New(t, map[string]string{"n.yaml": numbers, "o.yaml": other, "l.yaml": logger})
 	table := &fixedTable{m: srv.M, names: []string{"Test.Client.Numbers"}, params: `{"Every":"0.01"}`, changed: make(chan struct{}), reports: map[string][]clientapi.Status{}, logs: map[string][]string{}}
 	s := server.New(server.Options{Manager: srv.M, KV: srv.Disk, Engine: vqlq.NewQueueEngine(srv.Provider()), Clients: table, KeepAlive: 200 * time.Millisecond})
@@ -150,7 +150,7 @@ func (e *env) newClient(dir string, token string) (*client.Client, *queuetest.In
 
 // start runs a client until the test ends; its Run's result comes on the
 // channel.
-func start(t *testing.T, c *client.Client) (context.CancelFunc, <-chan error) {
+func start(t testing.TB, c *client.Client) (context.CancelFunc, <-chan error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	result := make(chan error, 1)
 	done := make(chan error, 1)
@@ -172,7 +172,7 @@ func (e *env) rows(queue string) []*ordereddict.Dict {
 	return out
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -588,7 +588,7 @@ func TestEnrollment(t *testing.T) {
 }
 
 // testLog shows a client's messages in the test's log.
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l testLog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(b)))
