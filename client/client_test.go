@@ -23,6 +23,7 @@ import (
 	"github.com/vqlq/vqlq/artifacts"
 	"github.com/vqlq/vqlq/client"
 	"github.com/vqlq/vqlq/clientapi"
+	"github.com/vqlq/vqlq/clienttable"
 	"github.com/vqlq/vqlq/fleet"
 	"github.com/vqlq/vqlq/internal/queuetest"
 	"github.com/vqlq/vqlq/queues"
@@ -593,4 +594,75 @@ type testLog struct{ t testing.TB }
 func (l testLog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+// killkillkill() reaches a connected client at once: its Run ends with
+// ErrKilled (the command exits, for its service manager to restart it).
+func TestKillReachesAConnectedClient(t *testing.T) {
+	e := newEnv(t)
+	c, _ := e.newClient(t.TempDir(), e.enroll)
+	_, done := start(t, c)
+	waitFor(t, "rows", func() bool { return len(e.rows("Test.Client.Numbers")) > 0 })
+	if _, err := fleet.Of(e.srv.M).RequestKill("root", c.ID(), "admin"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, client.ErrKilled) {
+			t.Fatalf("Run ended with %v, want ErrKilled", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the client still runs after killkillkill")
+	}
+}
+
+// With the server's own client event table, a label given to a client
+// changes what it runs within seconds: an artifact for that label starts,
+// and stops when the label is taken away.
+func TestLabelChangesWhatAClientRuns(t *testing.T) {
+	srv := queuetest.New(t, map[string]string{"n.yaml": numbers, "o.yaml": other})
+	tables := clienttable.Of(srv.M)
+	if err := tables.Add("root", clienttable.Entry{Artifact: "Test.Client.Numbers"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tables.Add("root", clienttable.Entry{Artifact: "Test.Client.Other", Label: "web"}); err != nil {
+		t.Fatal(err)
+	}
+	s := server.New(server.Options{Manager: srv.M, KV: srv.Disk, Engine: vqlq.NewQueueEngine(srv.Provider()),
+		Clients: clienttable.Served{S: tables, M: srv.M}, KeepAlive: time.Hour})
+	h := httptest.NewServer(s.Handler())
+	t.Cleanup(h.Close)
+	e := &env{t: t, srv: srv, http: h}
+	var err error
+	if e.enroll, err = server.IssueToken(context.Background(), srv.M, srv.Disk, server.Token{Name: "enroller", Role: server.RoleEnroll, Org: "root"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := e.newClient(t.TempDir(), e.enroll)
+	start(t, c)
+	waitFor(t, "rows of the artifact for every client", func() bool { return len(e.rows("Test.Client.Numbers")) > 0 })
+	if n := len(e.rows("Test.Client.Other")); n != 0 {
+		t.Fatalf("%d rows of the web artifact before the label", n)
+	}
+	reg := fleet.Of(srv.M)
+	if _, err := reg.AddLabels("root", c.ID(), []string{"Web"}); err != nil {
+		t.Fatal(err)
+	}
+	// Other ends after one row and is restarted by the client: its rows
+	// grow while the label holds.
+	waitFor(t, "rows of the web artifact", func() bool { return len(e.rows("Test.Client.Other")) > 0 })
+	state := func(name string) string {
+		for _, r := range tables.Logs("root", c.ID()) {
+			if r.Artifact == name {
+				return r.State
+			}
+		}
+		return ""
+	}
+	waitFor(t, "a report of the web artifact", func() bool { return state("Test.Client.Other") != "" })
+	if _, err := reg.RemoveLabels("root", c.ID(), []string{"web"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the web artifact reported stopped", func() bool {
+		return state("Test.Client.Other") == client.StateStopped && state("Test.Client.Numbers") == client.StateRunning
+	})
 }

@@ -265,37 +265,39 @@ func (c *Client) sendInfo(ctx context.Context) {
 	}
 }
 
-// statusLoop reports the state of each artifact the client runs when it
-// changes, and at least every minute.
+// statusLoop reports the state of each artifact the client runs at
+// start, when it changes, and at least every minute.
 func (c *Client) statusLoop(ctx context.Context, stop context.CancelCauseFunc) {
 	var last []byte
 	lastSent := time.Time{}
 	for {
+		// Taken before the statuses are read: a change while the report
+		// is sent, or during the pause after it, is not missed.
+		changed := c.run.changed()
+		st, sent := c.run.statuses()
+		body, _ := json.Marshal(st)
+		if !bytes.Equal(body, last) || time.Since(lastSent) >= time.Minute {
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			req, err := c.request(rctx, "POST", "status", bytes.NewReader(body))
+			if err == nil {
+				err = c.do(req, nil)
+			}
+			cancel()
+			if err == nil {
+				sent()
+				last, lastSent = body, time.Now()
+			}
+			// A query that logs errors in a loop must not make the client
+			// post a report for each.
+			if !sleep(ctx, time.Second) {
+				return
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-c.run.changed():
+		case <-changed:
 		case <-time.After(time.Minute):
-		}
-		st, sent := c.run.statuses()
-		body, _ := json.Marshal(st)
-		if bytes.Equal(body, last) && time.Since(lastSent) < time.Minute {
-			continue
-		}
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		req, err := c.request(rctx, "POST", "status", bytes.NewReader(body))
-		if err == nil {
-			err = c.do(req, nil)
-		}
-		cancel()
-		if err == nil {
-			sent()
-			last, lastSent = body, time.Now()
-		}
-		// A query that logs errors in a loop must not make the client
-		// post a report for each.
-		if !sleep(ctx, time.Second) {
-			return
 		}
 	}
 }

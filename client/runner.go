@@ -23,6 +23,7 @@ const (
 	StateRunning    = "running"
 	StateRestarting = "restarting"
 	StateError      = "error"
+	StateStopped    = "stopped" // left the table; reported once
 )
 
 // keptMessages is how many messages each artifact keeps until the server
@@ -37,6 +38,7 @@ type runner struct {
 	mu      sync.Mutex
 	running map[string]*job // by artifact name
 	table   map[string]bool // the artifacts of the table applied last
+	ended   []*job          // stopped, not yet reported as such
 	version string
 	change  chan struct{}
 	wg      sync.WaitGroup
@@ -101,6 +103,10 @@ func (r *runner) apply(ctx context.Context, t clientapi.Table) {
 		j.cancel()
 		<-j.done
 		r.c.logf("%s: stopped", j.name)
+		j.set(StateStopped, "")
+		r.mu.Lock()
+		r.ended = append(r.ended, j)
+		r.mu.Unlock()
 	}
 	names := make([]string, 0, len(want))
 	for n := range want {
@@ -308,12 +314,18 @@ func (j *job) note(text string) {
 // the server has taken the report.
 func (r *runner) statuses() (st []clientapi.Status, sent func()) {
 	r.mu.Lock()
-	jobs := make([]*job, 0, len(r.running))
+	jobs := make([]*job, 0, len(r.running)+len(r.ended))
 	for _, j := range r.running {
 		jobs = append(jobs, j)
 	}
+	ended := len(r.ended)
+	for _, j := range r.ended {
+		if _, again := r.running[j.name]; !again { // restarted: its new job speaks for it
+			jobs = append(jobs, j)
+		}
+	}
 	r.mu.Unlock()
-	sort.Slice(jobs, func(a, b int) bool { return jobs[a].name < jobs[b].name })
+	sort.SliceStable(jobs, func(a, b int) bool { return jobs[a].name < jobs[b].name })
 	out := make([]clientapi.Status, 0, len(jobs))
 	upto := make([]uint64, len(jobs))
 	for i, j := range jobs {
@@ -331,6 +343,9 @@ func (r *runner) statuses() (st []clientapi.Status, sent func()) {
 		j.mu.Unlock()
 	}
 	return out, func() {
+		r.mu.Lock()
+		r.ended = r.ended[ended:]
+		r.mu.Unlock()
 		for i, j := range jobs {
 			j.mu.Lock()
 			j.reported = max(j.reported, upto[i])

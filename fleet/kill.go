@@ -42,7 +42,11 @@ func (r *Registry) RequestKill(org, id, principal string) (KillRequest, error) {
 	if err != nil {
 		return KillRequest{}, err
 	}
-	return k, r.kv.Put(killKey(org, id), data)
+	if err := r.kv.Put(killKey(org, id), data); err != nil {
+		return KillRequest{}, err
+	}
+	r.signal(org, id) // a connected client hears it now
+	return k, nil
 }
 
 // TakeKill returns and forgets the client's pending kill request, for the
